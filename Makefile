@@ -1,0 +1,39 @@
+# assessor: `make help` lists the targets.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+CASE ?= cases/cambridgeshire-2008.yaml
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help install assess test lint fuzz bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $@
+
+install: $(STAMP)  ## create .venv and install assessor with its test tools
+
+assess: $(STAMP)  ## assess the bundled Cambridgeshire case and print the report
+	$(BIN)/assess $(CASE)
+
+lint: $(STAMP)  ## check rules/ and cases/
+	$(BIN)/assess lint
+
+test: $(STAMP)  ## run the test suite (rules and cases are checked first)
+	$(BIN)/assess lint
+	$(BIN)/python -m pytest -q
+
+fuzz: $(STAMP)  ## the full differential fuzz: 10,000 generated cases per engine test
+	ASSESSOR_FUZZ_EXAMPLES=10000 $(BIN)/python -m pytest -q tests/test_engines.py
+
+bench: $(STAMP)  ## measure speed and memory; writes bench/results.json
+	$(BIN)/python bench/run.py
+
+clean:  ## remove the virtual environment and caches
+	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info

@@ -1,0 +1,115 @@
+"""One assessment, end to end: rules and case in, the result document out.
+
+The result is plain data (the JSON output, documented in docs/json-output.md);
+every report format is rendered from it.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import __version__, statistics
+from .cases import Case, load_case, year_ending
+from .compiler import compile_rulebook
+from .evaluation import Assessor
+from .rendering import Renderer
+from .rulebook import Rulebook, load_rulebook
+
+ROOT = Path(__file__).resolve().parent
+
+
+def bundled(name: str) -> Path:
+    """The rules/ or templates/ shipped with the package (installed), or beside it (source checkout)."""
+    installed = ROOT / name
+    return installed if installed.is_dir() else ROOT.parent / name
+
+
+class Session:
+    """Rules compiled once, engines kept warm: assess many cases with one Session."""
+
+    def __init__(self, rules_dir=None, templates_dir=None, engine: str = "durable"):
+        self.book: Rulebook = load_rulebook(rules_dir or bundled("rules"))
+        self.programs = compile_rulebook(self.book)
+        self.renderer = Renderer(templates_dir or bundled("templates"))
+        self.engine = engine
+        self._assessor = Assessor(self.book, self.programs, engine)
+
+    def close(self) -> None:
+        self._assessor.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def load(self, case_path) -> Case:
+        return load_case(case_path, self.book)
+
+    def assess(self, case_path) -> dict:
+        return self.assess_case(self.load(case_path))
+
+    def assess_case(self, case: Case) -> dict:
+        frameworks = self._assessor.frameworks(case)
+        year = year_ending(case.period)
+        for fw, program in zip(frameworks, self.programs):
+            indicators = {i["id"]: i for i in fw["indicators"]}
+            for c, scope in zip(fw["criteria"], program.criteria):
+                c["reads_indicators"] = _reads_indicators(scope, indicators)
+                context = {**c["choices"], "choices": c["choices"], "values": c["values"],
+                           "indicators": indicators, "force": case.force, "year": year, "previous_year": year - 2}
+                c["statement"] = (self.renderer.statement(c.pop("statement_template"), context)
+                                  if c["assessed"] else None)
+                if c["reads_indicators"]:
+                    for ind in fw["indicators"]:
+                        ind["sentences"] = self.renderer.statement(
+                            f"statements/indicators/{ind['id']}.md.j2", {**context, "ind": ind})
+                else:
+                    c.pop("statement_template", None)
+        return {
+            "force": case.force,
+            "short_name": case.short_name,
+            "fictional": case.fictional,
+            "period": case.period,
+            "year": year,
+            "previous_year": year - 2,
+            "published": case.published,
+            "assessor_version": __version__,
+            "rules_revision": self.book.revision,
+            "case_digest": case.digest,
+            "engine": self.engine,
+            "overview": case.overview,
+            "context": case.context,
+            "survey_method": self.survey_method(case),
+            "frameworks": frameworks,
+        }
+
+    def survey_method(self, case: Case) -> dict:
+        """The survey parameters this assessment applied, for Appendix 2."""
+        book = self.book
+        designs = []
+        for d in book.designs.values():
+            n = d.sample_size * (case.overview.get("bcus", 1) if d.per == "bcu" else 1)
+            # p = 50% is where sampling error is largest: the margin quoted is the cautious one
+            margin = statistics.minimum_detectable_difference(50.0, n, n * d.msf_multiplier, d.design_factor,
+                                                             book.confidence)
+            designs.append({"id": d.id, "title": d.title, "design_factor": d.design_factor,
+                            "sample_size": d.sample_size, "per": d.per, "msf_multiplier": d.msf_multiplier,
+                            "force_sample": n, "margin_pp": round(margin, 2)})
+        example = next((d for d in book.designs.values() if d.per == "force"), next(iter(book.designs.values()), None))
+        out = {"confidence": book.confidence, "critical": round(statistics.z_critical(book.confidence), 4),
+               "designs": designs, "example": None}
+        if example is not None:
+            low, high = statistics.interval(81.0, example.sample_size, example.design_factor, book.confidence)
+            out["example"] = {"value": 81.0, "n": example.sample_size, "low": round(low, 2), "high": round(high, 2),
+                              "half_width": round((high - low) / 2, 2)}
+        return out
+
+
+def _reads_indicators(scope, indicators: dict) -> bool:
+    names = {"indicators", *indicators}
+    reads = set()
+    for d in scope.decisions:
+        reads |= d.reads
+    for d in scope.derived:
+        reads |= d.expr.reads
+    return bool(reads & names)

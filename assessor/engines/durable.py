@@ -1,0 +1,321 @@
+"""The IR evaluated by durable-rules 2.0.28, driven as in shared/research/durable-rules-probe.md §8.
+
+Driving durable naively crashes the process or silently answers wrong; the pitfall numbers
+(P1...P13, crashes C1...C6) below are the probe's. In short:
+
+* Rulesets are JSON text handed straight to the C engine (`create_ruleset`). durable's Python
+  `Host` would serialise them with plain `json.dumps`, whose `1e-05` the C parser refuses (P6
+  applies to rule literals too: error 204), and it brings timer threads (P11) and stock
+  actions we never run: matches are read from the C engine directly.
+* One ruleset per shard of rules of one stage. Each rule's pattern is the trigger
+  `t` plus one fact `m` restricted to the rule's scope and stage; the trigger is asserted
+  last in the same batch (P1) and a sentinel rule proves the whole batch was read (P6).
+* A fresh session per `evaluate`, deleted afterwards, also after errors once an action has
+  started (P3, P4/C1).
+* Limits of the C engine that the shard layout respects (`rete.h`, `rules.h`, `events.c`):
+  at most 255 rules behind the trigger's alpha node (P9/C5), at most 15 `$and`/`$or` per
+  pattern (32-slot expression sequence, error 113), at most 64 alpha nodes pending while one
+  fact is matched (error 303), and fewer than 512 children per alpha node (a full hash set
+  makes registration or matching loop forever).
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import re
+import weakref
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Sequence
+
+import durable_rules_engine as dre
+
+from assessor.engines import EngineError
+from assessor.ir import All, Any, Cmp, Cond, EngineFact, EngineRule, Ref, Value, names_read
+
+_OPERATORS = {"eq": "$eq", "ne": "$neq", "lt": "$lt", "le": "$lte", "gt": "$gt", "ge": "$gte"}
+_TRIGGER = {"kind": "$eval"}   # facts carry no `kind`, so it matches the trigger alone
+_SENTINEL = "sentinel"         # rule names of parts are r0, r1, ...
+_ALL_FRAMES = 65535            # `cap`: one activation per rule carrying all its frames (probe §5)
+
+MAX_RULES_PER_SHARD = 200      # P9/C5: 256 rules behind the trigger crash; the sentinel is one more
+MAX_GROUPS = 15                # $and/$or per pattern: two slots each of 32, error 113 at 16
+STACK_BUDGET = 56              # of durable's 64-slot alpha stack per fact, error 303 beyond
+MAX_PARTS = 64                 # durable rules one IR rule may be split into (see _split)
+MAX_INT = 2**53                # durable compares int with float as doubles; beyond this that is inexact
+MAX_STRING = 10_000            # durable compares strings with 16-bit lengths: 65,536 bytes compare as 0
+MAX_VALUES = 248               # per fact, besides id, sid, scope, stage: at 255 properties the batch stops (P6)
+
+_EXPONENT = re.compile(r"\d[eE]")
+_ruleset_names = itertools.count()
+
+
+def _attr(name: str) -> str:
+    """IR value name -> fact attribute: the prefix keeps `id`, `sid`, `kind`, `scope` and
+    `stage` (the engine's own attributes) out of reach of user names."""
+    return "v_" + name
+
+
+def _checked(value: Value) -> Value:
+    """`value` if durable compares it as Python does, else EngineError."""
+    kind = type(value)
+    if (kind is bool or kind is int and -MAX_INT <= value <= MAX_INT
+            or kind is float and math.isfinite(value) or kind is str and len(value) <= MAX_STRING):
+        return value
+    raise EngineError(
+        f"durable cannot compare {value!r:.60}: values must be booleans, integers within ±2**53, "
+        f"finite floats or strings of at most {MAX_STRING:,} characters")
+
+
+def _float_json(value: float) -> str:
+    # P6: the C parser stops at an exponent with no fraction (1e-05) but reads 1.0e-05
+    text = repr(value)
+    return text.replace("e", ".0e") if "e" in text and "." not in text else text
+
+
+def _exact_json(obj) -> str:
+    if isinstance(obj, dict):
+        return "{" + ",".join(f"{_exact_json(k)}:{_exact_json(v)}" for k, v in obj.items()) + "}"
+    if isinstance(obj, list):
+        return "[" + ",".join(map(_exact_json, obj)) + "]"
+    if type(obj) is float:
+        return _float_json(obj)
+    return json.dumps(obj, ensure_ascii=False)
+
+
+def _dumps(obj) -> str:
+    """JSON text the C parser reads in full (P6). The regex may also hit digits inside a
+    string; that only costs the slower exact path."""
+    text = json.dumps(obj, ensure_ascii=False)
+    return _exact_json(obj) if _EXPONENT.search(text) else text
+
+
+# --- conditions -> durable patterns ---------------------------------------------------------
+
+def _simplify(cond: Cond) -> Cond:
+    """Flatten All-in-All and Any-in-Any, unwrap one-item groups: fewer groups (MAX_GROUPS)."""
+    if isinstance(cond, Cmp):
+        if cond.op not in _OPERATORS:
+            raise EngineError(f"unknown comparison {cond.op!r}")
+        return cond
+    if not isinstance(cond, (All, Any)):
+        raise EngineError(f"not an IR condition: {cond!r}")
+    if not cond.items:
+        raise EngineError(f"empty {type(cond).__name__} in a condition")
+    items: list[Cond] = []
+    for item in map(_simplify, cond.items):
+        items.extend(item.items if type(item) is type(cond) else (item,))
+    return items[0] if len(items) == 1 else type(cond)(tuple(items))
+
+
+def _conjuncts(cond: Cond) -> tuple[Cond, ...]:
+    """The items a pattern's top `$and` (after scope and stage) holds for `cond`."""
+    return cond.items if isinstance(cond, All) else (cond,)
+
+
+def _groups(cond: Cond) -> int:
+    return 0 if isinstance(cond, Cmp) else 1 + sum(map(_groups, cond.items))
+
+
+def _pattern_groups(cond: Cond) -> int:
+    return 1 + sum(map(_groups, _conjuncts(cond)))
+
+
+def _split(cond: Cond) -> list[Cond]:
+    """Conditions whose disjunction is `cond`, each with at most MAX_GROUPS groups in its
+    pattern: a top Any splits into its branches, an All is distributed over its widest Any."""
+    if _pattern_groups(cond) <= MAX_GROUPS:
+        return [cond]
+    if isinstance(cond, Any):
+        branches = cond.items
+    else:
+        widest = max((i for i, item in enumerate(cond.items) if isinstance(item, Any)),
+                     key=lambda i: _groups(cond.items[i]))
+        rest = cond.items[:widest] + cond.items[widest + 1:]
+        branches = tuple(_simplify(All(rest + (branch,))) for branch in cond.items[widest].items)
+    parts: list[Cond] = []
+    for branch in branches:
+        parts.extend(_split(branch))
+        if len(parts) > MAX_PARTS:
+            raise EngineError(f"condition too complex for durable (over {MAX_PARTS} rules)")
+    return parts
+
+
+def _pending(cond: Cond) -> int:
+    """Upper bound of the alpha nodes this condition leaves on durable's match stack: every
+    branch of an `$or` is pushed at once, an `$and` is a chain pushing one node at a time."""
+    if isinstance(cond, Cmp):
+        return 1
+    costs = [_pending(item) for item in cond.items]
+    return sum(costs) if isinstance(cond, Any) else sum(costs) - len(costs) + 1
+
+
+def _expression(cond: Cond) -> dict:
+    if isinstance(cond, Cmp):
+        if isinstance(cond.operand, Ref):
+            right = {"$m": _attr(cond.operand.name)}   # same-fact attribute, compared at alpha level
+        else:
+            right = _checked(cond.operand.value)
+        return {_OPERATORS[cond.op]: {_attr(cond.name): right}}
+    return {"$and" if isinstance(cond, All) else "$or": [_expression(item) for item in cond.items]}
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One durable rule: an IR rule, or one disjunct of it when it had to be split."""
+    rule_id: str
+    scope: str
+    stage: int
+    cond: Cond
+
+
+def _layout(parts: list[_Part]) -> list[list[_Part]]:
+    """First-fit the parts of one stage into shards within MAX_RULES_PER_SHARD and, per scope,
+    STACK_BUDGET. A fact enters only its own scope's nodes, so each scope has its own budget."""
+    shards: list[tuple[list[_Part], dict[str, int]]] = []
+    for part in parts:
+        cost = _pending(part.cond)
+        if cost > STACK_BUDGET:
+            raise EngineError(f"rule {part.rule_id}: condition has too many alternatives for durable "
+                              f"({cost} match-stack slots, at most {STACK_BUDGET})")
+        for members, pending in shards:
+            if len(members) < MAX_RULES_PER_SHARD and pending[part.scope] + cost <= STACK_BUDGET:
+                break
+        else:
+            members, pending = [], defaultdict(int)
+            shards.append((members, pending))
+        members.append(part)
+        pending[part.scope] += cost
+    return [members for members, _ in shards]
+
+
+# --- the C engine ---------------------------------------------------------------------------
+
+class _Shard:
+    """One ruleset in the C engine and the driver of probe §8 for it."""
+
+    def __init__(self, parts: list[_Part], handles: list[int]):
+        self._rule_ids = {f"r{n}": part.rule_id for n, part in enumerate(parts)}
+        read: dict[str, set[str]] = defaultdict(set)
+        for part in parts:
+            read[part.scope] |= names_read(part.cond)
+        # facts carry only the values this shard reads: smaller batches, fewer properties (P6)
+        self._attrs = {scope: tuple((name, _attr(name)) for name in sorted(names))
+                       for scope, names in read.items()}
+        for scope, names in read.items():
+            if len(names) > MAX_VALUES:
+                raise EngineError(f"scope {scope!r} reads {len(names)} values; durable takes {MAX_VALUES} per fact")
+        trigger = {"t": {"$eq": _TRIGGER}}
+        ruleset = {
+            name: {"all": [trigger, {"m": {"$and": [
+                {"$eq": {"scope": part.scope}}, {"$eq": {"stage": part.stage}},
+                *map(_expression, _conjuncts(part.cond))]}}], "cap": _ALL_FRAMES}
+            for name, part in zip(self._rule_ids, parts)}
+        ruleset[_SENTINEL] = {"all": [trigger]}
+        self._handle = dre.create_ruleset(f"assessor{next(_ruleset_names)}", _dumps(ruleset))
+        handles.append(self._handle)
+
+    def _batch(self, sid: str, facts: Sequence[EngineFact]) -> list[dict] | None:
+        batch = []
+        for index, fact in enumerate(facts):
+            attrs = self._attrs.get(fact.scope)
+            if attrs is None:
+                continue
+            entry = {"id": str(index), "sid": sid, "scope": fact.scope, "stage": fact.stage}
+            for name, attr in attrs:
+                try:
+                    entry[attr] = _checked(fact.values[name])
+                except KeyError:
+                    raise EngineError(f"fact {fact.id!r} lacks the value {name!r}") from None
+            batch.append(entry)
+        if not batch:
+            return None    # C3: never assert an empty batch; no fact of ours, nothing can fire
+        batch.append(dict(_TRIGGER, id="t", sid=sid))   # P1: the trigger goes last
+        return batch
+
+    def _drain(self, state: int, frames: dict[str, list]) -> bool:
+        """Run the pending actions of a session; collect frames; True if any action started."""
+        action = dre.start_action_for_state(self._handle, state)
+        message = action[1] if action else None
+        started = bool(message)
+        while message:
+            for name, found in json.loads(message).items():
+                frames.setdefault(name, []).extend(found if name != _SENTINEL else [found])
+            message = dre.complete_and_start_action(self._handle, state)
+        return started
+
+    def matches(self, sid: str, facts: Sequence[EngineFact]) -> list[tuple[str, set[int]]]:
+        """(IR rule id, indexes into `facts`) for each rule of this shard that fired."""
+        batch = self._batch(sid, facts)
+        if batch is None:
+            return []
+        frames: dict[str, list] = {}
+        started = False
+        try:
+            _code, state = dre.assert_facts(self._handle, _dumps(batch))   # 1, 2: unmatched, repeated (P2)
+            started = self._drain(state, frames)
+            if _SENTINEL not in frames:
+                raise EngineError("durable-rules read only part of the facts (probe P6)")
+        except BaseException as exc:
+            self._abandon(sid, started)
+            if isinstance(exc, (dre.error, MemoryError, UnicodeEncodeError)):
+                raise EngineError(f"durable-rules: {exc}") from exc
+            raise
+        dre.delete_state(self._handle, sid)
+        return [(self._rule_ids[name], {int(frame["m"]["id"]) for frame in found})
+                for name, found in frames.items() if name != _SENTINEL]
+
+    def _abandon(self, sid: str, started: bool) -> None:
+        # P4/C1: deleting a session in which no action ever started crashes, so start one
+        # (the sentinel, by a lone trigger) first; if even that fails, leave the session.
+        try:
+            if not started:
+                _code, state = dre.assert_fact(self._handle, _dumps(dict(_TRIGGER, id="t", sid=sid)))
+                started = self._drain(state, {})
+            if started:
+                dre.delete_state(self._handle, sid)
+        except (dre.error, MemoryError):
+            pass
+
+
+def _delete_rulesets(handles: list[int]) -> None:
+    # probe §2: rulesets are never freed otherwise; thousands of engines would leak
+    while handles:
+        dre.delete_ruleset(handles.pop())
+
+
+class DurableEngine:
+    name = "durable"
+
+    def __init__(self, rules: Sequence[EngineRule]):
+        parts: dict[int, list[_Part]] = defaultdict(list)
+        for rule in rules:
+            for cond in _split(_simplify(rule.condition)):
+                parts[rule.stage].append(_Part(rule.id, rule.scope, rule.stage, cond))
+        self._handles: list[int] = []
+        self._closed = weakref.finalize(self, _delete_rulesets, self._handles)
+        self._sids = itertools.count()
+        try:
+            self._shards = {stage: [_Shard(members, self._handles) for members in _layout(stage_parts)]
+                            for stage, stage_parts in parts.items()}
+        except (dre.error, MemoryError) as exc:
+            self.close()
+            raise EngineError(f"durable-rules: {exc}") from exc
+        except BaseException:
+            self.close()
+            raise
+
+    def evaluate(self, stage: int, facts: Sequence[EngineFact]) -> dict[str, tuple[str, ...]]:
+        if not self._closed.alive:
+            raise EngineError("the durable engine is closed")   # its handles may be reused
+        facts = [fact for fact in facts if fact.stage == stage]
+        sid = str(next(self._sids))     # sessions are per ruleset: one sid serves every shard
+        matched: dict[str, set[str]] = defaultdict(set)
+        for shard in self._shards.get(stage, ()):
+            for rule_id, indexes in shard.matches(sid, facts):
+                matched[rule_id].update(facts[index].id for index in indexes)
+        return {rule_id: tuple(sorted(ids)) for rule_id, ids in sorted(matched.items())}
+
+    def close(self) -> None:
+        self._closed()

@@ -1,0 +1,324 @@
+"""The staged run: survey statistics, derived values, engine, first rung that held.
+
+For each framework: compute every indicator's comparisons; then, stage by
+stage, build one engine fact per decision whose inputs are all known, ask the
+engine which rules held, and choose per decision the first rung whose rule
+fired (or `otherwise`). A decision that reads an unknown value is not assessed,
+and says which facts would settle it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from . import expressions as ex
+from . import statistics
+from .cases import Case
+from .compiler import CompiledDecision, CompiledFramework, CompiledScope, value_name
+from .engines import make_engine
+from .findings import AssessorError
+from .ir import EngineFact
+from .rulebook import Indicator, Rulebook
+
+
+class Missing:
+    """A value the case does not give; remembers which facts would settle it."""
+
+    __slots__ = ("facts",)
+
+    def __init__(self, facts):
+        self.facts = frozenset(facts)
+
+
+def assess_framework(book: Rulebook, program: CompiledFramework, case: Case, engine) -> dict:
+    fw = program.framework
+    cf = case.frameworks[fw.id]
+    indicators = [indicator_figures(book, book.indicators[i], cf.surveys[i], case) for i in fw.indicators]
+    scope_values: dict = {}
+    decided: dict = {}  # (scope id, decision) -> per-fact outcome dicts
+    traces: dict = {}
+
+    def values_for(scope: CompiledScope) -> dict:
+        if scope.id in scope_values:
+            return scope_values[scope.id]
+        if scope.kind == "criterion":
+            base = dict(cf.evidence.get(scope.id, {}))
+        elif scope.kind == "grade":
+            base = {"criteria": [{"id": c.id, "judgement": decided[(c.id, "judgement")]["outcome"]}
+                                 for c in program.criteria]}
+        else:
+            base = {}
+        if scope.kind != "indicator":
+            base["indicators"] = [_indicator_row(i) for i in indicators]
+            for i in indicators:
+                base[i["id"]] = _indicator_row(i)
+        values = {k: (Missing({k}) if v is None else v) for k, v in base.items()}
+        for table in ("criteria",):
+            if table in values and any(r["judgement"] is None for r in values[table]):
+                unassessed = [r["id"] for r in values[table] if r["judgement"] is None]
+                values[table] = Missing({f"judgement of {c}" for c in unassessed})
+        for d in scope.derived:
+            values[d.name] = _derive(d, values)
+        scope_values[scope.id] = values
+        return values
+
+    for stage in program.stages:
+        facts, pending = [], []
+        for scope in program.scopes:
+            for d in scope.decisions:
+                if d.stage != stage:
+                    continue
+                if scope.kind == "indicator":
+                    for ind in indicators:
+                        values = {"msf": ind["msf"]["verdict"], "trend": ind["trend"]["verdict"]}
+                        facts.append(_fact(d, ind["id"], values))
+                        pending.append((scope, d, ind["id"], values))
+                    continue
+                values = values_for(scope)
+                missing = _missing(d, values)
+                if missing:
+                    decided[(scope.id, d.name)] = {"outcome": None, "missing": sorted(missing)}
+                    values[d.name] = Missing(missing)
+                    continue
+                facts.append(_fact(d, scope.id, values))
+                pending.append((scope, d, scope.id, values))
+        fired = engine.evaluate(stage, facts) if facts else {}
+        for scope, d, fact_id, values in pending:
+            fact_key = f"{d.engine_scope}@{fact_id}"
+            outcome, trace = _choose(d, fired, fact_key, values, _labels(scope))
+            if scope.kind == "indicator":
+                ind = next(i for i in indicators if i["id"] == fact_id)
+                ind["outcome"] = outcome
+                ind["trace"] = trace
+            else:
+                decided[(scope.id, d.name)] = {"outcome": outcome, "missing": []}
+                traces.setdefault(scope.id, {})[d.name] = trace
+                # later decisions of this scope read this outcome as a value
+                values[d.name] = outcome
+
+    criteria = []
+    for scope in program.criteria:
+        c = scope.criterion
+        choices = {d.name: decided[(c.id, d.name)]["outcome"] for d in scope.decisions if d.name != "judgement"}
+        j = decided[(c.id, "judgement")]
+        missing = sorted({m for d in scope.decisions for m in decided[(c.id, d.name)]["missing"]})
+        criteria.append({
+            "id": c.id,
+            "heading": c.heading,
+            "subheading": c.subheading,
+            "judgement": j["outcome"],
+            "judgement_text": book.grade_label(j["outcome"]),
+            "choices": choices,
+            "assessed": not missing,
+            "missing": missing,
+            "values": _public_values(scope_values.get(c.id, {}), scope),
+            "narrative": cf.narrative.get(c.id, {}),
+            "trace": traces.get(c.id, {}),
+            "statement_template": c.statement,
+        })
+    g = decided[("grade", "grade")]
+    rule_grade = g["outcome"]
+    moderation = None
+    if cf.moderation is not None:
+        moderation = {"grade": cf.moderation["grade"], "grade_text": book.grade_label(cf.moderation["grade"]),
+                      "reason": cf.moderation["reason"], "changed": cf.moderation["grade"] != rule_grade}
+    grade = moderation["grade"] if moderation else rule_grade
+    for ind in indicators:
+        ind["outcome_text"] = book.grade_label(ind["outcome"])
+    return {
+        "id": fw.id,
+        "title": fw.title,
+        "grade": grade,
+        "grade_text": book.grade_label(grade),
+        "rule_grade": rule_grade,
+        "rule_grade_text": book.grade_label(rule_grade),
+        "assessed": rule_grade is not None,
+        "missing": g["missing"],
+        "moderation": moderation,
+        "grade_trace": traces.get("grade", {}).get("grade", {}),
+        "indicators": indicators,
+        "criteria": criteria,
+    }
+
+
+def _derive(d, values: dict):
+    missing = set()
+    for name in d.expr.reads:
+        v = values.get(name)
+        if isinstance(v, Missing):
+            missing |= v.facts
+    if missing:
+        return Missing(missing)
+    try:
+        return ex.evaluate(d.expr.tree, values)
+    except ex.ExpressionError as e:
+        p = d.expr.place
+        raise AssessorError(p.finding("evaluation", f"cannot compute {d.name if not d.name.startswith('_d') else repr(d.expr.source)}: {e.message}"
+                                      " with this case's evidence")) from None
+
+
+def _missing(d: CompiledDecision, values: dict) -> set:
+    out = set()
+    for name in d.reads:
+        v = values.get(name)
+        if isinstance(v, Missing):
+            out |= v.facts
+        elif v is None and name in values:
+            out.add(name)
+    for name in d.value_names:  # hoisted values
+        v = values.get(name)
+        if isinstance(v, Missing):
+            out |= v.facts
+    return out
+
+
+def _engine_values(d: CompiledDecision, values: dict) -> dict:
+    out = {}
+    for name in d.value_names:
+        head, _, tail = name.partition("__")
+        v = values[head][tail] if tail else values[name]
+        out[name] = ex.engine_value(v)
+    return out
+
+
+def _fact(d: CompiledDecision, fact_id: str, values: dict) -> EngineFact:
+    return EngineFact(f"{d.engine_scope}@{fact_id}", d.engine_scope, d.stage, _engine_values(d, values))
+
+
+def _labels(scope: CompiledScope) -> dict:
+    """Hoisted values are shown by the text they compute, so a reader sees what was compared."""
+    return {d.name: d.expr.source for d in scope.derived if d.name.startswith("_d")}
+
+
+def _choose(d: CompiledDecision, fired: dict, fact_key: str, values: dict, labels: dict) -> tuple:
+    """The first rung whose rule fired on this fact, and the trace of every rung."""
+    chosen = None
+    rungs = []
+    for rung in d.rungs:
+        held = rung.rule_id is None or fact_key in fired.get(rung.rule_id, ())
+        rungs.append({
+            "outcome": rung.outcome,
+            "condition": "otherwise" if rung.expression is None else rung.expression.source.strip(),
+            "rule": rung.rule_id,
+            "held": held,
+            "line": rung.expression.place.line if rung.expression is not None else None,
+        })
+        if held and chosen is None:
+            chosen = rung.outcome
+    read = {}
+    for name in sorted(d.value_names):
+        head, _, tail = name.partition("__")
+        v = values[head][tail] if tail else values[name]
+        read[labels.get(name, name.replace("__", "."))] = _jsonable(v)
+    return chosen, {"chosen": chosen, "rungs": rungs, "read": read}
+
+
+def _jsonable(v):
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, float):
+        return round(v, 6)
+    return v
+
+
+def _public_values(values: dict, scope: CompiledScope) -> dict:
+    """Facts and derived values of a criterion, for explanations (tables and records left out)."""
+    out = {}
+    hoisted = _labels(scope)
+    for k, v in values.items():
+        if isinstance(v, (list, dict)):
+            continue
+        key = hoisted.get(k, k)
+        out[key] = None if isinstance(v, Missing) else _jsonable(v)
+    return out
+
+
+# ---------------------------------------------------------------- survey indicators
+
+
+def _sample_size(book: Rulebook, ind: Indicator, case: Case) -> float:
+    design = book.designs[ind.survey]
+    if design.per == "bcu":
+        return design.sample_size * case.overview["bcus"]
+    return design.sample_size
+
+
+def indicator_figures(book: Rulebook, ind: Indicator, figures: dict, case: Case) -> dict:
+    design = book.designs[ind.survey]
+    n = figures.get("n") or _sample_size(book, ind, case)
+    row = {"id": ind.id, "label": ind.label, "survey": design.id, "better": "higher" if ind.higher_is_better else "lower",
+           "value": figures["value"], "n": n}
+    lo, hi = statistics.interval(figures["value"], n, design.design_factor, book.confidence)
+    row["interval"] = [round(lo, 2), round(hi, 2)]
+    kwargs = dict(design_factor=design.design_factor, higher_is_better=ind.higher_is_better,
+                  confidence=book.confidence)
+    if "msf_average" in figures:
+        msf_n = figures.get("msf_n") or n * design.msf_multiplier
+        c = statistics.compare(figures["value"], n, figures["msf_average"], msf_n, **kwargs)
+        row["msf"] = {"average": figures["msf_average"], "n": msf_n, **_comparison(c)}
+    else:
+        row["msf"] = {"average": None, "verdict": "none"}
+    if "previous" in figures:
+        prev_n = figures.get("previous_n") or n
+        c = statistics.compare(figures["value"], n, figures["previous"], prev_n, **kwargs)
+        comp = _comparison(c)
+        comp["change_pp"] = comp.pop("difference_pp")
+        row["trend"] = {"previous": figures["previous"], "n": prev_n, **comp}
+    else:
+        row["trend"] = {"previous": None, "verdict": "none"}
+    if ind.gap_with:
+        other = figures[ind.gap_with]
+        other_n = figures.get(f"{ind.gap_with}_n") or max(_sample_size(book, ind, case) - n, 1)
+        # the gap is the comparison group's figure minus the indicator's: smaller is better
+        c = statistics.compare(other, other_n, figures["value"], n, design_factor=design.design_factor,
+                               higher_is_better=False, confidence=book.confidence)
+        row["gap"] = {"with": ind.gap_with, "other": other, "other_n": other_n, "gap_pp": round(other - figures["value"], 6),
+                      "z": round(c.z, 4), "critical": round(c.critical, 4),
+                      "significant": c.verdict != "same"}
+    return row
+
+
+def _comparison(c) -> dict:
+    return {"difference_pp": round(c.difference_pp, 6), "z": round(c.z, 4), "critical": round(c.critical, 4),
+            "margin_pp": round(c.margin_pp, 4), "verdict": c.verdict}
+
+
+def _indicator_row(ind: dict) -> dict:
+    """What rule conditions may read about an indicator (see rulebook._indicator_types)."""
+    row = {"id": ind["id"], "msf": ind["msf"]["verdict"], "trend": ind["trend"]["verdict"],
+           "outcome": ind.get("outcome"), "value": ind["value"],
+           "change_pp": ind["trend"].get("change_pp", 0.0), "difference_pp": ind["msf"].get("difference_pp", 0.0)}
+    if "gap" in ind:
+        row["gap_pp"] = ind["gap"]["gap_pp"]
+        row["gap"] = "worse" if ind["gap"]["significant"] and ind["gap"]["gap_pp"] > 0 else (
+            "better" if ind["gap"]["significant"] else "same")
+    return row
+
+
+class Assessor:
+    """Compiled rules with one engine per framework, reused across cases."""
+
+    def __init__(self, book: Rulebook, programs: tuple, engine_name: str):
+        self.book = book
+        self.programs = programs
+        self.engine_name = engine_name
+        self._engines: dict = {}
+
+    def frameworks(self, case: Case) -> list:
+        out = []
+        for program in self.programs:
+            engine = self._engines.get(program.framework.id)
+            if engine is None:
+                engine = self._engines[program.framework.id] = make_engine(self.engine_name, program.rules)
+            out.append(assess_framework(self.book, program, case, engine))
+        return out
+
+    def close(self) -> None:
+        for engine in self._engines.values():
+            engine.close()
+        self._engines.clear()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

@@ -1,0 +1,73 @@
+"""The intermediate form both engines evaluate: flat, typed, no negation, no arithmetic.
+
+The compiler produces it from the rule files; `engines/durable.py` and
+`engines/python.py` must give identical answers on it. See docs/architecture.md.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping, Union
+
+Value = Union[bool, int, float, str]
+
+COMPARISONS = ("eq", "ne", "lt", "le", "gt", "ge")
+ORDERING = ("lt", "le", "gt", "ge")
+
+
+@dataclass(frozen=True)
+class Lit:
+    value: Value
+
+
+@dataclass(frozen=True)
+class Ref:
+    name: str
+
+
+Operand = Union[Lit, Ref]
+
+
+@dataclass(frozen=True)
+class Cmp:
+    op: str
+    name: str
+    operand: Operand
+
+
+@dataclass(frozen=True)
+class All:
+    items: tuple
+
+
+@dataclass(frozen=True)
+class Any:
+    items: tuple
+
+
+Cond = Union[Cmp, All, Any]
+
+
+@dataclass(frozen=True)
+class EngineRule:
+    id: str
+    stage: int
+    scope: str
+    condition: Cond
+
+
+@dataclass(frozen=True)
+class EngineFact:
+    id: str
+    scope: str
+    stage: int
+    values: Mapping[str, Value] = field(default_factory=dict)
+
+
+def names_read(cond: Cond) -> set[str]:
+    """Every value name a condition reads."""
+    if isinstance(cond, Cmp):
+        out = {cond.name}
+        if isinstance(cond.operand, Ref):
+            out.add(cond.operand.name)
+        return out
+    return set().union(*(names_read(c) for c in cond.items))

@@ -1,0 +1,44 @@
+"""The graded report in each output format, from the one result document."""
+from __future__ import annotations
+
+import re
+
+
+from .findings import AssessorError, Finding
+from .rendering import REPORT_TEMPLATES, Renderer, to_json
+
+GLOSSARY = "glossary.yaml"
+
+
+def render_report(renderer: Renderer, result: dict, fmt: str, explain: bool = False) -> str:
+    if fmt == "json":
+        return to_json(result)
+    html = fmt == "html"
+    context = {"r": result, "explain": explain, "glossary": []}
+    name = REPORT_TEMPLATES[fmt]
+    # Appendix 1 lists only the abbreviations the report uses, so render once to find them.
+    body = renderer.render(name, context, html=html)
+    context["glossary"] = used_abbreviations(load_glossary(renderer), body)
+    return renderer.render(name, context, html=html)
+
+
+def load_glossary(renderer: Renderer) -> dict:
+    path = renderer.dir / GLOSSARY
+    if not path.is_file():
+        return {}
+    from .loading import load
+
+    doc = load(path, "glossary")
+    if not isinstance(doc.data, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                                 for k, v in doc.data.items()):
+        raise AssessorError(Finding(str(path), 1, 1, "glossary", "the glossary must map abbreviations to their meaning"))
+    return doc.data
+
+
+def used_abbreviations(glossary: dict, text: str) -> list:
+    """'ABBR  Meaning' for each abbreviation that appears in the text as a word (plurals too)."""
+    out = []
+    for abbr in sorted(glossary, key=str.casefold):
+        if re.search(rf"(?<![\w&]){re.escape(abbr)}s?(?!\w)", text):
+            out.append(f"{abbr} – {glossary[abbr]}")
+    return out

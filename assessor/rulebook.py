@@ -1,0 +1,554 @@
+"""Rule files → a validated, typed model of frameworks, criteria and decisions.
+
+`rules/grading.yaml` holds the grade scale and the survey settings; every other
+`rules/*.yaml` file is one framework. Every condition is parsed and type-checked
+here, so a rulebook that loads is one the engines can run.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import expressions as ex
+from .findings import AssessorError, Finding
+from .loading import Document, load
+from .shapes import Reader
+
+FACT_TYPES = ("integer", "number", "percentage", "yes/no", "date", "one-of", "text", "table")
+VERDICT = ex.Type("choice", ("better", "same", "worse", "none"))
+GRADING_FILE = "grading.yaml"
+
+
+@dataclass(frozen=True)
+class Place:
+    path: str
+    line: int | None
+    column: int | None
+
+    def finding(self, check: str, message: str, offset: int = 0, quoted: bool = False) -> Finding:
+        col = None if self.column is None else self.column + offset + (1 if quoted and offset else 0)
+        return Finding(self.path, self.line, col, check, message)
+
+
+@dataclass(frozen=True)
+class FactSpec:
+    name: str
+    type: str
+    describe: str = ""
+    min: float | None = None
+    max: float | None = None
+    values: tuple = ()
+    columns: tuple = ()  # ((name, FactSpec), ...) for tables
+    place: Place | None = None
+
+    @property
+    def expr_type(self) -> ex.Type:
+        if self.type in ("integer", "number", "percentage"):
+            return ex.NUMBER
+        if self.type == "yes/no":
+            return ex.BOOLEAN
+        if self.type == "date":
+            return ex.DATE
+        if self.type == "one-of":
+            return ex.Type("choice", self.values)
+        if self.type == "table":
+            return ex.Type("table", columns=tuple((n, c.expr_type) for n, c in self.columns))
+        return ex.TEXT
+
+
+@dataclass(frozen=True)
+class Expression:
+    source: str
+    tree: ex.Node
+    place: Place
+    quoted: bool = False
+    reads: frozenset = frozenset()  # names in scope it reads (heads of dotted names)
+
+
+@dataclass(frozen=True)
+class Derived:
+    name: str
+    expr: Expression
+
+
+@dataclass(frozen=True)
+class Rung:
+    outcome: str
+    condition: Expression | None  # None for `otherwise`
+
+
+@dataclass(frozen=True)
+class Decision:
+    name: str
+    kind: str  # choice | judgement | grade | outcome
+    rungs: tuple  # of Rung; a final `otherwise` rung has condition None
+    place: Place
+
+    @property
+    def outcomes(self) -> tuple:
+        seen = []
+        for r in self.rungs:
+            if r.outcome not in seen:
+                seen.append(r.outcome)
+        return tuple(seen)
+
+    @property
+    def otherwise(self) -> str | None:
+        last = self.rungs[-1] if self.rungs else None
+        return last.outcome if last is not None and last.condition is None else None
+
+
+@dataclass(frozen=True)
+class Criterion:
+    id: str
+    heading: str
+    subheading: str
+    evidence: tuple  # of FactSpec
+    derive: tuple  # of Derived
+    choices: tuple  # of Decision
+    judgement: Decision
+    statement: str  # template path under templates/
+    place: Place
+
+    @property
+    def decisions(self) -> tuple:
+        return self.choices + (self.judgement,)
+
+
+@dataclass(frozen=True)
+class Framework:
+    id: str
+    title: str
+    order: int  # frameworks appear in the report by order, then id
+    indicators: tuple  # indicator ids
+    criteria: tuple
+    derive: tuple
+    grade: Decision
+    path: str
+
+
+@dataclass(frozen=True)
+class SurveyDesign:
+    id: str
+    title: str
+    design_factor: float
+    sample_size: int
+    per: str  # force | bcu
+    msf_multiplier: float
+
+
+@dataclass(frozen=True)
+class Indicator:
+    id: str
+    label: str
+    survey: str
+    higher_is_better: bool
+    compare: tuple  # subset of ("msf", "previous")
+    sample_given: bool  # the case must give n (e.g. minority-ethnic respondents)
+    gap_with: str | None  # a comparison group figure the case gives, e.g. white users
+
+
+@dataclass(frozen=True)
+class Rulebook:
+    directory: str
+    grades: tuple  # ((id, label), ...) best first
+    confidence: float
+    designs: dict
+    indicators: dict
+    outcome: Decision
+    frameworks: tuple
+    revision: str  # sha256 over the rule files used
+    docs: dict = field(default_factory=dict, compare=False)  # path -> Document, for lint
+
+    def grade_label(self, grade: str | None) -> str:
+        return dict(self.grades).get(grade, "Not assessed")
+
+
+# ---------------------------------------------------------------- loading
+
+
+def load_rulebook(directory: str | Path) -> Rulebook:
+    d = Path(directory)
+    if not d.is_dir():
+        raise AssessorError(Finding(str(d), None, None, "io",
+                                    "rules directory does not exist" if not d.exists() else "rules path is not a directory"))
+    files = sorted(p for p in d.glob("*.yaml"))
+    if not any(p.name == GRADING_FILE for p in files):
+        raise AssessorError(Finding(str(d / GRADING_FILE), None, None, "io",
+                                    f"the rules directory needs {GRADING_FILE} (the grade scale and survey settings)"))
+    findings: list[Finding] = []
+    docs = {}
+    digest = hashlib.sha256()
+    for p in files:
+        try:
+            docs[p] = load(p, "rule file")
+        except AssessorError as e:
+            findings.extend(e.findings)
+            continue
+        digest.update(p.name.encode() + b"\0" + p.read_bytes() + b"\0")
+    if findings:
+        raise AssessorError(findings)
+    grading = docs.pop(d / GRADING_FILE)
+    g = _read_grading(Reader(grading, findings))
+    frameworks = []
+    if not docs:
+        findings.append(Finding(str(d), None, None, "no-frameworks", "the rules directory has no framework files"))
+    for p, doc in docs.items():
+        fw = _read_framework(Reader(doc, findings), g)
+        if fw is not None:
+            frameworks.append(fw)
+    seen = {}
+    for fw in frameworks:
+        if fw.id in seen:
+            findings.append(Finding(fw.path, 1, 1, "duplicate-id",
+                                    f"framework {fw.id!r} is also defined in {seen[fw.id]}"))
+        seen[fw.id] = fw.path
+    if findings:
+        raise AssessorError(findings)
+    frameworks.sort(key=lambda f: (f.order, f.id))
+    all_docs = {str(p): doc for p, doc in docs.items()}
+    all_docs[str(d / GRADING_FILE)] = grading
+    return Rulebook(str(d), g["grades"], g["confidence"], g["designs"], g["indicators"], g["outcome"],
+                    tuple(frameworks), digest.hexdigest(), all_docs)
+
+
+def _place(r: Reader) -> Place:
+    m = r.doc.mark(r.where)
+    return Place(r.doc.path, m.line if m else None, m.column if m else None)
+
+
+def _read_grading(r: Reader) -> dict:
+    out = {"grades": (), "confidence": 0.95, "designs": {}, "indicators": {}, "outcome": None}
+    top = r.mapping(("grades", "surveys"), what="grading.yaml")
+    if top is None:
+        r.raise_if_errors()
+    if "grades" in top:
+        gr = r.at("grades")
+        grades = gr.mapping(("exceeding", "meeting", "failing"), what="grades")
+        if grades:
+            out["grades"] = tuple((k, gr.at(k).text(f"the label of grade {k!r}")) for k in grades)
+    if "surveys" not in top:
+        r.raise_if_errors()
+    s = r.at("surveys")
+    surveys = s.mapping(("confidence", "designs", "indicators", "outcome"), what="surveys")
+    if surveys is None:
+        r.raise_if_errors()
+    if "confidence" in surveys:
+        c = s.at("confidence").number("surveys.confidence", 0.5, 0.9999)
+        out["confidence"] = c if c is not None else 0.95
+    if "designs" in surveys:
+        ds = s.at("designs")
+        for key in ds.mapping(what="surveys.designs") or {}:
+            dr = ds.at(key)
+            if not ds.key_ident(key, "survey"):
+                continue
+            m = dr.mapping(("title", "design_factor", "sample_size", "per", "msf_multiplier"), what=f"survey {key!r}")
+            if m is None or len(m) < 5:
+                continue
+            per = m["per"]
+            if per not in ("force", "bcu"):
+                dr.at("per").error("bad-value", f"per must be 'force' or 'bcu', got {per!r}")
+            design = SurveyDesign(key, dr.at("title").text() or "",
+                                  dr.at("design_factor").number(low=0.1, high=10.0) or 1.0,
+                                  dr.at("sample_size").number(low=1, integer=True) or 1,
+                                  per, dr.at("msf_multiplier").number(low=0.1, high=1000) or 1.0)
+            out["designs"][key] = design
+    if "indicators" in surveys:
+        ins = s.at("indicators")
+        for key in ins.mapping(what="surveys.indicators") or {}:
+            ir_ = ins.at(key)
+            if not ins.key_ident(key, "indicator"):
+                continue
+            m = ir_.mapping(("label", "survey", "better"), ("compare", "sample", "gap_with"), what=f"indicator {key!r}")
+            if m is None:
+                continue
+            if m.get("survey") not in out["designs"]:
+                ir_.at("survey").error("unknown-survey",
+                                       f"survey {m.get('survey')!r} is not one of the designs: "
+                                       f"{', '.join(out['designs']) or 'none declared'}")
+            if m.get("better") not in ("higher", "lower"):
+                ir_.at("better").error("bad-value", f"better must be 'higher' or 'lower', got {m.get('better')!r}")
+            compare = m.get("compare", ["msf", "previous"])
+            if not isinstance(compare, list) or not compare or any(c not in ("msf", "previous") for c in compare):
+                ir_.at("compare").error("bad-value", "compare must list 'msf', 'previous' or both")
+                compare = ["msf", "previous"]
+            sample = m.get("sample", "design")
+            if sample not in ("design", "given"):
+                ir_.at("sample").error("bad-value", "sample must be 'design' (the survey's sample size) or 'given' "
+                                                    "(the case gives n)")
+            gap = m.get("gap_with")
+            if gap is not None:
+                gap = ir_.at("gap_with").ident()
+            out["indicators"][key] = Indicator(key, ir_.at("label").text() or key, m.get("survey"),
+                                               m.get("better") == "higher", tuple(compare), sample == "given", gap)
+    if "outcome" in surveys:
+        names = {"msf": VERDICT, "trend": VERDICT}
+        out["outcome"] = _read_decision(s.at("outcome"), "outcome", "outcome", names,
+                                        allowed=tuple(k for k, _ in out["grades"]))
+    r.raise_if_errors()
+    return out
+
+
+def _read_framework(r: Reader, g: dict) -> Framework | None:
+    top = r.mapping(("framework", "title", "criteria", "grade"), ("order", "indicators"), what="a framework file")
+    if top is None or not {"framework", "title", "criteria", "grade"} <= set(top):
+        return None
+    fid = r.at("framework").ident("framework")
+    title = r.at("title").text()
+    order = r.at("order").number("order", integer=True) if "order" in top else None
+    indicators = []
+    if "indicators" in top:
+        ins = r.at("indicators")
+        for i, ind in enumerate(ins.items("indicators") or []):
+            if ind not in g["indicators"]:
+                ins.at(i).error("unknown-indicator",
+                                f"indicator {ind!r} is not declared in grading.yaml; declared: "
+                                f"{', '.join(g['indicators']) or 'none'}")
+            elif ind in indicators:
+                ins.at(i).error("duplicate-id", f"indicator {ind!r} is listed twice")
+            else:
+                indicators.append(ind)
+    grade_ids = tuple(k for k, _ in g["grades"])
+    indicator_scope = _indicator_types(g, indicators)
+    criteria = []
+    cr = r.at("criteria")
+    ids = {}
+    for i, _ in enumerate(cr.items("criteria") or []):
+        c = _read_criterion(cr.at(i), grade_ids, indicator_scope)
+        if c is None:
+            continue
+        if c.id in ids:
+            cr.at(i, "id").error("duplicate-id", f"criterion {c.id!r} is already defined at line {ids[c.id]}")
+        ids[c.id] = c.place.line
+        criteria.append(c)
+    gr = r.at("grade")
+    gm = gr.mapping(("decide",), ("derive",), what="grade")
+    grade = None
+    derive = ()
+    if gm is not None:
+        names = dict(indicator_scope)
+        names["criteria"] = ex.Type("table", columns=(("id", ex.TEXT),
+                                                      ("judgement", ex.Type("choice", grade_ids))))
+        derive = _read_derive(gr.at("derive"), names) if "derive" in gm else ()
+        for d in derive:
+            names[d.name] = ex.NUMBER
+        if "decide" in gm:
+            grade = _read_decision(gr.at("decide"), "grade", "grade", names, allowed=grade_ids)
+    if fid is None or title is None or grade is None:
+        return None
+    return Framework(fid, title, 100 if order is None else order, tuple(indicators), tuple(criteria), derive, grade,
+                     r.doc.path)
+
+
+def _indicator_types(g: dict, indicators: list) -> dict:
+    """The names criteria and grades may read about survey indicators."""
+    columns = (("id", ex.TEXT), ("msf", VERDICT), ("trend", VERDICT), ("outcome", ex.Type("choice", tuple(
+        k for k, _ in g["grades"]))), ("value", ex.NUMBER), ("change_pp", ex.NUMBER), ("difference_pp", ex.NUMBER))
+    names = {"indicators": ex.Type("table", columns=columns)}
+    for ind in indicators:
+        cols = columns
+        if g["indicators"][ind].gap_with:
+            cols = cols + (("gap_pp", ex.NUMBER), ("gap", VERDICT))
+        names[ind] = ex.Type("record", columns=cols)
+    return names
+
+
+def _read_criterion(r: Reader, grade_ids: tuple, indicator_scope: dict) -> Criterion | None:
+    m = r.mapping(("id", "heading", "evidence", "judge", "statement"), ("subheading", "derive", "choose"),
+                  what="a criterion")
+    if m is None or not {"id", "heading", "judge", "statement", "evidence"} <= set(m):
+        return None
+    cid = r.at("id").ident("criterion id")
+    heading = r.at("heading").text()
+    subheading = r.at("subheading").text() if "subheading" in m else ""
+    statement = r.at("statement").text()
+    evidence = _read_evidence(r.at("evidence"))
+    names = dict(indicator_scope)
+    for f in evidence:
+        if f.name in names:
+            r.at("evidence", f.name).error("duplicate-name", f"{f.name!r} is already the name of an indicator",
+                                           key=True)
+        names[f.name] = f.expr_type
+    derive = _read_derive(r.at("derive"), names) if "derive" in m else ()
+    for d in derive:
+        names[d.name] = ex.NUMBER
+    choices = []
+    if "choose" in m:
+        ch = r.at("choose")
+        for slot in ch.mapping(what="choose") or {}:
+            if not ch.key_ident(slot, "slot"):
+                continue
+            if slot in names:
+                ch.at(slot).error("duplicate-name", f"slot {slot!r} has the name of a fact or derived value", key=True)
+                continue
+            d = _read_decision(ch.at(slot), slot, "choice", names)
+            if d is not None:
+                choices.append(d)
+                names[slot] = ex.Type("choice", d.outcomes)
+    judgement = _read_decision(r.at("judge"), "judgement", "judgement", names, allowed=grade_ids)
+    if None in (cid, heading, statement, judgement):
+        return None
+    return Criterion(cid, heading, subheading or "", evidence, derive, tuple(choices), judgement, statement,
+                     _place(r))
+
+
+def _read_evidence(r: Reader) -> tuple:
+    specs = []
+    for name in r.mapping(what="evidence") or {}:
+        if not r.key_ident(name, "fact"):
+            continue
+        spec = read_fact_spec(r.at(name), name)
+        if spec is not None:
+            specs.append(spec)
+    return tuple(specs)
+
+
+def read_fact_spec(r: Reader, name: str, in_table: bool = False) -> FactSpec | None:
+    v = r.value
+    if isinstance(v, str):  # shorthand: `bcus: integer`
+        v = {"type": v}
+        m = v
+    else:
+        m = r.mapping(("type",), ("describe", "min", "max", "values", "columns"), what=f"fact {name!r}")
+        if m is None or "type" not in m:
+            return None
+    t = m["type"]
+    if t not in FACT_TYPES or (in_table and t == "table"):
+        allowed = [x for x in FACT_TYPES if not (in_table and x == "table")]
+        (r.at("type") if isinstance(r.value, dict) else r).error(
+            "bad-type", f"fact {name!r} has type {t!r}; expected one of {', '.join(allowed)}")
+        return None
+    low, high = m.get("min"), m.get("max")
+    if "min" in m:
+        low = r.at("min").number(f"min of {name!r}")
+    if "max" in m:
+        high = r.at("max").number(f"max of {name!r}")
+    if t == "percentage":
+        low = 0 if low is None else low
+        high = 100 if high is None else high
+    if ("min" in m or "max" in m) and t not in ("integer", "number", "percentage"):
+        r.error("bad-key", f"min and max apply to numbers, not to {t!r} facts")
+    if low is not None and high is not None and low > high:
+        r.error("bad-range", f"fact {name!r} has min {low} above max {high}")
+    values = ()
+    if t == "one-of":
+        vals = r.at("values").items(f"values of {name!r}") if "values" in m else None
+        if not vals:
+            r.error("missing-key", f"fact {name!r} is one-of, so it needs 'values': the list of allowed words")
+        elif any(not isinstance(x, str) for x in vals) or len(set(vals)) != len(vals):
+            r.at("values").error("bad-value", f"values of {name!r} must be distinct words")
+        else:
+            values = tuple(vals)
+    elif "values" in m:
+        r.error("bad-key", f"'values' applies to one-of facts, not to {t!r}")
+    columns = ()
+    if t == "table":
+        cr = r.at("columns")
+        if "columns" not in m:
+            r.error("missing-key", f"table {name!r} needs 'columns'")
+        else:
+            cols = []
+            for cname in cr.mapping(what=f"columns of {name!r}") or {}:
+                if cr.key_ident(cname, "column"):
+                    spec = read_fact_spec(cr.at(cname), cname, in_table=True)
+                    if spec is not None:
+                        cols.append((cname, spec))
+            columns = tuple(cols)
+    elif "columns" in m:
+        r.error("bad-key", f"'columns' applies to table facts, not to {t!r}")
+    describe = m.get("describe", "")
+    if not isinstance(describe, str):
+        r.at("describe").error("type", f"describe of {name!r} must be text")
+        describe = ""
+    return FactSpec(name, t, describe, low, high, values, columns, _place(r))
+
+
+def _expression(r: Reader, names: dict, condition: bool) -> Expression | None:
+    source = r.value
+    if not isinstance(source, str) or not source.strip():
+        what = "a condition" if condition else "a calculation"
+        if isinstance(source, bool):
+            hint = " (write the condition out; a bare yes/no is not a condition)"
+        else:
+            hint = ""
+        r.error("bad-expression", f"{r.label} must be {what} written as text, got {_short(source)}{hint}")
+        return None
+    mark = r.doc.mark(r.where)
+    try:
+        tree = ex.parse(source)
+        checker = ex.Checker(names)
+        if condition:
+            checker.condition(tree)
+        else:
+            t = checker.check(tree)
+            if t.kind != "number":
+                raise ex.ExpressionError(f"a derived value must be a number, but this is {t.describe()}", 0)
+    except ex.ExpressionError as e:
+        offset = e.offset if "\n" not in source[: e.offset] else 0
+        r.error("bad-expression", f"{e.message}: {source.strip()!r}", offset=offset)
+        return None
+    return Expression(source, tree, _place(r), bool(mark and mark.quoted), frozenset(checker.read))
+
+
+def _short(v) -> str:
+    from .shapes import kind_of
+
+    return kind_of(v)
+
+
+def _read_derive(r: Reader, names: dict) -> tuple:
+    out = []
+    m = r.mapping(what="derive")
+    for name in m or {}:
+        if not r.key_ident(name, "derived value"):
+            continue
+        if name in names:
+            r.at(name).error("duplicate-name", f"derived value {name!r} has the name of a fact", key=True)
+            continue
+        e = _expression(r.at(name), names, condition=False)
+        if e is not None:
+            out.append(Derived(name, e))
+            names = {**names, name: ex.NUMBER}
+    return tuple(out)
+
+
+def _read_decision(r: Reader, name: str, kind: str, names: dict, allowed: tuple | None = None) -> Decision | None:
+    rungs = r.items(f"{r.label} (a list of '- outcome: condition' rungs)")
+    if rungs is None:
+        return None
+    if not rungs:
+        r.error("empty-scale", f"{r.label} has no rungs")
+        return None
+    out = []
+    for i, rung in enumerate(rungs):
+        rr = r.at(i)
+        if not isinstance(rung, dict) or len(rung) != 1:
+            rr.error("bad-rung", "each rung is one 'outcome: condition' pair, e.g. '- all: staffed_share == 1', "
+                                 "or '- otherwise: outcome' last")
+            continue
+        (outcome, cond), = rung.items()
+        if outcome == "otherwise":
+            if i != len(rungs) - 1:
+                rr.at(outcome).error("otherwise-not-last", "'otherwise' must be the last rung: rungs after it "
+                                                           "can never be chosen", key=True)
+            word = rr.at(outcome).ident("the outcome after 'otherwise'") if isinstance(cond, str) else None
+            if word is None and not isinstance(cond, str):
+                rr.at(outcome).error("bad-rung", f"'otherwise' names the outcome to choose, got {_short(cond)}")
+            if word is not None:
+                if allowed is not None and word not in allowed:
+                    rr.at(outcome).error("bad-outcome", f"{word!r} is not a grade; expected {', '.join(allowed)}")
+                out.append(Rung(word, None))
+            continue
+        if not rr.key_ident(outcome, "outcome"):
+            continue
+        if allowed is not None and outcome not in allowed:
+            rr.at(outcome).error("bad-outcome", f"{outcome!r} is not a grade; expected {', '.join(allowed)}",
+                                 key=True)
+            continue
+        e = _expression(rr.at(outcome), names, condition=True)
+        if e is not None:
+            out.append(Rung(outcome, e))
+    if len(out) != len(rungs):
+        return None
+    return Decision(name, kind, tuple(out), _place(r))
