@@ -50,6 +50,14 @@ class Case:
     frameworks: dict = field(default_factory=dict)  # framework id -> CaseFramework
 
 
+EXPECTED_SUFFIX = ".expected.yaml"
+
+
+def case_files(directory) -> list:
+    """The case files of a directory: *.yaml, except the expected-judgement files beside them."""
+    return sorted(p for p in Path(directory).glob("*.yaml") if not p.name.endswith(EXPECTED_SUFFIX))
+
+
 def load_case(path, book: Rulebook) -> Case:
     text = read_text(path, "case file")
     doc = parse(text, str(path))

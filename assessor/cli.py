@@ -121,20 +121,6 @@ def report(case, fmt, output, explain, rules_dir, templates_dir, engine):
         sys.exit(EXIT_ENGINE)
 
 
-@main.command(epilog=EXIT_CODES)
-@click.argument("rules_dir", required=False, type=click.Path(file_okay=False))
-@click.argument("cases", nargs=-1, type=click.Path(dir_okay=False))
-@click.option("-f", "--format", "fmt", type=click.Choice(["text", "parsable", "json"]), default="text",
-              show_default=True, help="parsable: path:line:col: [level] message (check-id)")
-@_templates_option()
-def lint(rules_dir, cases, fmt, templates_dir):
-    """Check RULES_DIR (default: the bundled rules) and CASES (default: cases/*.yaml beside the rules)."""
-    from .assessment import bundled
-    from .linting import format_findings, lint as run_lint
 
-    rules = Path(rules_dir) if rules_dir else bundled("rules")
-    if not cases:
-        cases = sorted(str(p) for p in (rules.parent / "cases").glob("*.yaml"))
-    findings = run_lint(rules, list(cases), Path(templates_dir) if templates_dir else bundled("templates"))
-    click.echo(format_findings(findings, fmt), nl=False)
-    sys.exit(EXIT_FINDINGS if any(f.level == "error" for f in findings) else EXIT_OK)
+# Commands beyond the report live in their own modules; importing them registers them.
+from . import cli_tools  # noqa: E402,F401  lint, test, diff, new-case
