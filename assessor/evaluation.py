@@ -247,14 +247,14 @@ def indicator_figures(book: Rulebook, ind: Indicator, figures: dict, case: Case)
     n = figures.get("n") or _sample_size(book, ind, case)
     row = {"id": ind.id, "label": ind.label, "survey": design.id, "better": "higher" if ind.higher_is_better else "lower",
            "value": figures["value"], "n": n}
-    lo, hi = statistics.interval(figures["value"], n, design.design_factor, book.confidence)
-    row["interval"] = [round(lo, 2), round(hi, 2)]
+    row["interval"] = _interval(figures["value"], n, design, book)
     kwargs = dict(design_factor=design.design_factor, higher_is_better=ind.higher_is_better,
                   confidence=book.confidence)
     if "msf_average" in figures:
         msf_n = figures.get("msf_n") or n * design.msf_multiplier
         c = statistics.compare(figures["value"], n, figures["msf_average"], msf_n, **kwargs)
-        row["msf"] = {"average": figures["msf_average"], "n": msf_n, **_comparison(c)}
+        row["msf"] = {"average": figures["msf_average"], "n": msf_n,
+                      "interval": _interval(figures["msf_average"], msf_n, design, book), **_comparison(c)}
     else:
         row["msf"] = {"average": None, "verdict": "none"}
     if "previous" in figures:
@@ -262,7 +262,8 @@ def indicator_figures(book: Rulebook, ind: Indicator, figures: dict, case: Case)
         c = statistics.compare(figures["value"], n, figures["previous"], prev_n, **kwargs)
         comp = _comparison(c)
         comp["change_pp"] = comp.pop("difference_pp")
-        row["trend"] = {"previous": figures["previous"], "n": prev_n, **comp}
+        row["trend"] = {"previous": figures["previous"], "n": prev_n,
+                        "interval": _interval(figures["previous"], prev_n, design, book), **comp}
     else:
         row["trend"] = {"previous": None, "verdict": "none"}
     if ind.gap_with:
@@ -275,6 +276,11 @@ def indicator_figures(book: Rulebook, ind: Indicator, figures: dict, case: Case)
                       "z": round(c.z, 4), "critical": round(c.critical, 4),
                       "significant": c.verdict != "same"}
     return row
+
+
+def _interval(p: float, n: float, design, book: Rulebook) -> list:
+    lo, hi = statistics.interval(p, n, design.design_factor, book.confidence)
+    return [round(lo, 2), round(hi, 2)]
 
 
 def _comparison(c) -> dict:

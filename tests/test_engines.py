@@ -78,7 +78,7 @@ def test_user_names_cannot_reach_engine_attributes(engine):
     names = ["id", "sid", "kind", "scope", "stage", "m", "t", "_d1", "v_id"]
     cond = All(tuple(Cmp("eq", name, Lit(n)) for n, name in enumerate(names)))
     values = {name: n for n, name in enumerate(names)}
-    assert engine([rule("r", cond)]).evaluate(1, [fact("f", **values)]) == {"r": ("f",)}
+    assert engine([rule("r", cond)]).evaluate(1, [EngineFact("f", "s", 1, values)]) == {"r": ("f",)}
 
 
 # --- structure ----------------------------------------------------------------------------
