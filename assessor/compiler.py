@@ -22,6 +22,7 @@ class CompiledRung:
     outcome: str
     rule_id: str | None  # None for `otherwise`
     expression: Expression | None
+    condition: ir.Cond | None = None  # what the engine evaluates
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,6 @@ def _scope(fw: Framework, kind: str, sid: str, derive: tuple, decisions: tuple, 
             rule_id = f"{engine_scope}__{i}"
             rules.append(ir.EngineRule(rule_id, stage, engine_scope, cond))
             names |= ir.names_read(cond)
-            rungs.append(CompiledRung(rung.outcome, rule_id, rung.condition))
+            rungs.append(CompiledRung(rung.outcome, rule_id, rung.condition, cond))
         compiled.append(CompiledDecision(d, engine_scope, stage, tuple(rungs), reads, frozenset(names)))
     return CompiledScope(kind, sid, tuple(derived), tuple(compiled), criterion)

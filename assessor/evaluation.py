@@ -16,6 +16,7 @@ from .cases import Case
 from .compiler import CompiledDecision, CompiledFramework, CompiledScope, value_name
 from .engines import make_engine
 from .findings import AssessorError
+from . import ir
 from .ir import EngineFact
 from .rulebook import Indicator, Rulebook
 
@@ -172,12 +173,7 @@ def _missing(d: CompiledDecision, values: dict) -> set:
 
 
 def _engine_values(d: CompiledDecision, values: dict) -> dict:
-    out = {}
-    for name in d.value_names:
-        head, _, tail = name.partition("__")
-        v = values[head][tail] if tail else values[name]
-        out[name] = ex.engine_value(v)
-    return out
+    return {name: ex.engine_value(_value(name, values)) for name in d.value_names}
 
 
 def _fact(d: CompiledDecision, fact_id: str, values: dict) -> EngineFact:
@@ -197,19 +193,80 @@ def _choose(d: CompiledDecision, fired: dict, fact_key: str, values: dict, label
         held = rung.rule_id is None or fact_key in fired.get(rung.rule_id, ())
         rungs.append({
             "outcome": rung.outcome,
-            "condition": "otherwise" if rung.expression is None else rung.expression.source.strip(),
+            "condition": "otherwise" if rung.expression is None else " ".join(rung.expression.source.split()),
             "rule": rung.rule_id,
             "held": held,
+            "why": None if held else _why_not(rung.condition, values, labels),
             "line": rung.expression.place.line if rung.expression is not None else None,
         })
         if held and chosen is None:
             chosen = rung.outcome
-    read = {}
-    for name in sorted(d.value_names):
-        head, _, tail = name.partition("__")
-        v = values[head][tail] if tail else values[name]
-        read[labels.get(name, name.replace("__", "."))] = _jsonable(v)
+    read = {labels.get(name, name.replace("__", ".")): _jsonable(_value(name, values)) for name in sorted(d.value_names)}
     return chosen, {"chosen": chosen, "rungs": rungs, "read": read}
+
+
+def _value(name: str, values: dict):
+    head, _, tail = name.partition("__")
+    return values[head][tail] if tail else values[name]
+
+
+_FAILED = {"eq": "!=", "ne": "==", "lt": ">=", "le": ">", "gt": "<=", "ge": "<"}
+_HOLDS = {"eq": lambda a, b: a == b, "ne": lambda a, b: a != b, "lt": lambda a, b: a < b,
+          "le": lambda a, b: a <= b, "gt": lambda a, b: a > b, "ge": lambda a, b: a >= b}
+
+
+def _why_not(cond: ir.Cond, values: dict, labels: dict) -> str:
+    """The first comparison that failed, with the values and by how much: `staffed_share 0.67 < 1`."""
+    if isinstance(cond, ir.All):
+        for item in cond.items:
+            if not _holds(item, values):
+                return _why_not(item, values, labels)
+        return ""
+    if isinstance(cond, ir.Any):
+        return " and ".join(_why_not(item, values, labels) for item in cond.items)
+    left = _value(cond.name, values)
+    right = cond.operand.value if isinstance(cond.operand, ir.Lit) else _value(cond.operand.name, values)
+    if isinstance(left, dt.date) and isinstance(right, int):
+        right = dt.date.fromordinal(right)
+    name = labels.get(cond.name, cond.name.replace("__", "."))
+    if isinstance(left, bool):
+        return f"{name} is {_show(left)}"
+    text = f"{name} {_show(left)} {_FAILED[cond.op]} {_show(right)}"
+    if isinstance(cond.operand, ir.Ref):
+        text = f"{text} ({cond.operand.name.replace('__', '.')})"
+    if _numeric(left) and _numeric(right) and cond.op in ("lt", "le", "gt", "ge"):
+        gap = abs(right - left)
+        if cond.op in ("le", "ge"):
+            text += f", short by {_show(gap)}"
+        elif gap:
+            text += f", short by more than {_show(gap)}"
+    return text
+
+
+def _holds(cond: ir.Cond, values: dict) -> bool:
+    if isinstance(cond, ir.All):
+        return all(_holds(i, values) for i in cond.items)
+    if isinstance(cond, ir.Any):
+        return any(_holds(i, values) for i in cond.items)
+    left = ex.engine_value(_value(cond.name, values))
+    right = cond.operand.value if isinstance(cond.operand, ir.Lit) else ex.engine_value(_value(cond.operand.name, values))
+    return _HOLDS[cond.op](left, right)
+
+
+def _numeric(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _show(v) -> str:
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    if isinstance(v, str):
+        return f'"{v}"'
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    return str(v)
 
 
 def _jsonable(v):
