@@ -32,9 +32,12 @@ class Session:
         self.renderer = Renderer(templates_dir or bundled("templates"))
         self.engine = engine
         self._assessor = Assessor(self.book, self.programs, engine)
+        self._what_if: dict = {}
 
     def close(self) -> None:
         self._assessor.close()
+        for engine in self._what_if.values():
+            engine.close()
 
     def __enter__(self):
         return self
@@ -45,11 +48,14 @@ class Session:
     def load(self, case_path) -> Case:
         return load_case(case_path, self.book)
 
-    def assess(self, case_path) -> dict:
-        return self.assess_case(self.load(case_path))
+    def assess(self, case_path, margins: bool = False) -> dict:
+        return self.assess_case(self.load(case_path), margins)
 
-    def assess_case(self, case: Case) -> dict:
+    def assess_case(self, case: Case, margins: bool = False) -> dict:
         frameworks = self._assessor.frameworks(case)
+        for fw, program in zip(frameworks, self.programs):
+            for c, scope in zip(fw["criteria"], program.criteria):
+                c["margins"] = self._margins(program, scope, case, fw) if margins else None
         year = year_ending(case.period)
         for fw, program in zip(frameworks, self.programs):
             indicators = {i["id"]: i for i in fw["indicators"]}
@@ -82,6 +88,16 @@ class Session:
             "survey_method": self.survey_method(case),
             "frameworks": frameworks,
         }
+
+    def _margins(self, program, scope, case: Case, fw: dict) -> list:
+        from .engines import make_engine
+        from .margins import criterion_margins
+
+        engine = self._what_if.get(program.framework.id)
+        if engine is None:  # what-if runs are many and small: the Python engine, built once
+            engine = self._what_if[program.framework.id] = make_engine("python", program.rules)
+        return criterion_margins(scope, case.frameworks[fw["id"]].evidence.get(scope.id, {}), fw["indicators"],
+                                 engine)
 
     def survey_method(self, case: Case) -> dict:
         """The survey parameters this assessment applied, for Appendix 2."""

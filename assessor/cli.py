@@ -95,8 +95,9 @@ def _templates_option():
               show_default=True, help="Report format.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write the report to FILE (atomically) instead of standard output.")
-@click.option("--explain", is_flag=True, help="Add, per criterion, the facts each rule read and why each rung held "
-                                             "or not.")
+@click.option("--explain", is_flag=True, help="Add, per criterion, the facts each rule read, why each rung held or "
+                                             "not, and the smallest change of one fact that would change each "
+                                             "decision.")
 @_rules_option()
 @_templates_option()
 @_engine_choice()
@@ -108,7 +109,7 @@ def report(case, fmt, output, explain, rules_dir, templates_dir, engine):
 
     try:
         with Session(rules_dir, templates_dir, engine) as session:
-            result = session.assess(case)
+            result = session.assess(case, margins=explain)
             text = render_report(session.renderer, result, fmt, explain=explain)
         if output:
             write_atomically(output, text)

@@ -39,62 +39,36 @@ def assess_framework(book: Rulebook, program: CompiledFramework, case: Case, eng
     traces: dict = {}
 
     def values_for(scope: CompiledScope) -> dict:
-        if scope.id in scope_values:
-            return scope_values[scope.id]
-        if scope.kind == "criterion":
-            base = dict(cf.evidence.get(scope.id, {}))
-        elif scope.kind == "grade":
-            base = {"criteria": [{"id": c.id, "judgement": decided[(c.id, "judgement")]["outcome"]}
-                                 for c in program.criteria]}
-        else:
-            base = {}
-        if scope.kind != "indicator":
-            base["indicators"] = [_indicator_row(i) for i in indicators]
-            for i in indicators:
-                base[i["id"]] = _indicator_row(i)
-        values = {k: (Missing({k}) if v is None else v) for k, v in base.items()}
-        for table in ("criteria",):
-            if table in values and any(r["judgement"] is None for r in values[table]):
-                unassessed = [r["id"] for r in values[table] if r["judgement"] is None]
-                values[table] = Missing({f"judgement of {c}" for c in unassessed})
-        for d in scope.derived:
-            values[d.name] = _derive(d, values)
-        scope_values[scope.id] = values
-        return values
+        if scope.id not in scope_values:
+            if scope.kind == "grade":
+                criteria = [{"id": c.id, "judgement": decided[(c.id, "judgement")]["outcome"]}
+                            for c in program.criteria]
+                if any(r["judgement"] is None for r in criteria):
+                    # the grade waits on the facts that would settle each unassessed criterion
+                    criteria = Missing({f"{c}: {fact}" for (c, name), d in decided.items()
+                                        if name == "judgement" and d["outcome"] is None for fact in d["missing"]})
+                scope_values[scope.id] = scope_inputs(scope, {"criteria": criteria}, indicators)
+            else:
+                scope_values[scope.id] = scope_inputs(scope, cf.evidence.get(scope.id, {}), indicators)
+        return scope_values[scope.id]
 
     for stage in program.stages:
         facts, pending = [], []
         for scope in program.scopes:
-            for d in scope.decisions:
-                if d.stage != stage:
-                    continue
-                if scope.kind == "indicator":
-                    for ind in indicators:
-                        values = {"msf": ind["msf"]["verdict"], "trend": ind["trend"]["verdict"]}
-                        facts.append(_fact(d, ind["id"], values))
-                        pending.append((scope, d, ind["id"], values))
-                    continue
-                values = values_for(scope)
-                missing = _missing(d, values)
-                if missing:
-                    decided[(scope.id, d.name)] = {"outcome": None, "missing": sorted(missing)}
-                    values[d.name] = Missing(missing)
-                    continue
-                facts.append(_fact(d, scope.id, values))
-                pending.append((scope, d, scope.id, values))
+            if scope.kind == "indicator":
+                for ind in indicators:
+                    values = {"msf": ind["msf"]["verdict"], "trend": ind["trend"]["verdict"]}
+                    stage_facts(scope, stage, values, ind["id"], facts, pending, decided)
+            elif any(d.stage == stage for d in scope.decisions):  # inputs are complete by its first stage
+                stage_facts(scope, stage, values_for(scope), scope.id, facts, pending, decided)
         fired = engine.evaluate(stage, facts) if facts else {}
-        for scope, d, fact_id, values in pending:
-            fact_key = f"{d.engine_scope}@{fact_id}"
-            outcome, trace = _choose(d, fired, fact_key, values, _labels(scope))
+        for scope, d, fact_id, outcome, trace in settle(pending, fired, decided):
             if scope.kind == "indicator":
                 ind = next(i for i in indicators if i["id"] == fact_id)
                 ind["outcome"] = outcome
                 ind["trace"] = trace
             else:
-                decided[(scope.id, d.name)] = {"outcome": outcome, "missing": []}
                 traces.setdefault(scope.id, {})[d.name] = trace
-                # later decisions of this scope read this outcome as a value
-                values[d.name] = outcome
 
     criteria = []
     for scope in program.criteria:
@@ -121,7 +95,8 @@ def assess_framework(book: Rulebook, program: CompiledFramework, case: Case, eng
     moderation = None
     if cf.moderation is not None:
         moderation = {"grade": cf.moderation["grade"], "grade_text": book.grade_label(cf.moderation["grade"]),
-                      "reason": cf.moderation["reason"], "changed": cf.moderation["grade"] != rule_grade}
+                      "reason": cf.moderation["reason"],
+                      "changed": rule_grade is not None and cf.moderation["grade"] != rule_grade}
     grade = moderation["grade"] if moderation else rule_grade
     for ind in indicators:
         ind["outcome_text"] = book.grade_label(ind["outcome"])
@@ -139,6 +114,59 @@ def assess_framework(book: Rulebook, program: CompiledFramework, case: Case, eng
         "indicators": indicators,
         "criteria": criteria,
     }
+
+
+def scope_inputs(scope: CompiledScope, given: dict, indicators: list) -> dict:
+    """The values a criterion or grade scope reads: its inputs, the indicators, then derived values."""
+    values = {k: (Missing({k}) if v is None else v) for k, v in given.items()}
+    values["indicators"] = [_indicator_row(i) for i in indicators]
+    for i in indicators:
+        values[i["id"]] = _indicator_row(i)
+    return derive_values(scope, values)
+
+
+def derive_values(scope: CompiledScope, values: dict) -> dict:
+    for d in scope.derived:
+        values[d.name] = _derive(d, values)
+    return values
+
+
+def stage_facts(scope: CompiledScope, stage: int, values: dict, fact_id: str, facts: list, pending: list,
+                decided: dict) -> None:
+    """Add the engine facts for this scope's decisions of `stage`; record those that cannot be assessed."""
+    for d in scope.decisions:
+        if d.stage != stage:
+            continue
+        missing = _missing(d, values) if scope.kind != "indicator" else set()
+        if missing:
+            decided[(scope.id, d.name)] = {"outcome": None, "missing": sorted(missing)}
+            values[d.name] = Missing(missing)
+            continue
+        facts.append(_fact(d, fact_id, values))
+        pending.append((scope, d, fact_id, values))
+
+
+def settle(pending: list, fired: dict, decided: dict):
+    """Choose each pending decision's outcome from what fired; later decisions read it as a value."""
+    for scope, d, fact_id, values in pending:
+        outcome, trace = _choose(d, fired, f"{d.engine_scope}@{fact_id}", values, _labels(scope))
+        if scope.kind != "indicator":
+            decided[(scope.id, d.name)] = {"outcome": outcome, "missing": []}
+            values[d.name] = outcome
+        yield scope, d, fact_id, outcome, trace
+
+
+def criterion_outcomes(scope: CompiledScope, evidence: dict, indicators: list, engine) -> dict:
+    """Every decision of one criterion for the given evidence: what-if analysis reuses the staged run."""
+    values = scope_inputs(scope, evidence, indicators)
+    decided: dict = {}
+    for stage in sorted({d.stage for d in scope.decisions}):
+        facts, pending = [], []
+        stage_facts(scope, stage, values, scope.id, facts, pending, decided)
+        fired = engine.evaluate(stage, facts) if facts else {}
+        for _ in settle(pending, fired, decided):
+            pass
+    return {name: d["outcome"] for (_, name), d in decided.items()}
 
 
 def _derive(d, values: dict):

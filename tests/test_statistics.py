@@ -227,6 +227,7 @@ def test_verdict_at_the_boundary_is_significant():
 
 def test_comparison_is_frozen():
     c = compare(50, 100, 50, 100, design_factor=1.0, higher_is_better=True, confidence=0.95)
+    assert isinstance(c, Comparison)
     with pytest.raises(dataclasses.FrozenInstanceError):
         c.z = 1.0  # type: ignore[misc]
 
@@ -365,7 +366,8 @@ def _statsmodels_z(p1, n1, p2, n2, d1, d2):
 
 GRID = [
     (p1, n1, p2, n2, d)
-    for p1, p2 in [(51.4, 48.8), (11.7, 14.3), (79.6, 81.0), (2.0, 0.0), (99.5, 100.0), (0.0, 100.0)]
+    for p1, p2 in [(51.4, 48.8), (11.7, 14.3), (79.6, 81.0), (2.0, 0.0), (99.5, 100.0),
+                   (0.0, 100.0)]
     for n1, n2 in [(1_000, 7_000), (1_800, 1_800), (150, 1_650), (30, 12)]
     for d in (1.0, 1.2, 1.5)
 ]
