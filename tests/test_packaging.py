@@ -1,0 +1,26 @@
+"""The installed package carries every rule file and template the source tree has."""
+from __future__ import annotations
+
+import configparser
+
+from conftest import ROOT
+
+
+def _declared():
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / "setup.cfg")
+    packages = {p.strip() for p in cfg["options"]["packages"].split() if p.strip()}
+    data = {k: [g.strip() for g in v.split(",")] for k, v in cfg["options.package_data"].items()}
+    return packages, data
+
+
+def test_every_template_and_rule_directory_is_packaged():
+    packages, data = _declared()
+    for top in ("rules", "templates"):
+        for path in sorted((ROOT / top).rglob("*")):
+            if not path.is_file():
+                continue
+            package = ".".join(["assessor", *path.relative_to(ROOT).parent.parts])
+            assert package in packages, f"{path.relative_to(ROOT)}: add {package} to setup.cfg packages"
+            suffix = "*" + path.suffix
+            assert suffix in data.get(package, []), f"{path.relative_to(ROOT)}: add {suffix} to package_data"
