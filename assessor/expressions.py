@@ -290,7 +290,19 @@ class _Parser:
             where = self.disjunction()
         self.depth -= 1
         close = self.expect(")", "')'" if where else "',', 'where' or ')'")
-        return Call(name.start, close.start + 1, name.text, tuple(args), where)
+        node = Call(name.start, close.start + 1, name.text, tuple(args), where)
+        return _date_literal(node) if name.text == "date" else node
+
+
+def _date_literal(node: Call) -> Node:
+    """date("2010-03-31") is a fixed value: make it a literal, so it compares like one."""
+    arg = node.args[0] if len(node.args) == 1 and node.where is None else None
+    if not (isinstance(arg, Literal) and isinstance(arg.value, str)):
+        return node  # the checker explains what date() takes
+    try:
+        return Literal(node.start, node.end, _dt.date.fromisoformat(arg.value))
+    except ValueError:
+        raise ExpressionError(f'"{arg.value}" is not a date written as "YYYY-MM-DD"', arg.start) from None
 
 
 def _with_span(node: Node, start: int, end: int) -> Node:
@@ -445,15 +457,8 @@ class Checker:
         if f in ("abs", "date"):
             if len(node.args) != 1 or node.where is not None:
                 raise ExpressionError(f"{f}() takes one value", node.start)
-            if f == "date":
-                arg = node.args[0]
-                if not (isinstance(arg, Literal) and isinstance(arg.value, str)):
-                    raise ExpressionError('date() takes a date written as "YYYY-MM-DD"', arg.start)
-                try:
-                    _dt.date.fromisoformat(arg.value)
-                except ValueError:
-                    raise ExpressionError(f'"{arg.value}" is not a date written as "YYYY-MM-DD"', arg.start) from None
-                return DATE
+            if f == "date":  # well-formed calls became literals in the parser
+                raise ExpressionError('date() takes a date written as "YYYY-MM-DD"', node.start)
             t = self.check(node.args[0], row)
             if t.kind != "number":
                 raise ExpressionError(f"abs() needs a number, but this is {t.describe()}", node.args[0].start)
@@ -566,8 +571,6 @@ def _call(node: Call, values: dict, row):
     f = node.function
     if f == "abs":
         return abs(evaluate(node.args[0], values, row))
-    if f == "date":
-        return _dt.date.fromisoformat(node.args[0].value)
     if len(node.args) > 1:
         numbers = [evaluate(a, values, row) for a in node.args]
         return min(numbers) if f == "min" else max(numbers)
