@@ -1,0 +1,126 @@
+"""The `assess` command as a user meets it: output, exit codes, messages, files."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from assessor.cli import main
+from conftest import CAMBRIDGESHIRE
+
+
+def run(*args):
+    result = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_report_in_markdown_by_default():
+    code, out, err = run(CAMBRIDGESHIRE)
+    assert code == 0, err
+    assert out.startswith("# Cambridgeshire Constabulary – HMIC Inspection\n")
+    assert "**2007/08 Neighbourhood Policing Summary of judgement: Meeting the standard**" in out
+    assert "**2007/08 Developing Citizen Focus Policing Summary of judgement: Meeting the standard**" in out
+    assert err == ""
+
+
+def test_both_engines_give_the_same_report():
+    outputs = {engine: run(CAMBRIDGESHIRE, "--engine", engine, "-f", fmt)[1]
+               for engine in ("durable", "python") for fmt in ("markdown",)}
+    assert outputs["durable"] == outputs["python"]
+
+
+def test_json_carries_the_documented_fields():
+    code, out, _ = run(CAMBRIDGESHIRE, "-f", "json")
+    assert code == 0
+    doc = json.loads(out)
+    for key in ("force", "period", "rules_revision", "case_digest", "assessor_version", "frameworks"):
+        assert key in doc
+    assert len(doc["rules_revision"]) == 64 and len(doc["case_digest"]) == 64
+    fw = doc["frameworks"][0]
+    assert (fw["id"], fw["title"], fw["grade"], fw["grade_text"]) == (
+        "neighbourhood_policing", "Neighbourhood Policing", "meeting", "Meeting the standard")
+    crit = fw["criteria"][2]
+    assert crit["id"] == "problem_solving"
+    assert crit["choices"] == {"reach": "all", "evaluation": "partly", "resolution": "moderate"}
+    assert crit["statement"].startswith("Joint problem solving involves the police")
+    assert crit["trace"]["evaluation"]["chosen"] == "partly"
+    spi_10b = fw["indicators"][2]
+    assert spi_10b["msf"]["verdict"] == "same" and round(spi_10b["msf"]["z"], 2) == -1.82
+    assert spi_10b["msf"]["critical"] == 1.96
+    assert spi_10b["trend"]["verdict"] == "better"
+
+
+def test_text_and_explain():
+    code, out, _ = run(CAMBRIDGESHIRE, "-f", "text", "--explain")
+    assert code == 0
+    assert out.startswith("CAMBRIDGESHIRE CONSTABULARY – HMIC INSPECTION\n")
+    flat = " ".join(out.split())  # the text format wraps lines
+    assert "extent → all" in flat
+    assert "abstraction_target is no" in flat
+    assert "margin: bcu_staffing[Northern].sergeants 8 → 7 would make extent most (now all)" in flat
+
+
+def test_output_file_is_written_whole(tmp_path):
+    target = tmp_path / "report.md"
+    code, out, _ = run(CAMBRIDGESHIRE, "-o", target)
+    assert code == 0 and out == ""
+    assert target.read_text(encoding="utf-8").startswith("# Cambridgeshire Constabulary")
+    assert [p.name for p in tmp_path.iterdir()] == ["report.md"]
+
+
+def test_output_in_a_missing_directory_is_a_plain_error(tmp_path):
+    target = tmp_path / "nowhere" / "report.md"
+    code, out, err = run(CAMBRIDGESHIRE, "-o", target)
+    assert code == 2
+    assert err.startswith(f"error: {target}: cannot write the report: directory")
+    assert not target.parent.exists()
+
+
+def test_a_failed_run_leaves_no_output_file(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(CAMBRIDGESHIRE.read_text(encoding="utf-8").replace("pc_vacancies: 9 ", "pc_vacancies: nine "),
+                   encoding="utf-8")
+    target = tmp_path / "report.md"
+    code, _, err = run(bad, "-o", target)
+    assert code == 2
+    assert "pc_vacancies must be a whole number of at least 0, got the text 'nine'" in err
+    assert not target.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.yaml"]
+
+
+def test_case_mistakes_name_file_line_and_column(tmp_path):
+    text = CAMBRIDGESHIRE.read_text(encoding="utf-8")
+    line = next(i for i, l in enumerate(text.splitlines(), 1) if "abstraction_monitoring: historical" in l)
+    bad = tmp_path / "case.yaml"
+    bad.write_text(text.replace("abstraction_monitoring: historical", "abstraction_monitoring: weekly"),
+                   encoding="utf-8")
+    code, _, err = run(bad)
+    assert code == 2
+    assert err.startswith(f"error: {bad}:{line}:35: abstraction_monitoring must be one of real-time, historical, "
+                          "none, got the text 'weekly' (wrong-type)")
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["missing.yaml"], "error: missing.yaml: case file does not exist (io)"),
+    ([CAMBRIDGESHIRE, "--rules", "no-such-dir"], "error: no-such-dir: rules directory does not exist (io)"),
+])
+def test_missing_inputs(args, message):
+    code, _, err = run(*args)
+    assert code == 2
+    assert err.strip() == message
+
+
+def test_usage_errors_exit_2():
+    code, _, err = run(CAMBRIDGESHIRE, "-f", "pdf")
+    assert code == 2
+    assert "Invalid value for '-f' / '--format'" in err
+
+
+def test_help_documents_exit_codes():
+    code, out, _ = run("--help")
+    assert code == 0
+    assert "Exit codes:" in out and "2  bad input or usage" in out
+    code, out, _ = run("report", "--help")
+    assert code == 0 and "--engine [durable|python]" in out
