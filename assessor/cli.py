@@ -124,4 +124,4 @@ def report(case, fmt, output, explain, rules_dir, templates_dir, engine):
 
 
 # Commands beyond the report live in their own modules; importing them registers them.
-from . import cli_tools  # noqa: E402,F401  lint, test, diff, new-case
+from . import cli_batch, cli_tools  # noqa: E402,F401  batch; lint, test, diff, new-case

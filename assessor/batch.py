@@ -1,0 +1,118 @@
+"""Assess many cases in parallel processes: a report per case and a national summary.
+
+Each worker process compiles the rules once. A case that fails is reported and
+the others go on. A worker that dies (durable-rules is C code: a crash takes
+the process with it) breaks the pool; the cases then in flight are retried one
+at a time in a fresh pool, so the crash is pinned on the case that causes it.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .findings import AssessorError
+
+EXTENSIONS = {"markdown": "md", "html": "html", "json": "json", "text": "txt"}
+
+_session = None  # one per worker process
+_settings: dict = {}
+
+
+@dataclass
+class Outcome:
+    case: str
+    ok: bool
+    row: dict = field(default_factory=dict)  # the summary row of an assessed case
+    error: str = ""
+
+
+def _start_worker(rules_dir, templates_dir, engine, out_dir, formats):
+    global _session
+    from .assessment import Session
+
+    _settings.update(out_dir=out_dir, formats=formats)
+    _session = Session(rules_dir, templates_dir, engine)
+
+
+def _assess_one(case_path: str) -> Outcome:
+    from .cli import write_atomically
+    from .reporting import render_report
+
+    try:
+        result = _session.assess(case_path)
+        stem = Path(case_path).stem
+        for fmt in _settings["formats"]:
+            text = render_report(_session.renderer, result, fmt)
+            write_atomically(os.path.join(_settings["out_dir"], f"{stem}.{EXTENSIONS[fmt]}"), text)
+        return Outcome(case_path, True, summary_row(case_path, result))
+    except AssessorError as e:
+        return Outcome(case_path, False, error="; ".join(str(f) for f in e.findings))
+    except Exception as e:  # an engine failure in one case must not stop the national run
+        return Outcome(case_path, False, error=f"{case_path}: {type(e).__name__}: {e}")
+
+
+def summary_row(case_path: str, result: dict) -> dict:
+    row = {"case": Path(case_path).name, "force": result["force"], "period": result["period"],
+           "fictional": "yes" if result["fictional"] else "no"}
+    for fw in result["frameworks"]:
+        row[f"{fw['id']}.grade"] = fw["grade"] or "not assessed"
+        row[f"{fw['id']}.rule_grade"] = fw["rule_grade"] or "not assessed"
+        for c in fw["criteria"]:
+            row[f"{fw['id']}.{c['id']}"] = c["judgement"] or "not assessed"
+    return row
+
+
+def run_batch(case_paths: list, out_dir: str, *, rules_dir=None, templates_dir=None, engine="durable",
+              formats=("markdown",), jobs: int | None = None, progress=None, work=None) -> list:
+    """Assess every case; returns one Outcome per case, in the order given.
+
+    `work(case_path) -> Outcome` runs in the workers (default: assess and write the reports).
+    """
+    work = work or _assess_one
+    init = (rules_dir, templates_dir, engine, out_dir, tuple(formats))
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(case_paths) or 1))
+    outcomes: dict = {}
+    pending = list(case_paths)
+    while pending:
+        suspects = _run_pool(work, pending, jobs, init, outcomes, progress)
+        # a worker died: retry the cases it may have been running, alone, to find the culprit
+        for case in suspects:
+            if _run_pool(work, [case], 1, init, outcomes, progress):
+                outcomes[case] = Outcome(case, False, error=f"{case}: the rule engine crashed the worker process")
+                if progress:
+                    progress(1)
+        pending = [c for c in case_paths if c not in outcomes]
+    return [outcomes[c] for c in case_paths]
+
+
+def _run_pool(work, cases: list, jobs: int, init: tuple, outcomes: dict, progress) -> list:
+    """Run cases in a pool; returns the cases left unfinished because the pool broke."""
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker, initargs=init) as pool:
+        futures = {pool.submit(work, c): c for c in cases}
+        try:
+            for future in as_completed(futures):
+                outcome = future.result()
+                outcomes[outcome.case] = outcome
+                if progress:
+                    progress(1)
+        except BrokenProcessPool:
+            return [c for c in cases if c not in outcomes]
+    return []
+
+
+def summary_csv(outcomes: list) -> str:
+    rows = [o.row | {"status": "assessed"} if o.ok else {"case": Path(o.case).name, "status": "failed",
+                                                          "error": o.error} for o in outcomes]
+    columns: list = ["case", "status", "force", "period", "fictional"]
+    for row in rows:
+        columns += [k for k in row if k not in columns]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, restval="", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()

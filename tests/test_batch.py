@@ -1,0 +1,72 @@
+"""`assess batch`: many cases, parallel workers, one bad case never stops the rest."""
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import signal
+
+from click.testing import CliRunner
+
+from assessor.batch import Outcome, run_batch
+from assessor.cli import main
+from conftest import CAMBRIDGESHIRE
+
+
+def _cases(tmp_path, bad: bool = True):
+    d = tmp_path / "cases"
+    d.mkdir()
+    shutil.copy(CAMBRIDGESHIRE, d / "cambridgeshire-2008.yaml")
+    text = CAMBRIDGESHIRE.read_text(encoding="utf-8")
+    (d / "copy-2008.yaml").write_text(text.replace("force: Cambridgeshire Constabulary", "force: Copy Police"),
+                                      encoding="utf-8")
+    if bad:
+        (d / "broken-2008.yaml").write_text(text.replace("pc_vacancies: 9 ", "pc_vacancies: -9 "), encoding="utf-8")
+    return d
+
+
+def test_batch_reports_every_good_case_and_the_bad_one(tmp_path):
+    cases = _cases(tmp_path)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["batch", str(cases), "-o", str(out), "-f", "markdown", "-f", "json",
+                                       "--engine", "python", "-j", "2"])
+    assert result.exit_code == 1
+    assert "2 assessed, 1 failed" in result.stdout
+    assert "broken-2008.yaml" in result.stderr and "pc_vacancies must be a whole number of at least 0" in result.stderr
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["cambridgeshire-2008.json", "cambridgeshire-2008.md", "copy-2008.json", "copy-2008.md",
+                     "summary.csv", "summary.html"]
+    with (out / "summary.csv").open(encoding="utf-8") as f:
+        rows = {r["case"]: r for r in csv.DictReader(f)}
+    assert rows["broken-2008.yaml"]["status"] == "failed"
+    assert rows["copy-2008.yaml"]["force"] == "Copy Police"
+    assert rows["cambridgeshire-2008.yaml"]["neighbourhood_policing.grade"] == "meeting"
+    assert rows["cambridgeshire-2008.yaml"]["citizen_focus.spi_stability"] == "meeting"
+    html = (out / "summary.html").read_text(encoding="utf-8")
+    assert "Copy Police" in html and "Not assessed:" in html
+
+
+def test_batch_of_good_cases_exits_0(tmp_path):
+    cases = _cases(tmp_path, bad=False)
+    result = CliRunner().invoke(main, ["batch", str(cases), "-o", str(tmp_path / "o"), "--engine", "python"])
+    assert result.exit_code == 0, result.stderr
+
+
+def test_missing_cases_directory_is_a_plain_error(tmp_path):
+    result = CliRunner().invoke(main, ["batch", str(tmp_path / "none"), "-o", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert "cases directory does not exist" in result.stderr
+
+
+def _crash_on_copy(case_path: str) -> Outcome:
+    if "copy" in case_path:
+        os.kill(os.getpid(), signal.SIGSEGV)  # what a durable-rules crash does to a worker
+    return Outcome(case_path, True, {"case": os.path.basename(case_path)})
+
+
+def test_a_crashing_worker_is_pinned_on_its_case_and_the_rest_finish(tmp_path):
+    cases = sorted(str(p) for p in _cases(tmp_path, bad=False).glob("*.yaml"))
+    outcomes = run_batch(cases, str(tmp_path), engine="python", jobs=2, work=_crash_on_copy)
+    assert [(os.path.basename(o.case), o.ok) for o in outcomes] == [
+        ("cambridgeshire-2008.yaml", True), ("copy-2008.yaml", False)]
+    assert "crashed the worker process" in outcomes[1].error
