@@ -17,15 +17,16 @@ from pathlib import Path
 from .findings import AssessorError
 from .loading import parse, read_text
 from .rulebook import FactSpec, Rulebook
-from .shapes import Reader, kind_of
+from .shapes import MAX_NUMBER, MAX_TEXT, Reader, kind_of, short_repr
 
 NARRATIVE = ("strengths", "work_in_progress", "areas_for_improvement")
 CONTEXT = ("geography", "demography", "strategic_priorities", "performance_overview")
 OVERVIEW = ("bcus", "neighbourhood_teams", "officers_dedicated", "pcsos_dedicated", "cdrps", "population",
             "households")
 SURVEY_FIGURES = ("value", "previous", "msf_average", "n", "previous_n", "msf_n")
+_COMPARISON_OF = {"msf_average": "msf", "msf_n": "msf", "previous": "previous", "previous_n": "previous"}
 UNKNOWN = "unknown"
-MAX_TEXT = 20000
+MAX_FACT_TEXT = 1000  # a text fact is a value rules compare; narrative belongs under strengths and the like
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,8 @@ def _overview(r: Reader) -> dict:
     out = {}
     for k in m:
         if k in OVERVIEW:
-            v = r.at(k).number(f"overview.{k}", low=0, integer=True)
+            # survey samples are drawn per BCU: a force has at least one
+            v = r.at(k).number(f"overview.{k}", low=1 if k == "bcus" else 0, integer=True)
             if v is not None:
                 out[k] = v
     return out
@@ -262,6 +264,10 @@ def _fact_value(r: Reader, s: FactSpec, in_table: bool = False):
         bad = not isinstance(v, str)
     elif s.type == "table":
         return _table(r, s)
+    if s.type == "text" and not bad and len(v) > MAX_FACT_TEXT:
+        r.error("too-long", f"{s.name} is {len(v):,} characters long; a text fact has at most {MAX_FACT_TEXT:,} "
+                            "(longer text belongs under strengths, work_in_progress or areas_for_improvement)")
+        return None
     if bad:
         hint = ""
         if isinstance(v, str) and s.type in ("integer", "number", "percentage"):
@@ -269,6 +275,10 @@ def _fact_value(r: Reader, s: FactSpec, in_table: bool = False):
         r.error("wrong-type", f"{s.name} must be {_expected(s)}, got {kind_of(v)}{hint}")
         return None
     if s.type in ("integer", "number", "percentage"):
+        if abs(v) > MAX_NUMBER:
+            r.error("out-of-range", f"{s.name} is too large to be judged exactly: numbers must lie within "
+                                    f"±{MAX_NUMBER:,} (2**53), got {short_repr(v)}")
+            return None
         if (s.min is not None and v < s.min) or (s.max is not None and v > s.max):
             r.error("out-of-range", f"{s.name} must be {_expected(s)}, got {v}")
             return None
@@ -308,7 +318,9 @@ def _surveys(r: Reader, fw, book: Rulebook, overview: dict) -> dict:
                    (["previous"] if "previous" in ind.compare else [])
         if ind.sample_given:
             required += ["n"] + (["previous_n"] if "previous" in ind.compare else [])
-        optional = [f for f in SURVEY_FIGURES if f not in required]
+        # figures of a comparison the rules do not make would be silently ignored: refuse them
+        optional = [f for f in SURVEY_FIGURES
+                    if f not in required and _COMPARISON_OF.get(f, ind.compare[0]) in ind.compare]
         if ind.gap_with:
             required += [ind.gap_with]
             optional += [f"{ind.gap_with}_n"]

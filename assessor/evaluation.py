@@ -335,14 +335,14 @@ def indicator_figures(book: Rulebook, ind: Indicator, figures: dict, case: Case)
     row["interval"] = _interval(figures["value"], n, design, book)
     kwargs = dict(design_factor=design.design_factor, higher_is_better=ind.higher_is_better,
                   confidence=book.confidence)
-    if "msf_average" in figures:
+    if "msf" in ind.compare:
         msf_n = figures.get("msf_n") or n * design.msf_multiplier
         c = statistics.compare(figures["value"], n, figures["msf_average"], msf_n, **kwargs)
         row["msf"] = {"average": figures["msf_average"], "n": msf_n,
                       "interval": _interval(figures["msf_average"], msf_n, design, book), **_comparison(c)}
     else:
         row["msf"] = {"average": None, "verdict": "none"}
-    if "previous" in figures:
+    if "previous" in ind.compare:
         prev_n = figures.get("previous_n") or n
         c = statistics.compare(figures["value"], n, figures["previous"], prev_n, **kwargs)
         comp = _comparison(c)
