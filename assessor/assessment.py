@@ -18,9 +18,15 @@ ROOT = Path(__file__).resolve().parent
 
 
 def bundled(name: str) -> Path:
-    """The rules/ or templates/ shipped with the package (installed), or beside it (source checkout)."""
-    installed = ROOT / name
-    return installed if installed.is_dir() else ROOT.parent / name
+    """The rules/ or templates/ shipped with the package (installed), or beside it (source checkout).
+
+    Relative to the working directory when inside it, so messages name files as users see them.
+    """
+    path = ROOT / name if (ROOT / name).is_dir() else ROOT.parent / name
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
 
 
 class Session:
@@ -63,14 +69,12 @@ class Session:
                 c["reads_indicators"] = _reads_indicators(scope, indicators)
                 context = {**c["choices"], "choices": c["choices"], "values": c["values"],
                            "indicators": indicators, "force": case.force, "year": year, "previous_year": year - 2}
-                c["statement"] = (self.renderer.statement(c.pop("statement_template"), context)
-                                  if c["assessed"] else None)
+                template = c.pop("statement_template")
+                c["statement"] = self.renderer.statement(template, context) if c["assessed"] else None
                 if c["reads_indicators"]:
                     for ind in fw["indicators"]:
                         ind["sentences"] = self.renderer.statement(
                             f"statements/indicators/{ind['id']}.md.j2", {**context, "ind": ind})
-                else:
-                    c.pop("statement_template", None)
         return {
             "force": case.force,
             "short_name": case.short_name,

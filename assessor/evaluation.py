@@ -261,7 +261,7 @@ def _why_not(cond: ir.Cond, values: dict, labels: dict) -> str:
         return f"{name} is {_show(left)}"
     text = f"{name} {_show(left)} {_FAILED[cond.op]} {_show(right)}"
     if isinstance(cond.operand, ir.Ref):
-        text = f"{text} ({cond.operand.name.replace('__', '.')})"
+        text = f"{text} ({labels.get(cond.operand.name, cond.operand.name.replace('__', '.'))})"
     if _numeric(left) and _numeric(right) and cond.op in ("lt", "le", "gt", "ge"):
         gap = abs(right - left)
         if cond.op in ("le", "ge"):

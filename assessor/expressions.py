@@ -47,6 +47,10 @@ AGGREGATES = ("count", "share", "sum", "min", "max")
 FUNCTIONS = AGGREGATES + ("abs", "date")
 MAX_LENGTH = 2000
 MAX_DEPTH = 40
+MAX_TREE_DEPTH = 100  # nodes on the longest path, e.g. a + b + c + ... with 100 terms
+# Numbers beyond ±2**53 are not exact as floats, and the engine compares numbers as floats
+# (durable-rules saturates integers at 2**63): literals and whole-number results stay within.
+MAX_NUMBER = 2**53
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,9 @@ def tokenize(source: str) -> list[Token]:
         if kind == "ws":
             continue
         if kind == "bad":
-            hint = "; use == to compare" if text == "=" else ""
+            hint = ""
+            if text == "=":
+                hint = "; use >= for 'at least'" if source[m.end():m.end() + 1] == ">" else "; use == to compare"
             raise ExpressionError(f"unexpected character {text!r}{hint}", m.start())
         if kind == "name" and text in KEYWORDS:
             kind = "keyword"
@@ -248,6 +254,9 @@ class _Parser:
         t = self.take()
         if t.kind == "number":
             value = float(t.text) if "." in t.text else int(t.text)
+            if not abs(value) <= MAX_NUMBER:  # also catches inf, from a float of 400 digits
+                raise ExpressionError(f"the number {t.text[:20]}{'...' if len(t.text) > 20 else ''} is too large: "
+                                      f"numbers must lie within ±{MAX_NUMBER:,} (2**53)", t.start)
             return Literal(t.start, t.start + len(t.text), value)
         if t.kind == "string":
             return Literal(t.start, t.start + len(t.text), t.text[1:-1])
@@ -312,7 +321,35 @@ def _with_span(node: Node, start: int, end: int) -> Node:
 def parse(source: str) -> Node:
     if not isinstance(source, str) or not source.strip():
         raise ExpressionError("the condition is empty")
-    return _Parser(source).parse()
+    tree = _Parser(source).parse()
+    _check_depth(tree)
+    return tree
+
+
+def _children(node: Node) -> tuple:
+    if isinstance(node, Unary):
+        return (node.operand,)
+    if isinstance(node, Binary):
+        return (node.left, node.right)
+    if isinstance(node, Logical):
+        return node.items
+    if isinstance(node, Member):
+        return (node.item,) + node.options
+    if isinstance(node, Call):
+        return node.args + ((node.where,) if node.where is not None else ())
+    return ()
+
+
+def _check_depth(tree: Node) -> None:
+    """Refuse trees deeper than MAX_TREE_DEPTH: checking, evaluating and lowering recurse.
+    Walked without recursion, since a long chain like a + b + c + ... nests one level a term."""
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_TREE_DEPTH:
+            raise ExpressionError(f"expression is too long a chain: more than {MAX_TREE_DEPTH} operations "
+                                  "nest inside each other; split it into derived values", node.start)
+        stack.extend((child, depth + 1) for child in _children(node))
 
 
 # ---------------------------------------------------------------- types
@@ -564,6 +601,8 @@ def _binary(node: Binary, a, b):
 def _finite(node: Node, value):
     if isinstance(value, float) and not math.isfinite(value):
         raise ExpressionError("the result is too large to be a number", node.start)
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_NUMBER:
+        raise ExpressionError(f"the result is too large to be judged exactly (beyond ±{MAX_NUMBER:,})", node.start)
     return value
 
 

@@ -32,7 +32,8 @@ def criterion_margins(scope: CompiledScope, evidence: dict, indicators: list, en
                 key = (size, fact_label)
                 if found is None or key < found["_key"]:
                     best[name] = {"_key": key, "decision": name, "from": base[name], "to": outcome,
-                                  "fact": fact_label, "before": before, "after": after, "steps": size}
+                                  "fact": fact_label, "before": _plain(before), "after": _plain(after),
+                                  "steps": size}
     order = [d.name for d in scope.decisions]
     out = []
     for name in order:
@@ -96,3 +97,8 @@ def _moves(spec: FactSpec, value):
                     out.append((k, value + dt.timedelta(days=365 * sign * k)))
         return out
     return []
+
+
+def _plain(value):
+    """Dates as ISO text, so a margin reads the same in JSON and in the report."""
+    return value.isoformat() if isinstance(value, dt.date) else value
