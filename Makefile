@@ -6,7 +6,7 @@ CASE ?= cases/cambridgeshire-2008.yaml
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install assess test lint fuzz bench clean
+.PHONY: help install assess test lint coverage fuzz bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -25,8 +25,13 @@ assess: $(STAMP)  ## assess the bundled Cambridgeshire case and print the report
 lint: $(STAMP)  ## check rules/ and cases/
 	$(BIN)/assess lint
 
-test: $(STAMP)  ## run the test suite (rules and cases are checked first)
+coverage: $(STAMP)  ## list the rungs no case reaches; fails below 100%
+	$(BIN)/assess coverage --min-coverage 100
+
+test: $(STAMP)  ## check rules and cases, their expected judgements and rung coverage, then run pytest
 	$(BIN)/assess lint
+	$(BIN)/assess test
+	$(BIN)/assess coverage --min-coverage 100
 	$(BIN)/python -m pytest -q
 
 fuzz: $(STAMP)  ## the full differential fuzz: 10,000 generated cases per engine test

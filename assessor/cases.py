@@ -14,7 +14,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .findings import AssessorError
 from .loading import parse, read_text
 from .rulebook import FactSpec, Rulebook
 from .shapes import MAX_NUMBER, MAX_TEXT, Reader, kind_of, short_repr
@@ -84,7 +83,7 @@ def load_case(path, book: Rulebook) -> Case:
         for fid in given:
             if fid not in known:
                 fr.at(fid).error("unknown-framework",
-                                 f"framework {fid!r} is not in the rules; the rules define {', '.join(known)}",
+                                 f"framework {short_repr(fid)} is not in the rules; the rules define {', '.join(known)}",
                                  key=True)
         for fid, fw in known.items():
             if fid not in given:
@@ -162,7 +161,7 @@ def _framework(r: Reader, fw, book: Rulebook, overview: dict) -> CaseFramework:
         for cid in given:
             if cid not in known:
                 cr.at(cid).error("unknown-criterion",
-                                 f"criterion {cid!r} is not in framework {fw.id!r}; its criteria are "
+                                 f"criterion {short_repr(cid)} is not in framework {fw.id!r}; its criteria are "
                                  f"{', '.join(known)}", key=True)
         for cid, c in known.items():
             if cid not in given:
@@ -203,7 +202,7 @@ def _evidence(r: Reader, specs: tuple) -> dict:
     for name in given:
         if name not in known:
             hint = difflib.get_close_matches(str(name), list(known), n=1)
-            r.at(name).error("unknown-fact", f"unknown fact {name!r}" + (f"; did you mean {hint[0]!r}?" if hint else
+            r.at(name).error("unknown-fact", f"unknown fact {short_repr(name)}" + (f"; did you mean {hint[0]!r}?" if hint else
                                                                            f"; this criterion's facts are "
                                                                            f"{', '.join(known) or 'none'}"),
                              key=True)
@@ -306,7 +305,7 @@ def _surveys(r: Reader, fw, book: Rulebook, overview: dict) -> dict:
     out = {}
     for key in given:
         if key not in fw.indicators:
-            r.at(key).error("unknown-indicator", f"indicator {key!r} is not used by framework {fw.id!r}; "
+            r.at(key).error("unknown-indicator", f"indicator {short_repr(key)} is not used by framework {fw.id!r}; "
                                                  f"it uses {', '.join(fw.indicators)}", key=True)
     for ind_id in fw.indicators:
         ind = book.indicators[ind_id]

@@ -5,6 +5,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -44,7 +45,7 @@ def main():
     """
 
 
-def fail(findings) -> "NoReturn":  # noqa: F821
+def fail(findings) -> NoReturn:
     if isinstance(findings, Finding):
         findings = [findings]
     for f in findings:
@@ -65,6 +66,10 @@ def write_atomically(path: str, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
             out.write(text)
+        # mkstemp makes the file private; a report gets the permissions any new file would
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, target)
     except OSError as e:
         Path(tmp).unlink(missing_ok=True)

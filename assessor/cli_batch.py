@@ -27,7 +27,7 @@ def batch(cases_dir, out_dir, formats, jobs, rules_dir, templates_dir, engine):
     A case that cannot be assessed is reported and the others go on; the exit
     code is 1 if any case failed.
     """
-    from .assessment import Session, bundled
+    from .assessment import bundled
     from .batch import run_batch, summary_csv
     from .cases import case_files
     from .rendering import Renderer

@@ -13,7 +13,7 @@ import datetime as dt
 from . import expressions as ex
 from . import statistics
 from .cases import Case
-from .compiler import CompiledDecision, CompiledFramework, CompiledScope, value_name
+from .compiler import CompiledDecision, CompiledFramework, CompiledScope
 from .engines import make_engine
 from .findings import AssessorError
 from . import ir

@@ -11,11 +11,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import expressions as ex
+from . import ir
 from .findings import AssessorError, Finding
-from .loading import Document, load
+from .loading import load
 from .shapes import Reader
 
 FACT_TYPES = ("integer", "number", "percentage", "yes/no", "date", "one-of", "text", "table")
+# The evaluator names its scopes after criterion ids, next to the framework's own scopes,
+# and a criterion's own decisions next to its `judgement`: these names would collide.
+RESERVED_CRITERIA = ("grade", "indicators")
+RESERVED_SLOTS = ("judgement",)
+MAX_WORD = 200  # characters in a one-of value (the engine compares it as a string)
+# What one condition and one decision may ask of the rule engine. durable-rules has fixed
+# tables (see engines/durable.py): 15 and/or groups per pattern, 56 match-stack slots,
+# 248 values per fact. Within these limits every condition is one engine rule that fits.
+MAX_COMPARISONS = 50  # per condition, after `in [...]` lists are expanded
+MAX_GROUPS = 14  # and/or groups per condition
+MAX_DECISION_VALUES = 200  # distinct values the conditions of one decision compare
 VERDICT = ex.Type("choice", ("better", "same", "worse", "none"))
 GRADING_FILE = "grading.yaml"
 
@@ -360,6 +372,9 @@ def _read_criterion(r: Reader, grade_ids: tuple, indicator_scope: dict) -> Crite
     if m is None or not {"id", "heading", "judge", "statement", "evidence"} <= set(m):
         return None
     cid = r.at("id").ident("criterion id")
+    if cid in RESERVED_CRITERIA:
+        r.at("id").error("reserved-name", f"criterion id {cid!r} is a reserved word; choose another name")
+        cid = None
     heading = r.at("heading").text()
     subheading = r.at("subheading").text() if "subheading" in m else ""
     statement = r.at("statement").text()
@@ -379,6 +394,10 @@ def _read_criterion(r: Reader, grade_ids: tuple, indicator_scope: dict) -> Crite
         for slot in ch.mapping(what="choose") or {}:
             if not ch.key_ident(slot, "slot"):
                 continue
+            if slot in RESERVED_SLOTS:
+                ch.at(slot).error("reserved-name", f"slot {slot!r} is a reserved word: the criterion's judgement "
+                                                   "is given under 'judge'; choose another name", key=True)
+                continue
             if slot in names:
                 ch.at(slot).error("duplicate-name", f"slot {slot!r} has the name of a fact or derived value", key=True)
                 continue
@@ -386,11 +405,24 @@ def _read_criterion(r: Reader, grade_ids: tuple, indicator_scope: dict) -> Crite
             if d is not None:
                 choices.append(d)
                 names[slot] = ex.Type("choice", d.outcomes)
+            else:  # still a name, so later conditions reading it are not reported as well
+                names[slot] = ex.Type("choice", _written_outcomes(ch.at(slot).value))
     judgement = _read_decision(r.at("judge"), "judgement", "judgement", names, allowed=grade_ids)
     if None in (cid, heading, statement, judgement):
         return None
     return Criterion(cid, heading, subheading or "", evidence, derive, tuple(choices), judgement, statement,
                      _place(r))
+
+
+def _written_outcomes(rungs) -> tuple:
+    """The outcomes a decision names, however broken its conditions."""
+    out = []
+    for rung in rungs if isinstance(rungs, list) else ():
+        for outcome, cond in rung.items() if isinstance(rung, dict) else ():
+            word = cond if outcome == "otherwise" else outcome
+            if isinstance(word, str) and word not in out:
+                out.append(word)
+    return tuple(out)
 
 
 def _read_evidence(r: Reader) -> tuple:
@@ -438,8 +470,14 @@ def read_fact_spec(r: Reader, name: str, in_table: bool = False) -> FactSpec | N
             r.error("missing-key", f"fact {name!r} is one-of, so it needs 'values': the list of allowed words")
         elif any(not isinstance(x, str) for x in vals) or len(set(vals)) != len(vals):
             r.at("values").error("bad-value", f"values of {name!r} must be distinct words")
+        elif any(len(x) > MAX_WORD or not x.strip() for x in vals):
+            i = next(i for i, x in enumerate(vals) if len(x) > MAX_WORD or not x.strip())
+            r.at("values", i).error("bad-value", f"each value of {name!r} must be a word or short phrase of at "
+                                                 f"most {MAX_WORD} characters")
         else:
             values = tuple(vals)
+        if not values:  # reported above; read as text, so conditions comparing it are not reported too
+            t = "text"
     elif "values" in m:
         r.error("bad-key", f"'values' applies to one-of facts, not to {t!r}")
     columns = ()
@@ -486,7 +524,9 @@ def _expression(r: Reader, names: dict, condition: bool) -> Expression | None:
                 raise ex.ExpressionError(f"a derived value must be a number, but this is {t.describe()}", 0)
     except ex.ExpressionError as e:
         offset = e.offset if "\n" not in source[: e.offset] else 0
-        r.error("bad-expression", f"{e.message}: {source.strip()!r}", offset=offset)
+        shown = " ".join(source.split())
+        shown = shown if len(shown) <= 100 else shown[:97] + "..."
+        r.error("bad-expression", f"{e.message}: {shown!r}", offset=offset)
         return None
     return Expression(source, tree, _place(r), bool(mark and mark.quoted), frozenset(checker.read))
 
@@ -509,7 +549,7 @@ def _read_derive(r: Reader, names: dict) -> tuple:
         e = _expression(r.at(name), names, condition=False)
         if e is not None:
             out.append(Derived(name, e))
-            names = {**names, name: ex.NUMBER}
+        names[name] = ex.NUMBER  # even if broken: later readers of it are not reported too
     return tuple(out)
 
 
@@ -547,8 +587,55 @@ def _read_decision(r: Reader, name: str, kind: str, names: dict, allowed: tuple 
                                  key=True)
             continue
         e = _expression(rr.at(outcome), names, condition=True)
-        if e is not None:
+        if e is not None and _fits_engine(rr.at(outcome), e):
             out.append(Rung(outcome, e))
-    if len(out) != len(rungs):
+        elif e is not None:
+            out.append(None)
+    if len(out) != len(rungs) or None in out:
+        return None
+    values = set()
+    for rung in out:
+        if rung.condition is not None:
+            values |= ir.names_read(_lowered(rung.condition))
+    if len(values) > MAX_DECISION_VALUES:
+        r.error("too-complex", f"{r.label} compares {len(values)} different values; the rule engine takes at most "
+                               f"{MAX_DECISION_VALUES} per decision: split it into several decisions")
         return None
     return Decision(name, kind, tuple(out), _place(r))
+
+
+def _lowered(e: Expression) -> ir.Cond:
+    """The condition as the compiler will lower it, computed operands named by their text
+    (as the compiler names them), so its size is known before any engine sees it."""
+    def hoist(node: ex.Node) -> str:
+        return "#" + " ".join(e.source[node.start:node.end].split())
+
+    return ex.Lowering(hoist, lambda name: name.replace(".", "__")).condition(e.tree)
+
+
+def _fits_engine(r: Reader, e: Expression) -> bool:
+    """A finding, and False, if the condition is larger than one engine rule can hold."""
+    comparisons, groups = _size(_lowered(e))
+    if comparisons > MAX_COMPARISONS:
+        r.error("too-complex", f"this condition makes {comparisons} comparisons (a list after 'in' counts one per "
+                               f"value); the rule engine takes at most {MAX_COMPARISONS}: split it into several "
+                               "rungs or a derived value")
+        return False
+    if groups > MAX_GROUPS:
+        r.error("too-complex", f"this condition nests {groups} groups of 'and'/'or'; the rule engine takes at most "
+                               f"{MAX_GROUPS}: split it into several rungs or choices")
+        return False
+    return True
+
+
+def _size(cond: ir.Cond, parent: type | None = None) -> tuple:
+    """(comparisons, and/or groups) of a lowered condition, nested groups of the same kind
+    counted once, as the engine flattens them."""
+    if isinstance(cond, ir.Cmp):
+        return 1, 0
+    comparisons, groups = 0, (0 if type(cond) is parent else 1)
+    for item in cond.items:
+        c, g = _size(item, type(cond))
+        comparisons += c
+        groups += g
+    return comparisons, groups

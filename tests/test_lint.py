@@ -1,0 +1,108 @@
+"""`assess lint`: each fixture under tests/lint/ holds one mistake, named by its directory.
+
+A finding is checked by what a user acts on: file, line, column, check id and level,
+plus the words in the message that tell them what to do.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from assessor import reachability
+from assessor.cli import main
+
+FIXTURES = Path(__file__).resolve().parent / "lint"
+ROOT = Path(__file__).resolve().parent.parent
+
+# scenario -> (exit code, [(file under the scenario, line, column, check, level)])
+SCENARIOS = {
+    "clean": (0, []),
+    "case-missing-fact": (1, [("cases/testshire-2008.yaml", 9, 11, "missing-fact", "error")]),
+    "condition-never-holds": (1, [("rules/patrol.yaml", 15, 11, "unreachable-rung", "error")]),
+    "scale-gap": (1, [("rules/patrol.yaml", 14, 7, "scale-gap", "error")]),
+    "template-syntax": (1, [("templates/staffing.md.j2", 2, None, "template-syntax", "error")]),
+    "undefined-fact": (1, [("rules/patrol.yaml", 16, 17, "bad-expression", "error")]),
+    "unfilled-slot": (1, [("rules/patrol.yaml", 14, 7, "unused-slot", "warning"),
+                          ("templates/staffing.md.j2", 1, 29, "unfilled-slot", "error")]),
+    "unreachable-otherwise": (1, [("rules/patrol.yaml", 22, 9, "unreachable-rung", "error")]),
+    "unreachable-rung": (1, [("rules/patrol.yaml", 16, 11, "unreachable-rung", "error")]),
+    "unused-derived": (0, [("rules/patrol.yaml", 13, 7, "unused-derived", "warning")]),
+    "unused-fact": (0, [("rules/patrol.yaml", 10, 7, "unused-fact", "warning")]),
+    "unused-slot": (0, [("rules/patrol.yaml", 18, 7, "unused-slot", "warning")]),
+}
+
+
+def lint(*args):
+    result = CliRunner().invoke(main, ["lint", *map(str, args)])
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result
+
+
+def test_every_fixture_has_a_scenario():
+    assert sorted(p.name for p in FIXTURES.iterdir() if p.is_dir()) == sorted(SCENARIOS)
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_scenario(scenario):
+    code, expected = SCENARIOS[scenario]
+    result = lint(FIXTURES / scenario / "rules", "-f", "json")
+    assert result.exit_code == code, result.output
+    found = [(str(Path(f["path"]).relative_to(FIXTURES / scenario)), f["line"], f["column"], f["check"], f["level"])
+             for f in json.loads(result.output)]
+    assert found == expected
+
+
+def test_parsable_format_is_one_line_per_finding():
+    result = lint(FIXTURES / "unreachable-rung" / "rules", "-f", "parsable")
+    path = FIXTURES / "unreachable-rung" / "rules" / "patrol.yaml"
+    assert result.output.splitlines() == [
+        f"{path}:16:11: [error] rung 'all' of choice 'extent' of criterion 'staffing' can never be chosen: "
+        "whenever its condition holds, an earlier rung holds first: 'most' (line 15); reorder or tighten the "
+        "conditions, or remove the rung (unreachable-rung)"]
+
+
+def test_text_format_counts_errors_and_warnings():
+    assert lint(FIXTURES / "unfilled-slot" / "rules").output.splitlines()[-1] == "1 error(s), 1 warning(s)"
+    assert lint(FIXTURES / "clean" / "rules").output == "no problems found\n"
+
+
+def test_gap_message_shows_evidence_that_gets_no_outcome_and_the_fix():
+    message = json.loads(lint(FIXTURES / "scale-gap" / "rules", "-f", "json").output)[0]["message"]
+    assert "no rung holds when staffed_share = 0.5" in message
+    assert "add `- otherwise: <outcome>`" in message
+    assert "independent" in message  # honest that derived values are searched as free variables
+
+
+def test_case_named_on_the_command_line_is_checked_instead_of_the_sibling_cases():
+    bad_case = FIXTURES / "case-missing-fact" / "cases" / "testshire-2008.yaml"
+    result = lint(FIXTURES / "clean" / "rules", bad_case)
+    assert result.exit_code == 1
+    assert "missing fact 'policy'" in result.output
+
+
+def test_bundled_rules_and_the_cambridgeshire_case_are_clean():
+    result = lint(ROOT / "rules", ROOT / "cases" / "cambridgeshire-2008.yaml")
+    assert (result.exit_code, result.output) == (0, "no problems found\n")
+
+
+def test_missing_rules_directory_is_a_usage_error():
+    result = lint(FIXTURES / "no-such-scenario")
+    assert result.exit_code == 2
+    assert "does not exist" in result.output
+
+
+def test_large_scales_are_sampled_deterministically_and_only_warn(monkeypatch):
+    # Force the sampled search on the clean rules with a tiny sample: rungs it misses are only
+    # possibly unreachable, so they are warnings, and the same on every run.
+    monkeypatch.setattr(reachability, "EXHAUSTIVE_LIMIT", 0)
+    monkeypatch.setattr(reachability, "SAMPLE_SIZE", 2)
+    first = lint(FIXTURES / "clean" / "rules", "-f", "json")
+    findings = json.loads(first.output)
+    assert first.exit_code == 0
+    assert findings and {f["level"] for f in findings} == {"warning"}
+    assert all("sampled" in f["message"] for f in findings)
+    assert lint(FIXTURES / "clean" / "rules", "-f", "json").output == first.output
