@@ -74,7 +74,8 @@ class Session:
                 if c["reads_indicators"]:
                     for ind in fw["indicators"]:
                         ind["sentences"] = self.renderer.statement(
-                            f"statements/indicators/{ind['id']}.md.j2", {**context, "ind": ind})
+                            f"statements/indicators/{ind['id']}.md.j2", {**context, "ind": ind}) \
+                            if ind["assessed"] else None
         return {
             "force": case.force,
             "short_name": case.short_name,

@@ -116,6 +116,9 @@ def _overview(r: Reader) -> dict:
     out = {}
     for k in m:
         if k in OVERVIEW:
+            if m[k] is None or m[k] == UNKNOWN:
+                out[k] = None  # not yet known: what needs it is reported as not assessed
+                continue
             # survey samples are drawn per BCU: a force has at least one
             v = r.at(k).number(f"overview.{k}", low=1 if k == "bcus" else 0, integer=True)
             if v is not None:
@@ -330,6 +333,9 @@ def _surveys(r: Reader, fw, book: Rulebook, overview: dict) -> dict:
         for k in m:
             if k not in required and k not in optional:
                 continue
+            if m[k] is None or m[k] == UNKNOWN:
+                figures[k] = None  # not gathered: the indicator is reported as not assessed
+                continue
             pct = not (k in ("n", "previous_n", "msf_n") or k.endswith("_n"))
             v = ir_.at(k).number(f"{ind.label} {k}", low=0 if pct else 1, high=100 if pct else None,
                                  integer=not pct)
@@ -339,5 +345,9 @@ def _surveys(r: Reader, fw, book: Rulebook, overview: dict) -> dict:
         if design is not None and not ind.sample_given and design.per == "bcu" and "bcus" not in overview:
             ir_.error("missing-key", f"{ind.label} comes from the {design.title}, sampled per BCU: "
                                      "the case overview needs 'bcus'")
+        elif design is not None and ind.gap_with and f"{ind.gap_with}_n" not in m and design.per == "bcu" \
+                and "bcus" not in overview:  # the comparison group is the rest of the sample
+            ir_.error("missing-key", f"{ind.label}'s gap with {ind.gap_with} users needs their number "
+                                     f"({ind.gap_with}_n), or 'bcus' in the case overview for the sample size")
         out[ind_id] = figures
     return out

@@ -56,7 +56,7 @@ def assess_framework(book: Rulebook, program: CompiledFramework, case: Case, eng
         facts, pending = [], []
         for scope in program.scopes:
             if scope.kind == "indicator":
-                for ind in indicators:
+                for ind in (i for i in indicators if i["assessed"]):
                     values = {"msf": ind["msf"]["verdict"], "trend": ind["trend"]["verdict"]}
                     stage_facts(scope, stage, values, ind["id"], facts, pending, decided)
             elif any(d.stage == stage for d in scope.decisions):  # inputs are complete by its first stage
@@ -119,9 +119,10 @@ def assess_framework(book: Rulebook, program: CompiledFramework, case: Case, eng
 def scope_inputs(scope: CompiledScope, given: dict, indicators: list) -> dict:
     """The values a criterion or grade scope reads: its inputs, the indicators, then derived values."""
     values = {k: (Missing({k}) if v is None else v) for k, v in given.items()}
-    values["indicators"] = [_indicator_row(i) for i in indicators]
+    unassessed = [m for i in indicators for m in i["missing"]]
+    values["indicators"] = Missing(unassessed) if unassessed else [_indicator_row(i) for i in indicators]
     for i in indicators:
-        values[i["id"]] = _indicator_row(i)
+        values[i["id"]] = Missing(i["missing"]) if i["missing"] else _indicator_row(i)
     return derive_values(scope, values)
 
 
@@ -320,18 +321,38 @@ def _public_values(values: dict, scope: CompiledScope) -> dict:
 # ---------------------------------------------------------------- survey indicators
 
 
-def _sample_size(book: Rulebook, ind: Indicator, case: Case) -> float:
+def _sample_size(book: Rulebook, ind: Indicator, case: Case) -> float | None:
     design = book.designs[ind.survey]
     if design.per == "bcu":
-        return design.sample_size * case.overview["bcus"]
+        bcus = case.overview.get("bcus")
+        return None if bcus is None else design.sample_size * bcus
     return design.sample_size
+
+
+def _needed(ind: Indicator, figures: dict, case: Case, book: Rulebook) -> list:
+    """The figures this indicator's tests need that the case marks unknown."""
+    names = ["value"] + (["msf_average"] if "msf" in ind.compare else []) + \
+            (["previous"] if "previous" in ind.compare else []) + ([ind.gap_with] if ind.gap_with else [])
+    if ind.sample_given:
+        names += ["n"] + (["previous_n"] if "previous" in ind.compare else [])
+    missing = [f"{ind.id}.{k}" for k in names + [k for k in figures if k.endswith("_n")] if figures.get(k, 0) is None]
+    if not ind.sample_given and _sample_size(book, ind, case) is None:
+        missing.append("overview.bcus")
+    return sorted(set(missing))
 
 
 def indicator_figures(book: Rulebook, ind: Indicator, figures: dict, case: Case) -> dict:
     design = book.designs[ind.survey]
+    row = {"id": ind.id, "label": ind.label, "survey": design.id,
+           "better": "higher" if ind.higher_is_better else "lower", "value": figures.get("value"),
+           "assessed": True, "missing": _needed(ind, figures, case, book)}
+    if row["missing"]:
+        none = {"verdict": None}
+        return {**row, "assessed": False, "n": figures.get("n"), "interval": None,
+                "msf": {"average": figures.get("msf_average"), **none},
+                "trend": {"previous": figures.get("previous"), **none}, "outcome": None}
     n = figures.get("n") or _sample_size(book, ind, case)
-    row = {"id": ind.id, "label": ind.label, "survey": design.id, "better": "higher" if ind.higher_is_better else "lower",
-           "value": figures["value"], "n": n}
+    row["n"] = n
     row["interval"] = _interval(figures["value"], n, design, book)
     kwargs = dict(design_factor=design.design_factor, higher_is_better=ind.higher_is_better,
                   confidence=book.confidence)
@@ -357,9 +378,9 @@ def indicator_figures(book: Rulebook, ind: Indicator, figures: dict, case: Case)
         # the gap is the comparison group's figure minus the indicator's: smaller is better
         c = statistics.compare(other, other_n, figures["value"], n, design_factor=design.design_factor,
                                higher_is_better=False, confidence=book.confidence)
-        row["gap"] = {"with": ind.gap_with, "other": other, "other_n": other_n, "gap_pp": round(other - figures["value"], 6),
-                      "z": round(c.z, 4), "critical": round(c.critical, 4),
-                      "significant": c.verdict != "same"}
+        row["gap"] = {"with": ind.gap_with, "other": other, "other_n": other_n,
+                      "gap_pp": round(other - figures["value"], 6), "z": round(c.z, 4),
+                      "critical": round(c.critical, 4), "significant": c.verdict != "same"}
     return row
 
 
