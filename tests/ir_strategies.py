@@ -76,12 +76,12 @@ def scenarios(draw, max_rules: int = 300, max_cases: int = 3):
     schema = draw(schemas())
     scopes = draw(st.lists(st.sampled_from(SCOPES), min_size=1, max_size=4, unique=True))
     stages = list(range(1, draw(st.integers(1, 3)) + 1))
-    pool = draw(st.lists(conditions(schema), min_size=1, max_size=30))
-    rules = [
-        EngineRule(f"r{n}", draw(st.sampled_from(stages)), draw(st.sampled_from(scopes)),
-                   draw(st.sampled_from(pool)))
-        for n in range(draw(st.integers(1, max_rules)))
-    ]
+    pool = draw(st.lists(conditions(schema), min_size=1, max_size=20))
+    # one draw per rule (a stage, scope and pooled condition): big packs stay cheap to generate
+    kinds = [(stage, scope, cond) for stage in stages for scope in scopes for cond in pool]
+    size = draw(st.integers(1, max_rules))
+    picks = st.lists(st.integers(0, len(kinds) - 1), min_size=size, max_size=size)
+    rules = [EngineRule(f"r{n}", *kinds[pick]) for n, pick in enumerate(draw(picks))]
     # facts also come in scopes and stages no rule has, and may repeat an id
     fact = st.builds(
         EngineFact,

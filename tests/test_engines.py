@@ -8,32 +8,45 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from assessor.engines import ENGINES, EngineError, make_engine
 from assessor.ir import All, Any, Cmp, EngineFact, EngineRule, Lit, Ref
 from ir_strategies import scenarios
 
 FUZZ_EXAMPLES = int(os.environ.get("ASSESSOR_FUZZ_EXAMPLES", "300"))
+FUZZ = settings(deadline=None, derandomize=True,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 PY_OPS = {"eq": operator.eq, "ne": operator.ne, "lt": operator.lt,
           "le": operator.le, "gt": operator.gt, "ge": operator.ge}
 
 
-@pytest.fixture(params=ENGINES)
-def engine(request):
-    """A factory: engine(rules) of the parametrised kind, closed after the test."""
+def closing_factory(name):
+    """engine(rules) -> an engine of kind `name`, closed after the test."""
     made = []
 
     def build(rules):
-        made.append(make_engine(request.param, rules))
+        made.append(make_engine(name, rules))
         return made[-1]
 
     yield build
     for each in made:
         each.close()
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request):
+    yield from closing_factory(request.param)
+
+
+@pytest.fixture
+def durable():
+    yield from closing_factory("durable")
 
 
 def rule(rule_id, condition, scope="s", stage=1):
@@ -77,7 +90,7 @@ def test_bool_and_string_equality(engine, op, value, other):
 def test_user_names_cannot_reach_engine_attributes(engine):
     names = ["id", "sid", "kind", "scope", "stage", "m", "t", "_d1", "v_id"]
     cond = All(tuple(Cmp("eq", name, Lit(n)) for n, name in enumerate(names)))
-    values = {name: n for n, name in enumerate(names)}
+    values = {name: n for n, name in enumerate(names)}   # fact() would take scope= and stage= itself
     assert engine([rule("r", cond)]).evaluate(1, [EngineFact("f", "s", 1, values)]) == {"r": ("f",)}
 
 
@@ -176,19 +189,6 @@ def test_python_engine_does_not_import_durable():
 
 # --- durable specifics --------------------------------------------------------------------
 
-@pytest.fixture
-def durable():
-    made = []
-
-    def build(rules):
-        made.append(make_engine("durable", rules))
-        return made[-1]
-
-    yield build
-    for each in made:
-        each.close()
-
-
 @pytest.mark.parametrize("value", [math.inf, -math.inf, math.nan, 2**53 + 1, -(2**63), "x" * 10_001])
 def test_durable_refuses_values_it_would_compare_wrongly(durable, value):
     with pytest.raises(EngineError, match="durable cannot compare"):
@@ -233,6 +233,30 @@ def test_durable_wraps_c_engine_errors(durable, monkeypatch):
     assert e.evaluate(1, [fact("f", a=98)]) == {"r99": ("f",)}
 
 
+ALWAYS_TRUE = st.recursive(
+    st.sampled_from([Cmp("ge", "a", Ref("a")), Cmp("gt", "a", Lit(-1)), Cmp("ne", "b", Lit(7)),
+                     Cmp("eq", "c", Lit("x")), Cmp("le", "a", Ref("b"))]),
+    lambda inner: st.one_of(st.lists(inner, min_size=1, max_size=4).map(lambda items: All(tuple(items))),
+                            st.lists(inner, min_size=1, max_size=4).map(lambda items: Any(tuple(items)))),
+    max_leaves=12)
+
+
+@settings(FUZZ, max_examples=max(FUZZ_EXAMPLES // 6, 1))
+@given(st.lists(ALWAYS_TRUE, min_size=1, max_size=150))
+def test_durable_layout_bounds_the_match_stack(conditions):
+    """The shard layout's estimate of the alpha nodes one fact leaves pending is an upper
+    bound: with the budget at durable's hard limit (64, error 303 beyond) and every branch of
+    every rule holding, so that all of them are pushed, no fact overflows the stack."""
+    from assessor.engines import durable as module
+
+    with mock.patch.object(module, "STACK_BUDGET", 64):
+        e = make_engine("durable", [rule(f"r{n}", cond) for n, cond in enumerate(conditions)])
+        try:
+            assert len(e.evaluate(1, [fact("f", a=1, b=2, c="x")])) == len(conditions)
+        finally:
+            e.close()
+
+
 def test_durable_prints_nothing(durable, capfd):
     e = durable([rule(f"r{n}", Cmp("lt", "a", Lit(n))) for n in range(300)])
     e.evaluate(1, [fact("f", a=150)])
@@ -267,11 +291,7 @@ def test_durable_engines_do_not_leak():
 
 # --- differential fuzz --------------------------------------------------------------------
 
-@settings(max_examples=FUZZ_EXAMPLES, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(scenarios())
-def test_engines_agree(scenario):
-    rules, stages, cases = scenario
+def assert_engines_agree(rules, stages, cases):
     engines = [make_engine(name, rules) for name in ENGINES]
     try:
         for facts in cases:
@@ -281,3 +301,21 @@ def test_engines_agree(scenario):
     finally:
         for e in engines:
             e.close()
+
+
+@settings(FUZZ, max_examples=FUZZ_EXAMPLES)
+@given(scenarios())
+def test_engines_agree(scenario):
+    assert_engines_agree(*scenario)
+
+
+@settings(FUZZ, max_examples=max(FUZZ_EXAMPLES // 3, 1))
+@given(scenarios(max_rules=60))
+def test_engines_agree_with_tight_durable_limits(scenario):
+    """Random packs rarely need splitting and few need many shards; with durable's limits
+    shrunk, every rule with an Any is split into flat conjunctions (MAX_GROUPS=1 leaves room
+    for the top `$and` only) and packs spread over many rulesets."""
+    from assessor.engines import durable as module
+
+    with mock.patch.multiple(module, MAX_GROUPS=1, STACK_BUDGET=16, MAX_RULES_PER_SHARD=16, MAX_PARTS=10**5):
+        assert_engines_agree(*scenario)

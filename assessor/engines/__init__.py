@@ -5,7 +5,8 @@ never loads durable-rules (a C extension that needs gcc to install and fails on 
 """
 from __future__ import annotations
 
-from typing import Protocol, Sequence
+from collections.abc import Sequence
+from typing import Protocol
 
 from assessor.ir import EngineFact, EngineRule
 

@@ -26,8 +26,9 @@ import math
 import re
 import weakref
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
+from json.encoder import encode_basestring
 
 import durable_rules_engine as dre
 
@@ -36,7 +37,7 @@ from assessor.ir import All, Any, Cmp, Cond, EngineFact, EngineRule, Ref, Value,
 
 _OPERATORS = {"eq": "$eq", "ne": "$neq", "lt": "$lt", "le": "$lte", "gt": "$gt", "ge": "$gte"}
 _TRIGGER = {"kind": "$eval"}   # facts carry no `kind`, so it matches the trigger alone
-_SENTINEL = "sentinel"         # rule names of parts are r0, r1, ...
+_SENTINEL = "sentinel"         # cannot clash: the other rules are named r0, r1, ...
 _ALL_FRAMES = 65535            # `cap`: one activation per rule carrying all its frames (probe §5)
 
 MAX_RULES_PER_SHARD = 200      # P9/C5: 256 rules behind the trigger crash; the sentinel is one more
@@ -75,13 +76,17 @@ def _float_json(value: float) -> str:
 
 
 def _exact_json(obj) -> str:
+    """json.dumps(obj, ensure_ascii=False) (whose string escaping encode_basestring is),
+    with floats written as _float_json does."""
     if isinstance(obj, dict):
-        return "{" + ",".join(f"{_exact_json(k)}:{_exact_json(v)}" for k, v in obj.items()) + "}"
+        return "{" + ",".join(f"{encode_basestring(k)}:{_exact_json(v)}" for k, v in obj.items()) + "}"
     if isinstance(obj, list):
         return "[" + ",".join(map(_exact_json, obj)) + "]"
-    if type(obj) is float:
+    if isinstance(obj, str):
+        return encode_basestring(obj)
+    if isinstance(obj, float):
         return _float_json(obj)
-    return json.dumps(obj, ensure_ascii=False)
+    return "true" if obj is True else "false" if obj is False else int.__repr__(obj)
 
 
 def _dumps(obj) -> str:
@@ -172,7 +177,9 @@ class _Part:
 
 def _layout(parts: list[_Part]) -> list[list[_Part]]:
     """First-fit the parts of one stage into shards within MAX_RULES_PER_SHARD and, per scope,
-    STACK_BUDGET. A fact enters only its own scope's nodes, so each scope has its own budget."""
+    STACK_BUDGET. A fact enters only its own scope's nodes, so each scope has its own budget.
+    The budget also bounds the children of any alpha node below a scope, and the root has one
+    per scope: all far below the 512 at which durable loops forever."""
     shards: list[tuple[list[_Part], dict[str, int]]] = []
     for part in parts:
         cost = _pending(part.cond)
@@ -200,19 +207,20 @@ class _Shard:
         read: dict[str, set[str]] = defaultdict(set)
         for part in parts:
             read[part.scope] |= names_read(part.cond)
+        for scope, names in read.items():
+            if len(names) > MAX_VALUES:
+                raise EngineError(f"scope {scope!r} reads {len(names)} values; "
+                                  f"durable takes at most {MAX_VALUES} per fact")
         # facts carry only the values this shard reads: smaller batches, fewer properties (P6)
         self._attrs = {scope: tuple((name, _attr(name)) for name in sorted(names))
                        for scope, names in read.items()}
-        for scope, names in read.items():
-            if len(names) > MAX_VALUES:
-                raise EngineError(f"scope {scope!r} reads {len(names)} values; durable takes {MAX_VALUES} per fact")
         trigger = {"t": {"$eq": _TRIGGER}}
         ruleset = {
             name: {"all": [trigger, {"m": {"$and": [
                 {"$eq": {"scope": part.scope}}, {"$eq": {"stage": part.stage}},
                 *map(_expression, _conjuncts(part.cond))]}}], "cap": _ALL_FRAMES}
             for name, part in zip(self._rule_ids, parts)}
-        ruleset[_SENTINEL] = {"all": [trigger]}
+        ruleset[_SENTINEL] = {"all": [trigger], "cap": 1}   # with `cap`, every action gives a list
         self._handle = dre.create_ruleset(f"assessor{next(_ruleset_names)}", _dumps(ruleset))
         handles.append(self._handle)
 
@@ -241,7 +249,7 @@ class _Shard:
         started = bool(message)
         while message:
             for name, found in json.loads(message).items():
-                frames.setdefault(name, []).extend(found if name != _SENTINEL else [found])
+                frames.setdefault(name, []).extend(found)
             message = dre.complete_and_start_action(self._handle, state)
         return started
 

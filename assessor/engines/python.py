@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import operator
 from collections import defaultdict
-from typing import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from assessor.engines import EngineError
 from assessor.ir import All, Any, Cmp, Cond, EngineFact, EngineRule, Ref, Value
@@ -32,14 +32,28 @@ def compile_condition(cond: Cond) -> Predicate:
             return lambda values: compare(values[name], values[other])
         literal = cond.operand.value
         return lambda values: compare(values[name], literal)
+    if not isinstance(cond, (All, Any)):
+        raise EngineError(f"not an IR condition: {cond!r}")
     if not cond.items:
         raise EngineError(f"empty {type(cond).__name__} in a condition")
     parts = tuple(compile_condition(item) for item in cond.items)
+    if len(parts) == 1:
+        return parts[0]
+    # plain loops: all()/any() over a generator cost about twice as much per call
     if isinstance(cond, All):
-        return lambda values: all(part(values) for part in parts)
-    if isinstance(cond, Any):
-        return lambda values: any(part(values) for part in parts)
-    raise EngineError(f"not an IR condition: {cond!r}")
+        def every(values):
+            for part in parts:
+                if not part(values):
+                    return False
+            return True
+        return every
+
+    def some(values):
+        for part in parts:
+            if part(values):
+                return True
+        return False
+    return some
 
 
 class PythonEngine:
