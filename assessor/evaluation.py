@@ -231,7 +231,7 @@ def _choose(d: CompiledDecision, fired: dict, fact_key: str, values: dict, label
         if held and chosen is None:
             chosen = rung.outcome
     read = {labels.get(name, name.replace("__", ".")): _jsonable(_value(name, values)) for name in sorted(d.value_names)}
-    return chosen, {"chosen": chosen, "rungs": rungs, "read": read}
+    return chosen, {"chosen": chosen, "fact": fact_key, "rungs": rungs, "read": read}
 
 
 def _value(name: str, values: dict):
