@@ -109,7 +109,7 @@ class Session:
         book = self.book
         designs = []
         for d in book.designs.values():
-            n = d.sample_size * (case.overview.get("bcus", 1) if d.per == "bcu" else 1)
+            n = d.sample_size * ((case.overview.get("bcus") or 1) if d.per == "bcu" else 1)
             # p = 50% is where sampling error is largest: the margin quoted is the cautious one
             margin = statistics.minimum_detectable_difference(50.0, n, n * d.msf_multiplier, d.design_factor,
                                                              book.confidence)

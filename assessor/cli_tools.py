@@ -275,5 +275,5 @@ def new_case(force_name, period, output, rules_dir):
         write_atomically(output, text)
     except AssessorError as e:
         fail(e.findings)
-    click.echo(f"wrote {output}: replace each `unknown` and every survey placeholder, then run "
+    click.echo(f"wrote {output}: replace each `unknown` with the evidence, then run "
                f"`assess lint` and `assess {output}`", err=True)

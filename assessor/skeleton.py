@@ -1,9 +1,8 @@
 """`assess new-case`: a case file to fill in, listing every fact and survey figure the rules need.
 
-Each fact is `unknown` (cases.py reads that as "not gathered") with its type,
-range and description in a comment above it. Survey figures and the number of
-BCUs must be numbers for a case to load, so they are written as placeholders
-(0, or 1 for counts) that the comments say to replace.
+Each fact, survey figure and the number of BCUs is `unknown` (cases.py reads
+that as "not gathered") with its type, range and description in a comment
+beside it: a skeleton assesses, but nothing in it is graded until it is filled.
 """
 from __future__ import annotations
 
@@ -12,15 +11,12 @@ import json
 from .cases import NARRATIVE, UNKNOWN, _expected
 from .rulebook import Rulebook
 
-PLACEHOLDER = "placeholder: replace with the published figure"
-
-
 def skeleton(book: Rulebook, force: str, period: str) -> str:
     out = [
+        "# yaml-language-server: $schema=../assessor/schemas/case.schema.json",
         f"# Case file for {_flat(force)}, made by `assess new-case` from the rules in {book.directory}.",
         f"# Replace each `{UNKNOWN}` with the evidence; leave `{UNKNOWN}` where it was not gathered: the",
         "# criteria needing it are then reported as not assessed, naming the fact.",
-        "# Survey figures cannot be unknown: replace every placeholder number before assessing.",
         f"force: {json.dumps(force, ensure_ascii=False)}",
         "# short_name: the force's name as the report's running text uses it",
         "fictional: no",
@@ -29,7 +25,7 @@ def skeleton(book: Rulebook, force: str, period: str) -> str:
     ]
     if _needs_bcus(book):
         out += ["overview:", "  # basic command units: user satisfaction surveys sample each BCU",
-                f"  bcus: 1  # {PLACEHOLDER}"]
+                f"  bcus: {UNKNOWN}"]
     out.append("frameworks:")
     for fw in book.frameworks:
         out += [f"  {fw.id}:  # {_flat(fw.title)}", "    criteria:"]
@@ -60,19 +56,19 @@ def _fact_comment(f) -> list:
 
 def _survey(book: Rulebook, ind) -> list:
     design = book.designs[ind.survey]
-    figures = [("value", 0, "% in the year inspected")]
+    figures = [("value", "% in the year inspected")]
     if "msf" in ind.compare:
-        figures.append(("msf_average", 0, "% average of the most similar forces (MSF)"))
+        figures.append(("msf_average", "% average of the most similar forces (MSF)"))
     if "previous" in ind.compare:
-        figures.append(("previous", 0, "% two years earlier"))
+        figures.append(("previous", "% two years earlier"))
     if ind.sample_given:
-        figures.append(("n", 1, "respondents in the year inspected"))
+        figures.append(("n", "respondents in the year inspected"))
         if "previous" in ind.compare:
-            figures.append(("previous_n", 1, "respondents two years earlier"))
+            figures.append(("previous_n", "respondents two years earlier"))
     if ind.gap_with:
-        figures.append((ind.gap_with, 0, f"% for {ind.gap_with} users, the other side of the gap"))
+        figures.append((ind.gap_with, f"% for {ind.gap_with} users, the other side of the gap"))
     lines = [f"      {ind.id}:  # {ind.label}, {design.title}"]
-    lines += [f"        {name}: {value}  # {what} ({PLACEHOLDER})" for name, value, what in figures]
+    lines += [f"        {name}: {UNKNOWN}  # {what}" for name, what in figures]
     return lines
 
 
