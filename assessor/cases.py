@@ -83,7 +83,8 @@ def load_case(path, book: Rulebook) -> Case:
         for fid in given:
             if fid not in known:
                 fr.at(fid).error("unknown-framework",
-                                 f"framework {short_repr(fid)} is not in the rules; the rules define {', '.join(known)}",
+                                 f"framework {short_repr(fid)} is not in the rules; "
+                                 f"the rules define {', '.join(known)}",
                                  key=True)
         for fid, fw in known.items():
             if fid not in given:
@@ -205,9 +206,9 @@ def _evidence(r: Reader, specs: tuple) -> dict:
     for name in given:
         if name not in known:
             hint = difflib.get_close_matches(str(name), list(known), n=1)
-            r.at(name).error("unknown-fact", f"unknown fact {short_repr(name)}" + (f"; did you mean {hint[0]!r}?" if hint else
-                                                                           f"; this criterion's facts are "
-                                                                           f"{', '.join(known) or 'none'}"),
+            r.at(name).error("unknown-fact", f"unknown fact {short_repr(name)}"
+                             + (f"; did you mean {hint[0]!r}?" if hint else
+                                f"; this criterion's facts are {', '.join(known) or 'none'}"),
                              key=True)
     missing = [s for s in specs if s.name not in given]
     for s in missing:
@@ -303,6 +304,12 @@ def _table(r: Reader, s: FactSpec):
     return out
 
 
+def _bcus_written(r: Reader) -> bool:
+    top = r.doc.data
+    written = top.get("overview") if isinstance(top, dict) else None
+    return isinstance(written, dict) and "bcus" in written
+
+
 def _surveys(r: Reader, fw, book: Rulebook, overview: dict) -> dict:
     given = r.mapping(what="surveys") or {}
     out = {}
@@ -342,11 +349,12 @@ def _surveys(r: Reader, fw, book: Rulebook, overview: dict) -> dict:
             if v is not None:
                 figures[k] = v
         design = book.designs.get(ind.survey)
-        if design is not None and not ind.sample_given and design.per == "bcu" and "bcus" not in overview:
+        bcus_written = "bcus" in overview or _bcus_written(r)  # if written but wrong, that is reported
+        if design is not None and not ind.sample_given and design.per == "bcu" and not bcus_written:
             ir_.error("missing-key", f"{ind.label} comes from the {design.title}, sampled per BCU: "
                                      "the case overview needs 'bcus'")
         elif design is not None and ind.gap_with and f"{ind.gap_with}_n" not in m and design.per == "bcu" \
-                and "bcus" not in overview:  # the comparison group is the rest of the sample
+                and not bcus_written:  # the comparison group is the rest of the sample
             ir_.error("missing-key", f"{ind.label}'s gap with {ind.gap_with} users needs their number "
                                      f"({ind.gap_with}_n), or 'bcus' in the case overview for the sample size")
         out[ind_id] = figures

@@ -11,6 +11,7 @@ without recursing in C or Python.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,33 @@ def _mark(m, quoted: bool = False) -> Mark:
     return Mark(m.line + 1, m.column + 1, quoted)
 
 
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_OCTAL = re.compile(r"[-+]?0[0-7_]+")
+
+
+def _short(text: str, limit: int = 60) -> str:
+    shown = repr(text)
+    return shown if len(shown) <= limit else shown[: limit - 3] + "..."
+
+
+class AmbiguousNumber(ValueError):
+    """A plain scalar YAML 1.1 reads as a different number from the one written."""
+
+
+def _refuse_ambiguous_number(text: str, tag: str) -> None:
+    """YAML 1.1 reads 12:30 as the base-60 number 750 and 010 as the octal number 8:
+    silently a different number from the one written, so both are refused."""
+    if ":" in text:
+        raise AmbiguousNumber("YAML reads this as a base-60 number; write the number itself, "
+                              "or quote it if it is text")
+    if tag == _INT and _OCTAL.fullmatch(text):
+        digits = text.replace("_", "")
+        if int(digits, 8) != int(digits, 10):
+            raise AmbiguousNumber(f"the leading zero makes YAML read this as the octal number {int(digits, 8)}; "
+                                  "write it without the zero")
+
+
 class _Scalars:
     """Turns scalar events into Python values with YAML 1.1's standard tags only."""
 
@@ -83,6 +111,8 @@ class _Scalars:
         tag = event.tag
         if tag is None or tag == "!":
             tag = self._resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
+            if tag in (_INT, _FLOAT) and not event.style:  # plain: the C parser says "", Python None
+                _refuse_ambiguous_number(event.value, tag)
         node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
         return self._constructor.construct_object(node, deep=True)
 
@@ -168,9 +198,13 @@ def parse(text: str, name: str) -> Document:
             if isinstance(event, yaml.ScalarEvent):
                 try:
                     value = _SCALARS.value(event)
+                except AmbiguousNumber as e:
+                    fail(event.start_mark, "ambiguous-number", f"{event.value[:40]}: {e}")
                 except (ConstructorError, ValueError, OverflowError) as e:
                     problem = getattr(e, "problem", None) or str(e)
-                    fail(event.start_mark, "syntax", f"cannot read value {event.value!r}: {problem}")
+                    if "int_max_str_digits" in problem:  # Python refuses to read a number this long
+                        problem = "it has too many digits to be a number"
+                    fail(event.start_mark, "syntax", f"cannot read value {_short(event.value)}: {problem}")
                 place(value, event.start_mark, event.style in ("'", '"'))
             elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 if event.tag not in (None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"):
@@ -189,11 +223,25 @@ def parse(text: str, name: str) -> Document:
     except yaml.MarkedYAMLError as e:
         m = e.problem_mark or e.context_mark
         problem = e.problem or e.context or "not valid YAML"
+        if e.problem and e.context and e.context_mark is not None and m is not None \
+                and e.context_mark.line != m.line:  # where the unfinished part began
+            problem += f" ({e.context} that starts at line {e.context_mark.line + 1})"
         if m is None:
             raise AssessorError(Finding(name, None, None, "syntax", f"syntax error: {problem}")) from None
         raise AssessorError(Finding(name, m.line + 1, m.column + 1, "syntax", f"syntax error: {problem}")) from None
-    except yaml.YAMLError as e:  # reader errors (e.g. control characters) carry no mark
-        raise AssessorError(Finding(name, None, None, "syntax", f"not valid YAML: {e}")) from None
+    except yaml.reader.ReaderError as e:  # e.g. control characters: a position, but no mark
+        # the C parser counts UTF-8 bytes, the Python one characters
+        before = text.encode("utf-8")[: e.position].decode("utf-8", "ignore") \
+            if _Loader is not yaml.SafeLoader else text[: e.position]
+        line = before.count("\n") + 1
+        column = len(before) - (before.rfind("\n") + 1) + 1
+        char = e.character if isinstance(e.character, int) else ord(e.character or "\0")
+        raise AssessorError(Finding(name, line, column, "syntax",
+                                    f"not valid YAML: character U+{char:04X} is not allowed ({e.reason}); "
+                                    "write it as an escape in a double-quoted string")) from None
+    except yaml.YAMLError as e:  # pragma: no cover - other errors without a mark
+        raise AssessorError(Finding(name, None, None, "syntax",
+                                    f"not valid YAML: {' '.join(str(e).split())}")) from None
     except RecursionError:
         raise AssessorError(Finding(name, None, None, "too-deep", "the document is nested too deeply")) from None
     return Document(name, root[0] if root else None, marks, key_marks)

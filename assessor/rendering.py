@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 import jinja2
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
 from .findings import AssessorError, Finding
@@ -41,6 +42,28 @@ def _words(n: int) -> str:
     return words[n] if 0 <= n < len(words) else f"{n:,}"
 
 
+# The filters templates may use, for any environment that compiles them (lint parses them too).
+FILTERS = {"pp": _pp, "pct": _pct, "number": _number, "words": _words}
+
+
+class _Sandbox(SandboxedEnvironment):
+    """The sandbox, with `*` and `**` bounded: '-' * 80 is fine, 'x' * 10**10 is not."""
+
+    intercepted_binops = frozenset({"*", "**"})
+    MAX_SIZE = 1_000_000  # items or characters a repetition may build
+    MAX_BITS = 100_000  # bits of an integer a power may build
+
+    def call_binop(self, context, operator, left, right):
+        if operator == "*":
+            for seq, n in ((left, right), (right, left)):
+                if isinstance(seq, (str, list, tuple)) and isinstance(n, int) and len(seq) * n > self.MAX_SIZE:
+                    raise SecurityError(f"'*' would build {len(seq) * n:,} items; the limit is {self.MAX_SIZE:,}")
+        if operator == "**" and isinstance(left, int) and isinstance(right, int) and right > 0 \
+                and abs(left) > 1 and (abs(left).bit_length() - 1) * right > self.MAX_BITS:
+            raise SecurityError("'**' would build a number too large to print")
+        return super().call_binop(context, operator, left, right)
+
+
 class Renderer:
     def __init__(self, templates_dir: str | Path):
         self.dir = Path(templates_dir)
@@ -50,14 +73,14 @@ class Renderer:
 
     def env(self, html: bool = False) -> jinja2.Environment:
         if html not in self._envs:
-            env = SandboxedEnvironment(
+            env = _Sandbox(
                 loader=jinja2.FileSystemLoader(str(self.dir)),
                 undefined=jinja2.StrictUndefined,
                 autoescape=html,
                 keep_trailing_newline=True,
                 trim_blocks=False,
             )
-            env.filters.update(pp=_pp, pct=_pct, number=_number, words=_words)
+            env.filters.update(FILTERS)
             self._envs[html] = env
         return self._envs[html]
 
@@ -70,10 +93,15 @@ class Renderer:
         except jinja2.TemplateSyntaxError as e:
             raise AssessorError(Finding(str(self.dir / (e.name or name)), e.lineno or None, None, "template",
                                         f"template syntax error: {e.message}")) from None
-        except (jinja2.UndefinedError, jinja2.exceptions.SecurityError, TypeError, ValueError) as e:
+        except AssessorError:
+            raise
+        except Exception as e:  # noqa: BLE001 - templates are data: whatever they raise is their problem
+            # (UndefinedError, SecurityError, ZeroDivisionError, RecursionError, MemoryError, OSError ...)
             line = _template_line(e, self.dir)
+            what = str(e) if isinstance(e, (jinja2.TemplateError, TypeError, ValueError)) else \
+                f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
             raise AssessorError(Finding(line[0] or str(self.dir / name), line[1], None, "template",
-                                        f"cannot render template: {e}")) from None
+                                        f"cannot render template: {' '.join(what.split())[:300]}")) from None
 
     def statement(self, name: str, context: dict) -> str:
         """A summary statement: paragraphs separated by blank lines, surrounding space trimmed."""

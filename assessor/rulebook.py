@@ -22,12 +22,13 @@ FACT_TYPES = ("integer", "number", "percentage", "yes/no", "date", "one-of", "te
 RESERVED_CRITERIA = ("grade", "indicators")
 RESERVED_SLOTS = ("judgement",)
 MAX_WORD = 200  # characters in a one-of value (the engine compares it as a string)
-# What one condition and one decision may ask of the rule engine. durable-rules has fixed
-# tables (see engines/durable.py): 15 and/or groups per pattern, 56 match-stack slots,
-# 248 values per fact. Within these limits every condition is one engine rule that fits.
-MAX_COMPARISONS = 50  # per condition, after `in [...]` lists are expanded
-MAX_GROUPS = 14  # and/or groups per condition
-MAX_DECISION_VALUES = 200  # distinct values the conditions of one decision compare
+# What one condition and one decision may ask of durable-rules, whose C engine has fixed
+# tables; the numbers are engines/durable.py's (a test keeps them equal). Beyond them the
+# engine would refuse the rules at run time, so they are refused here, with a place.
+ENGINE_GROUPS = 15  # and/or groups in one engine pattern (durable.MAX_GROUPS) ...
+ENGINE_PARTS = 64  # ... or else at most this many patterns it is split into (durable.MAX_PARTS)
+ENGINE_OPEN = 56  # alternatives open at once while one fact is matched (durable.STACK_BUDGET)
+ENGINE_VALUES = 248  # values the conditions of one decision compare (durable.MAX_VALUES)
 VERDICT = ex.Type("choice", ("better", "same", "worse", "none"))
 GRADING_FILE = "grading.yaml"
 
@@ -249,14 +250,16 @@ def _read_grading(r: Reader) -> dict:
     if "confidence" in surveys:
         c = s.at("confidence").number("surveys.confidence", 0.5, 0.9999)
         out["confidence"] = c if c is not None else 0.95
+    written_designs = surveys.get("designs") if isinstance(surveys.get("designs"), dict) else {}
     if "designs" in surveys:
         ds = s.at("designs")
         for key in ds.mapping(what="surveys.designs") or {}:
             dr = ds.at(key)
             if not ds.key_ident(key, "survey"):
                 continue
-            m = dr.mapping(("title", "design_factor", "sample_size", "per", "msf_multiplier"), what=f"survey {key!r}")
-            if m is None or len(m) < 5:
+            fields = ("title", "design_factor", "sample_size", "per", "msf_multiplier")
+            m = dr.mapping(fields, what=f"survey {key!r}")
+            if m is None or not set(fields) <= set(m):  # reported: a key missing (perhaps misspelt)
                 continue
             per = m["per"]
             if per not in ("force", "bcu"):
@@ -275,7 +278,8 @@ def _read_grading(r: Reader) -> dict:
             m = ir_.mapping(("label", "survey", "better"), ("compare", "sample", "gap_with"), what=f"indicator {key!r}")
             if m is None:
                 continue
-            if m.get("survey") not in out["designs"]:
+            if not isinstance(m.get("survey"), str) or \
+                    m.get("survey") not in out["designs"] and m.get("survey") not in written_designs:
                 ir_.at("survey").error("unknown-survey",
                                        f"survey {m.get('survey')!r} is not one of the designs: "
                                        f"{', '.join(out['designs']) or 'none declared'}")
@@ -292,7 +296,8 @@ def _read_grading(r: Reader) -> dict:
             gap = m.get("gap_with")
             if gap is not None:
                 gap = ir_.at("gap_with").ident()
-            out["indicators"][key] = Indicator(key, ir_.at("label").text() or key, m.get("survey"),
+            label = (ir_.at("label").text() if "label" in m else None) or key  # missing: reported
+            out["indicators"][key] = Indicator(key, label, m.get("survey"),
                                                m.get("better") == "higher", tuple(compare), sample == "given", gap)
     if "outcome" in surveys:
         names = {"msf": VERDICT, "trend": VERDICT}
@@ -313,7 +318,7 @@ def _read_framework(r: Reader, g: dict) -> Framework | None:
     if "indicators" in top:
         ins = r.at("indicators")
         for i, ind in enumerate(ins.items("indicators") or []):
-            if ind not in g["indicators"]:
+            if not isinstance(ind, str) or ind not in g["indicators"]:
                 ins.at(i).error("unknown-indicator",
                                 f"indicator {ind!r} is not declared in grading.yaml; declared: "
                                 f"{', '.join(g['indicators']) or 'none'}")
@@ -597,9 +602,9 @@ def _read_decision(r: Reader, name: str, kind: str, names: dict, allowed: tuple 
     for rung in out:
         if rung.condition is not None:
             values |= ir.names_read(_lowered(rung.condition))
-    if len(values) > MAX_DECISION_VALUES:
+    if len(values) > ENGINE_VALUES:
         r.error("too-complex", f"{r.label} compares {len(values)} different values; the rule engine takes at most "
-                               f"{MAX_DECISION_VALUES} per decision: split it into several decisions")
+                               f"{ENGINE_VALUES} per decision: split it into several decisions")
         return None
     return Decision(name, kind, tuple(out), _place(r))
 
@@ -614,28 +619,57 @@ def _lowered(e: Expression) -> ir.Cond:
 
 
 def _fits_engine(r: Reader, e: Expression) -> bool:
-    """A finding, and False, if the condition is larger than one engine rule can hold."""
-    comparisons, groups = _size(_lowered(e))
-    if comparisons > MAX_COMPARISONS:
-        r.error("too-complex", f"this condition makes {comparisons} comparisons (a list after 'in' counts one per "
-                               f"value); the rule engine takes at most {MAX_COMPARISONS}: split it into several "
-                               "rungs or a derived value")
+    """A finding, and False, if the condition is larger than durable-rules can hold."""
+    cond = _flat(_lowered(e))
+    if _open(cond) > ENGINE_OPEN:
+        r.error("too-complex", f"this condition keeps {_open(cond)} alternatives open at once ('or', and each "
+                               f"value of a list after 'in'); the rule engine takes at most {ENGINE_OPEN}: split "
+                               "it into several rungs or a derived value")
         return False
-    if groups > MAX_GROUPS:
-        r.error("too-complex", f"this condition nests {groups} groups of 'and'/'or'; the rule engine takes at most "
-                               f"{MAX_GROUPS}: split it into several rungs or choices")
+    conjuncts = cond.items if isinstance(cond, ir.All) else (cond,)
+    groups = 1 + sum(map(_groups, conjuncts))
+    alternatives = _alternatives(cond)
+    if groups > ENGINE_GROUPS and alternatives > ENGINE_PARTS:
+        shown = f"{alternatives:,}" if alternatives < 10**6 else "over a million"
+        r.error("too-complex", f"this condition nests {groups} groups of 'and'/'or' and has "
+                               f"{shown} alternative ways to hold; the rule engine "
+                               f"takes {ENGINE_GROUPS} groups, or {ENGINE_PARTS} alternatives: split it into several "
+                               "rungs or choices")
         return False
     return True
 
 
-def _size(cond: ir.Cond, parent: type | None = None) -> tuple:
-    """(comparisons, and/or groups) of a lowered condition, nested groups of the same kind
-    counted once, as the engine flattens them."""
+def _flat(cond: ir.Cond) -> ir.Cond:
+    """The condition as the engine holds it: nested groups of the same kind merged, groups of one unwrapped."""
     if isinstance(cond, ir.Cmp):
-        return 1, 0
-    comparisons, groups = 0, (0 if type(cond) is parent else 1)
-    for item in cond.items:
-        c, g = _size(item, type(cond))
-        comparisons += c
-        groups += g
-    return comparisons, groups
+        return cond
+    items = []
+    for item in map(_flat, cond.items):
+        items.extend(item.items if type(item) is type(cond) else (item,))
+    return items[0] if len(items) == 1 else type(cond)(tuple(items))
+
+
+def _groups(cond: ir.Cond) -> int:
+    return 0 if isinstance(cond, ir.Cmp) else 1 + sum(map(_groups, cond.items))
+
+
+def _open(cond: ir.Cond) -> int:
+    """Alternatives pending at once: an 'or' pushes all its branches, an 'and' one at a time."""
+    if isinstance(cond, ir.Cmp):
+        return 1
+    costs = [_open(item) for item in cond.items]
+    return sum(costs) if isinstance(cond, ir.Any) else sum(costs) - len(costs) + 1
+
+
+def _alternatives(cond: ir.Cond) -> int:
+    """The ways the condition can hold (terms of its disjunctive form), capped: the most
+    engine patterns splitting it could need."""
+    if isinstance(cond, ir.Cmp):
+        return 1
+    counts = [_alternatives(item) for item in cond.items]
+    if isinstance(cond, ir.Any):
+        return min(sum(counts), 10**9)
+    total = 1
+    for n in counts:
+        total = min(total * n, 10**9)
+    return total

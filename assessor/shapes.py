@@ -16,6 +16,12 @@ from .loading import Document
 # no double or trailing underscores: the engines join record and field names with "__"
 IDENT = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*\Z")
 RESERVED = frozenset({"id", "sid", "kind", "scope", "stage"})
+MAX_NAME = 64  # characters in a name; engine scopes and rule ids are built from names
+# Numbers beyond ±2**53 lose their last digits as floats, and the engine compares numbers as
+# floats (durable-rules saturates integers at 2**63): such a number would be judged wrongly.
+MAX_NUMBER = 2**53
+MAX_TEXT = 20000  # characters in one piece of text (a heading, a paragraph)
+MAX_FINDINGS = 100  # a file with more problems than this is reported up to here, then stops
 
 
 class Reader:
@@ -37,6 +43,10 @@ class Reader:
 
     def error(self, check: str, message: str, *, key: bool = False, offset: int = 0) -> None:
         self.findings.append(self.doc.finding(self.where, check, message, key=key, offset=offset))
+        if len(self.findings) >= MAX_FINDINGS:
+            self.findings.append(Finding(self.doc.path, None, None, "too-many-findings",
+                                         f"stopped after {MAX_FINDINGS} problems; fix these and run again"))
+            raise AssessorError(self.findings)
 
     def raise_if_errors(self) -> None:
         if self.findings:
@@ -65,7 +75,7 @@ class Reader:
                 hint = difflib.get_close_matches(str(k), [str(a) for a in allowed], n=1)
                 also = f"did you mean {hint[0]!r}? " if hint else ""
                 self.at(k).error("unknown-key",
-                                 f"unknown key {k!r} in {what}; {also}expected {_list(allowed)}", key=True)
+                                 f"unknown key {_short_repr(k)} in {what}; {also}expected {_list(allowed)}", key=True)
         for k in required:
             if k not in v:
                 self.error("missing-key", f"{what} needs the key {k!r}")
@@ -76,21 +86,31 @@ class Reader:
         if not isinstance(v, str) or (not empty_ok and not v.strip()):
             self.error("type", f"{what or self.label} must be text, got {_kind(v)}")
             return None
+        if len(v) > MAX_TEXT:
+            self.error("too-long", f"{what or self.label} is {len(v):,} characters long; the limit is {MAX_TEXT:,}")
+            return None
         return v
 
     def ident(self, what: str | None = None) -> str | None:
         v = self.value
         if not isinstance(v, str) or not IDENT.match(v):
             self.error("bad-id", f"{what or self.label} must be a name of lower-case letters and digits, "
-                                 f"words joined by single _, got {v!r}")
+                                 f"words joined by single _, got {_short_repr(v)}")
+            return None
+        if len(v) > MAX_NAME:
+            self.error("too-long", f"{what or self.label} is {len(v)} characters long; names have at most {MAX_NAME}")
             return None
         return v
 
     def key_ident(self, key, what: str) -> bool:
         """Check a mapping key used as a name."""
         if not isinstance(key, str) or not IDENT.match(key):
-            self.at(key).error("bad-id", f"{what} {key!r} must be lower-case letters and digits, "
+            self.at(key).error("bad-id", f"{what} {_short_repr(key)} must be lower-case letters and digits, "
                                          "words joined by single _", key=True)
+            return False
+        if len(key) > MAX_NAME:
+            self.at(key).error("too-long", f"{what} {_short_repr(key)} is {len(key)} characters long; names have "
+                                           f"at most {MAX_NAME}", key=True)
             return False
         if key in RESERVED:
             self.at(key).error("reserved-name", f"{what} {key!r} is a reserved word; choose another name", key=True)
@@ -106,6 +126,10 @@ class Reader:
         if not ok or (integer and not isinstance(v, int)):
             self.error("type", f"{what or self.label} must be {'a whole number' if integer else 'a number'}, "
                                f"got {_kind(v)}")
+            return None
+        if abs(v) > MAX_NUMBER:
+            self.error("out-of-range", f"{what or self.label} is too large to be judged exactly: numbers must lie "
+                                       f"within ±{MAX_NUMBER:,} (2**53), got {_short_repr(v)}")
             return None
         if (low is not None and v < low) or (high is not None and v > high):
             self.error("out-of-range", f"{what or self.label} must be between {low} and {high}, got {v}"
@@ -144,7 +168,14 @@ def _kind(v) -> str:
         return "a mapping"
     if isinstance(v, list):
         return "a list"
-    return f"a {type(v).__name__} ({v})"
+    return f"a {type(v).__name__} ({_short_repr(v)})"
+
+
+def _short_repr(v, limit: int = 60) -> str:
+    """repr(v), cut to `limit` characters: a message never repeats a whole huge value."""
+    text = repr(v)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 kind_of = _kind
+short_repr = _short_repr

@@ -1,0 +1,334 @@
+"""No code runs from data: rule files, case files and templates are data, whoever wrote them.
+
+* YAML is read from the parser's events with the standard scalar tags only: no
+  python/* tags, no aliases, no duplicate keys (both for cases and for rules).
+* Nothing in the package evaluates text as code: no eval, exec, compile or
+  __import__, no unsafe YAML loader, no pickle, no shell.
+* Templates render in Jinja's sandbox, with StrictUndefined, `*` and `**` bounded,
+  and HTML autoescaped.
+* Text from a case or a rule file (force, narrative, facts, headings, descriptions)
+  reaches the report as text: never evaluated as a template, escaped in HTML; and a
+  fact name never reaches the rule engine unchecked.
+"""
+from __future__ import annotations
+
+import ast
+import json
+import os
+import shutil
+from pathlib import Path
+
+import jinja2
+import pytest
+from jinja2.sandbox import SandboxedEnvironment
+from test_bad_inputs import BAD, BASE, ROOT, run_assessor
+
+from assessor.findings import AssessorError
+from assessor.loading import parse
+
+PACKAGE = ROOT / "assessor"
+SOURCES = sorted(PACKAGE.rglob("*.py"))
+
+# ---------------------------------------------------------------- YAML
+
+
+UNSAFE_YAML = {
+    "python-object-apply": "force: !!python/object/apply:os.system ['touch {marker}']\n",
+    "python-object-apply-list": "- !!python/object/apply:os.system ['touch {marker}']\n",
+    "python-object-new": "force: !!python/object/new:subprocess.Popen [['touch', '{marker}']]\n",
+    "python-name": "force: !!python/name:os.system\n",
+    "python-module": "force: !!python/module:os\n",
+    "python-object": "force: !!python/object:pathlib.Path {{}}\n",
+    "python-tuple": "force: !!python/tuple [1, 2]\n",
+    "local-tag": "force: !shell 'touch {marker}'\n",
+    "set": "force: !!set {{a, b}}\n",
+    "omap": "force: !!omap [a: 1]\n",
+    "merge-alias": "base: &b {{x: 1}}\nforce: {{<<: *b}}\n",
+}
+
+
+@pytest.mark.parametrize("text", UNSAFE_YAML.values(), ids=UNSAFE_YAML.keys())
+def test_yaml_tags_that_construct_objects_are_refused(text, tmp_path):
+    marker = tmp_path / "pwned"
+    with pytest.raises(AssessorError) as e:
+        parse(text.format(marker=marker), "case.yaml")
+    assert [f.check for f in e.value.findings] in (["syntax"], ["alias"])
+    assert e.value.findings[0].line is not None
+    assert not marker.exists()
+
+
+def test_standard_scalar_tags_still_read():
+    doc = parse("a: !!str 12\nb: !!int '7'\nc: !!float '1.5'\nd: 2008-03-31\ne: yes\n", "x.yaml")
+    assert doc.data["a"] == "12" and doc.data["b"] == 7 and doc.data["c"] == 1.5 and doc.data["e"] is True
+
+
+@pytest.mark.parametrize("text, line", [
+    ("force: A\nperiod: 2007/08\nforce: B\n", 3),
+    ("frameworks:\n  policing:\n    criteria: {}\n  policing: {}\n", 4),
+    ("a: {x: 1, x: 2}\n", 1),
+    ("a:\n  - {b: 1}\n  - {b: 1, b: 1}\n", 3),
+    ("1: a\n1.0: b\n", 2),  # the same key, written two ways
+])
+def test_duplicate_keys_are_refused(text, line):
+    with pytest.raises(AssessorError) as e:
+        parse(text, "x.yaml")
+    (finding,) = e.value.findings
+    assert (finding.check, finding.line) == ("duplicate-key", line)
+
+
+def _world(tmp_path: Path) -> Path:
+    for part in ("rules", "templates"):
+        shutil.copytree(BASE / part, tmp_path / part)
+    shutil.copyfile(BASE / "case.yaml", tmp_path / "case.yaml")
+    return tmp_path
+
+
+def _replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, old
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def test_duplicate_keys_in_case_and_rule_files_are_refused(tmp_path):
+    from assessor.cases import load_case
+    from assessor.rulebook import load_rulebook
+
+    world = _world(tmp_path)
+    book = load_rulebook(world / "rules")
+    _replace(world / "case.yaml", "          hours: 37.5\n", "          hours: 37.5\n          hours: 40\n")
+    with pytest.raises(AssessorError) as e:
+        load_case(world / "case.yaml", book)
+    assert [(f.check, f.line) for f in e.value.findings] == [("duplicate-key", 22)]
+
+    _replace(world / "rules" / "policing.yaml", "    judge:\n      - failing: extent",
+             "    judge:\n      - failing: extent == \"all\"\n    judge:\n      - failing: extent")
+    with pytest.raises(AssessorError) as e:
+        load_rulebook(world / "rules")
+    assert [(f.check, f.line) for f in e.value.findings] == [("duplicate-key", 40)]
+
+
+# ---------------------------------------------------------------- the package source
+
+CODE_FROM_TEXT = {"eval", "exec", "compile", "__import__", "breakpoint"}
+UNSAFE_YAML_API = {"load", "load_all", "unsafe_load", "unsafe_load_all", "full_load", "full_load_all",
+                   "Loader", "UnsafeLoader", "FullLoader", "CLoader", "CUnsafeLoader", "CFullLoader",
+                   "add_constructor", "add_multi_constructor"}
+RENDERING = {"render", "from_string", "get_template", "select_template", "get_or_select_template",
+             "compile_expression", "generate", "stream"}
+
+
+def _trees():
+    for path in SOURCES:
+        yield path.relative_to(ROOT), ast.parse(path.read_text(encoding="utf-8"), str(path))
+
+
+def test_package_sources_are_found():
+    assert len(SOURCES) > 10 and PACKAGE / "loading.py" in SOURCES
+
+
+def test_no_code_is_evaluated_from_text():
+    """No eval/exec/compile/__import__ (re.compile is a method, and fine)."""
+    found = [f"{path}:{node.lineno}: {node.func.id}()" for path, tree in _trees() for node in ast.walk(tree)
+             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in CODE_FROM_TEXT]
+    found += [f"{path}:{node.lineno}: builtins.{node.attr}" for path, tree in _trees() for node in ast.walk(tree)
+              if isinstance(node, ast.Attribute) and node.attr in CODE_FROM_TEXT
+              and isinstance(node.value, ast.Name) and node.value.id == "builtins"]
+    assert found == []
+
+
+def test_yaml_is_only_read_safely():
+    found = [f"{path}:{node.lineno}: yaml.{node.attr}" for path, tree in _trees() for node in ast.walk(tree)
+             if isinstance(node, ast.Attribute) and node.attr in UNSAFE_YAML_API
+             and isinstance(node.value, ast.Name) and node.value.id == "yaml"]
+    found += [f"{path}:{node.lineno}: from yaml import {alias.name}" for path, tree in _trees()
+              for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module == "yaml"
+              for alias in node.names if alias.name in UNSAFE_YAML_API]
+    assert found == []
+
+
+def test_no_pickle_and_no_shell():
+    found = []
+    for path, tree in _trees():
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                names = [a.name for a in node.names] + ([node.module] if isinstance(node, ast.ImportFrom) else [])
+                found += [f"{path}:{node.lineno}: import {n}" for n in names
+                          if n and n.split(".")[0] in ("pickle", "marshal", "shelve", "dill")]
+            elif isinstance(node, ast.Call):
+                found += [f"{path}:{node.lineno}: shell=True" for k in node.keywords
+                          if k.arg == "shell" and not (isinstance(k.value, ast.Constant) and k.value.value is False)]
+                func = node.func
+                if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "os" \
+                        and (func.attr in ("system", "popen") or func.attr.startswith(("exec", "spawn"))):
+                    found.append(f"{path}:{node.lineno}: os.{func.attr}()")
+    assert found == []
+
+
+def test_unsandboxed_jinja_only_parses():
+    """A plain jinja2.Environment may parse templates (lint reads them); only the sandbox renders."""
+    for path, tree in _trees():
+        plain = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                 and n.func.attr in ("Environment", "Template") and isinstance(n.func.value, ast.Name)
+                 and n.func.value.id == "jinja2"]
+        if plain:
+            renders = [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr in RENDERING]
+            assert renders == [], f"{path} makes an unsandboxed Jinja environment and renders (lines {renders})"
+
+
+def test_renderer_is_sandboxed_strict_and_escapes_html(tmp_path):
+    from assessor.rendering import Renderer
+
+    (tmp_path / "t.j2").write_text("<p>{{ x }}</p>", encoding="utf-8")
+    renderer = Renderer(tmp_path)
+    for html in (False, True):
+        env = renderer.env(html=html)
+        assert isinstance(env, SandboxedEnvironment)
+        assert env.undefined is jinja2.StrictUndefined
+    assert renderer.render("t.j2", {"x": "<script>alert(1)</script>"}, html=True) == \
+        "<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>"
+    assert renderer.render("t.j2", {"x": "a & b"}, html=False) == "<p>a & b</p>"  # markdown is not HTML
+    with pytest.raises(AssessorError) as e:
+        renderer.render("t.j2", {}, html=True)
+    assert e.value.findings[0].check == "template"
+
+
+@pytest.mark.parametrize("source", [
+    "{{ x.__class__ }}",
+    "{{ x.upper.__globals__ }}",
+    "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+    "{{ cycler.__init__.__globals__.os }}",
+    "{{ '{0.__class__}'.format(x) }}",
+    "{{ 'a' * 100000000 }}",
+    "{{ [0] * 100000000 }}",
+    "{{ 7 ** 1000000 }}",
+    "{{ range(1000000000) | list }}",
+    "{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}",
+    "{{ 1 / 0 }}",
+])
+def test_templates_cannot_escape_or_exhaust(source, tmp_path):
+    from assessor.rendering import Renderer
+
+    (tmp_path / "t.j2").write_text(source, encoding="utf-8")
+    with pytest.raises(AssessorError) as e:
+        Renderer(tmp_path).render("t.j2", {"x": "text"})
+    (finding,) = e.value.findings
+    assert finding.check == "template" and finding.path == str(tmp_path / "t.j2")
+
+
+def test_templates_may_still_repeat_and_raise_to_powers(tmp_path):
+    from assessor.rendering import Renderer
+
+    (tmp_path / "t.j2").write_text("{{ '#' * 3 }} {{ '-' * n }} {{ 2 ** 10 }} {{ [1] * 2 }}", encoding="utf-8")
+    assert Renderer(tmp_path).render("t.j2", {"n": 4}) == "### ---- 1024 [1, 1]"
+
+
+# ---------------------------------------------------------------- injection, end to end
+
+PAYLOAD = "{{ 'inj' ~ 'ected' }}{% raw %}<script>alert(1)</script>{{ lipsum.__globals__ }}"
+INJECTED = "injected"  # what the payload would print if it were ever rendered as a template
+
+
+def _assess(world: Path, *args: str):
+    return run_assessor([str(world / "case.yaml"), "--rules", str(world / "rules"), "--templates",
+                         str(world / "templates"), *args])
+
+
+@pytest.fixture
+def injected(tmp_path):
+    """The base world with template syntax and HTML in every piece of text a report shows."""
+    world = _world(tmp_path)
+    case = world / "case.yaml"
+    for old in ("force: Testshire Constabulary", "- Testshire is a small county.", "lead: Chief Inspector Smith",
+                "- Teams are stable.", "reason: The panel found the evidence of review thin."):
+        key, _, _ = old.partition(" ")
+        _replace(case, old, f"{key} {json.dumps(PAYLOAD)}")
+    rules = world / "rules" / "policing.yaml"
+    for old in ("heading: Neighbourhoods are staffed.", "subheading: Teams are in post",
+                "heading: Users are satisfied."):
+        key, _, _ = old.partition(" ")
+        _replace(rules, old, f"{key} {json.dumps(PAYLOAD)}")
+    return world
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "text", "html", "json"])
+def test_text_from_case_and_rules_is_never_a_template(injected, fmt):
+    run = _assess(injected, "-f", fmt)
+    assert run.returncode == 0, run.stderr
+    assert INJECTED not in run.stdout and "lipsum.__globals__" in run.stdout
+    if fmt == "html":
+        assert "<script>" not in run.stdout and "&lt;script&gt;alert(1)&lt;/script&gt;" in run.stdout
+        assert "{{ &#39;inj&#39; ~ &#39;ected&#39; }}" in run.stdout
+    elif fmt == "json":
+        result = json.loads(run.stdout)
+        assert result["force"] == PAYLOAD
+        assert result["frameworks"][0]["criteria"][0]["heading"] == PAYLOAD
+    else:
+        assert PAYLOAD in run.stdout  # the force, the narrative, the headings: verbatim
+
+
+def test_text_in_describe_and_fact_names_stays_text(tmp_path):
+    world = _world(tmp_path)
+    _replace(world / "rules" / "policing.yaml", "describe: Hours of patrol a week", f"describe: {json.dumps(PAYLOAD)}")
+    _replace(world / "case.yaml", "          hours: 37.5\n", "          '{{ 7 * 191 }}': 37.5\n")
+    run = _assess(world)
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert "1337" not in run.stderr
+    assert "unknown fact '{{ 7 * 191 }}'" in run.stderr  # the name, as written
+    assert PAYLOAD in run.stderr  # the missing fact's description, as written
+
+
+@pytest.mark.parametrize("engine", ["durable", "python"])
+def test_values_cannot_inject_into_the_engine(tmp_path, engine):
+    """Quotes, braces and engine keywords in a one-of value reach durable-rules as a plain string."""
+    tricky = '"}, {"$or": [{"sid": 1}]}, "$nex'
+    world = _world(tmp_path)
+    rules = world / "rules" / "policing.yaml"
+    _replace(rules, "values: [real-time, historical, none]",
+             f"values: [real-time, historical, none, {json.dumps(tricky)}]")
+    _replace(rules, '- failing: extent == "some" or not policy',
+             "- failing: " + json.dumps(f"extent == \"some\" or not policy or monitoring == '{tricky}'"))
+    for value, judgement in (("real-time", "meeting"), (tricky, "failing")):
+        shutil.copyfile(BASE / "case.yaml", world / "case.yaml")
+        _replace(world / "case.yaml", "monitoring: real-time", f"monitoring: {json.dumps(value)}")
+        run = _assess(world, "-f", "json", "--engine", engine)
+        assert run.returncode == 0, run.stderr
+        staffing = json.loads(run.stdout)["frameworks"][0]["criteria"][0]
+        assert staffing["judgement"] == judgement, (value, staffing["trace"])
+
+
+def test_a_failed_run_keeps_the_previous_report(tmp_path):
+    """-o writes the whole report or nothing: a bad case leaves yesterday's report as it was."""
+    world = _world(tmp_path)
+    report = tmp_path / "report.md"
+    report.write_text("yesterday's report\n", encoding="utf-8")
+    _replace(world / "case.yaml", "teams: 10\n          staffed", "teams: ten\n          staffed")
+    run = _assess(world, "-o", str(report))
+    assert run.returncode == 2 and "(wrong-type)" in run.stderr
+    assert report.read_text(encoding="utf-8") == "yesterday's report\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["case.yaml", "report.md", "rules", "templates"]
+
+
+def test_corpus_inputs_ran_no_payload():
+    """The corpus' payloads write pwned.txt if ever run; they never are."""
+    assert not (ROOT / "pwned.txt").exists() and not (BAD / "pwned.txt").exists()
+    assert not Path(os.getcwd(), "pwned.txt").exists()
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "html"])
+def test_bundled_templates_treat_case_text_as_text(tmp_path, fmt):
+    """The same, through the real rules and templates: the force's name and the publication date."""
+    import re
+
+    text = (ROOT / "cases" / "cambridgeshire-2008.yaml").read_text(encoding="utf-8")
+    for key in ("force", "published"):
+        text, n = re.subn(rf"(?m)^{key}: .*$", f"{key}: {json.dumps(PAYLOAD)}", text, count=1)
+        assert n == 1, f"the Cambridgeshire case has no top-level {key}: update this test"
+    case = tmp_path / "case.yaml"
+    case.write_text(text, encoding="utf-8")
+    run = run_assessor([str(case), "-f", fmt])
+    assert run.returncode == 0, run.stderr
+    assert INJECTED not in run.stdout
+    if fmt == "html":
+        assert "<script>alert(1)" not in run.stdout and "&lt;script&gt;alert(1)&lt;/script&gt;" in run.stdout
+    else:
+        assert run.stdout.count(PAYLOAD) >= 2
