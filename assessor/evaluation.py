@@ -336,7 +336,9 @@ def _needed(ind: Indicator, figures: dict, case: Case, book: Rulebook) -> list:
     if ind.sample_given:
         names += ["n"] + (["previous_n"] if "previous" in ind.compare else [])
     missing = [f"{ind.id}.{k}" for k in names + [k for k in figures if k.endswith("_n")] if figures.get(k, 0) is None]
-    if not ind.sample_given and _sample_size(book, ind, case) is None:
+    # the comparison group's sample defaults to the rest of the survey's, which needs the BCU count
+    gap_sample_from_bcus = ind.gap_with and f"{ind.gap_with}_n" not in figures
+    if (not ind.sample_given or gap_sample_from_bcus) and _sample_size(book, ind, case) is None:
         missing.append("overview.bcus")
     return sorted(set(missing))
 

@@ -15,8 +15,10 @@ import jinja2
 from jinja2 import meta, nodes
 
 from .findings import AssessorError, Finding
+from .rendering import FILTERS
 
-_ENV = jinja2.Environment()  # parsing only: the renderer's filters are looked up when compiling
+_ENV = jinja2.Environment()  # parsing only; meta.find_undeclared_variables compiles, so it needs the filters
+_ENV.filters.update(FILTERS)
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,9 @@ def read_template(directory: Path, name: str, _seen: frozenset = frozenset()) ->
     except OSError as e:
         raise AssessorError(Finding(str(path), None, None, "missing-template",
                                     f"cannot read template {name}: {e.strerror}")) from None
+    except UnicodeDecodeError as e:
+        raise AssessorError(Finding(str(path), None, None, "template-syntax",
+                                    f"template {name} is not UTF-8 text (byte {e.start})")) from None
     except jinja2.TemplateSyntaxError as e:
         raise AssessorError(Finding(str(path), e.lineno or None, None, "template-syntax",
                                     f"template syntax error: {e.message}")) from None

@@ -264,8 +264,6 @@ def test_conditions_at_the_engine_limits_run(tmp_path):
         assert '"extent": "most"' in (Path(prepared.paths["out"])).read_text(encoding="utf-8")
 
 
-@pytest.mark.xfail(strict=True, reason="evaluation.indicator_figures computes the gap's comparison sample "
-                                       "from the BCU count even when the case marks it unknown (TypeError)")
 def test_unknown_bcus_beside_a_gap_indicator(tmp_path):
     """`bcus: unknown` is allowed; the gap of SPI B then has no sample size: not assessed, or a finding."""
     prepared = _prepare({"id": "unknown-bcus", "case_edit": [["  bcus: 2", "  bcus: unknown"]]}, tmp_path)
