@@ -64,6 +64,18 @@ class _Sandbox(SandboxedEnvironment):
         return super().call_binop(context, operator, left, right)
 
 
+def _bytecode_cache(html: bool) -> jinja2.BytecodeCache:
+    """Compiled templates cached on disk (jinja's per-user temp dir), keyed by template source.
+    The generated code also depends on the environment (sandbox, intercepted operators,
+    autoescape), which jinja's key ignores: put all of it in the file name."""
+    import hashlib
+
+    key = repr((jinja2.__version__, _Sandbox.__qualname__, sorted(_Sandbox.intercepted_binops),
+                sorted(_Sandbox.intercepted_unops), html))
+    digest = hashlib.sha1(key.encode()).hexdigest()[:12]
+    return jinja2.FileSystemBytecodeCache(pattern=f"assessor-{digest}-%s.cache")
+
+
 class Renderer:
     def __init__(self, templates_dir: str | Path):
         self.dir = Path(templates_dir)
@@ -79,6 +91,7 @@ class Renderer:
                 autoescape=html,
                 keep_trailing_newline=True,
                 trim_blocks=False,
+                bytecode_cache=_bytecode_cache(html),
             )
             env.filters.update(FILTERS)
             self._envs[html] = env

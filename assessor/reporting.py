@@ -1,7 +1,6 @@
 """The graded report in each output format, from the one result document."""
 from __future__ import annotations
 
-import re
 
 
 from .findings import AssessorError, Finding
@@ -37,8 +36,26 @@ def load_glossary(renderer: Renderer) -> dict:
 
 def used_abbreviations(glossary: dict, text: str) -> list:
     """'ABBR  Meaning' for each abbreviation that appears in the text as a word (plurals too)."""
-    out = []
-    for abbr in sorted(glossary, key=str.casefold):
-        if re.search(rf"(?<![\w&]){re.escape(abbr)}s?(?!\w)", text):
-            out.append(f"{abbr} – {glossary[abbr]}")
-    return out
+    return [f"{abbr} – {glossary[abbr]}" for abbr in sorted(glossary, key=str.casefold) if _used(abbr, text)]
+
+
+def _is_word(c: str) -> bool:
+    return c.isalnum() or c == "_"  # exactly what the regex \w matches
+
+
+def _used(abbr: str, text: str) -> bool:
+    r"""re.search(rf"(?<![\w&]){re.escape(abbr)}s?(?!\w)", text) is not None, without compiling
+    a regex per abbreviation (that compiling was the largest single cost of a cold report)."""
+    if not abbr:
+        return False
+    end = len(text)
+    i = text.find(abbr)
+    while i >= 0:
+        if i == 0 or not (_is_word(text[i - 1]) or text[i - 1] == "&"):
+            j = i + len(abbr)
+            if j < end and text[j] == "s":
+                j += 1
+            if j >= end or not _is_word(text[j]):
+                return True
+        i = text.find(abbr, i + 1)
+    return False

@@ -6,7 +6,6 @@ stopping at the first, so one run shows a user all their mistakes.
 """
 from __future__ import annotations
 
-import difflib
 import math
 import re
 
@@ -72,6 +71,8 @@ class Reader:
         allowed = tuple(required) + tuple(optional)
         for k in (v if allowed else ()):
             if k not in allowed:
+                import difflib  # only when a hint is needed
+
                 hint = difflib.get_close_matches(str(k), [str(a) for a in allowed], n=1)
                 also = f"did you mean {hint[0]!r}? " if hint else ""
                 self.at(k).error("unknown-key",

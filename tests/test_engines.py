@@ -227,6 +227,7 @@ def test_durable_wraps_c_engine_errors(durable, monkeypatch):
     from assessor.engines import durable as module
 
     monkeypatch.setattr(module, "STACK_BUDGET", 10_000)
+    monkeypatch.setattr(module, "MAX_RULES_PER_SHARD", 200)  # all 100 rules on one fact's stack
     e = durable([rule(f"r{n}", Cmp("lt", "a", Lit(n))) for n in range(100)])
     with pytest.raises(EngineError, match=r"^durable-rules: Could not assert facts, error code: 303$"):
         e.evaluate(1, [fact("f", a=-1)])
