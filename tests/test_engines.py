@@ -1,7 +1,6 @@
 """Both rule engines on hand-written IR, and a differential fuzz: same IR in, same firings out."""
 from __future__ import annotations
 
-import json
 import math
 import operator
 import os
@@ -214,11 +213,20 @@ def test_durable_detects_a_truncated_batch_and_recovers(durable, monkeypatch):
 
     e = durable([rule("r", Cmp("gt", "a", Lit(0)))])
     facts = [fact("f1", a=1), fact("f2", a=1e-05), fact("f3", a=2)]
-    monkeypatch.setattr(module, "_dumps", lambda obj: json.dumps(obj))   # no 1e-05 fix
+    monkeypatch.setattr(module, "_float_json", repr)   # no 1e-05 fix
     with pytest.raises(EngineError, match="part of the facts"):
         e.evaluate(1, facts)
     monkeypatch.undo()
     assert e.evaluate(1, facts) == {"r": ("f1", "f2", "f3")}
+
+
+def test_durable_reads_fact_ids_not_value_text(durable):
+    """Matched facts are read from the text of durable's action messages, which carry each
+    fact as asserted: names and values that look like that text must not add matches."""
+    lookalike = '"m":{"id":"1"'
+    e = durable([rule("r", Cmp("eq", lookalike, Lit(lookalike))), rule("q", Cmp("eq", "a", Lit(2)))])
+    facts = [fact("f0", a=1, **{lookalike: lookalike}), fact("f1", a=1, **{lookalike: "x"})]
+    assert e.evaluate(1, facts) == {"r": ("f0",)}
 
 
 def test_durable_wraps_c_engine_errors(durable, monkeypatch):

@@ -7,13 +7,17 @@ Driving durable naively crashes the process or silently answers wrong; the pitfa
   `Host` would serialise them with plain `json.dumps`, whose `1e-05` the C parser refuses (P6
   applies to rule literals too: error 204), and it brings timer threads (P11) and stock
   actions we never run: matches are read from the C engine directly.
-* One ruleset per shard of rules of one stage. Each rule's pattern is the trigger
-  `t` plus one fact `m` restricted to the rule's scope and stage; the trigger is asserted
-  last in the same batch (P1) and a sentinel rule proves the whole batch was read (P6).
+* One ruleset per shard of rules of one stage. Each rule's pattern is one fact `m` restricted
+  to the rule's scope and stage. IR rules never join or negate facts, so the order in which
+  facts arrive cannot change what fires (P1), and rules need no trigger fact. The trigger is
+  still asserted last in every batch: a sentinel rule on it proves the whole batch was read
+  (P6) and gives every session an action before it is deleted (P4).
+* Facts go to the shards whose rules read their scope only. The batch is written as JSON text
+  directly, and matches are read from the action messages' text (see `_Shard._drain`).
 * A fresh session per `evaluate`, deleted afterwards, also after errors once an action has
   started (P3, P4/C1).
 * Limits of the C engine that the shard layout respects (`rete.h`, `rules.h`, `events.c`):
-  at most 255 rules behind the trigger's alpha node (P9/C5), at most 15 `$and`/`$or` per
+  at most 255 rules behind one alpha node (P9/C5; here a scope's), at most 15 `$and`/`$or` per
   pattern (32-slot expression sequence, error 113), at most 64 alpha nodes pending while one
   fact is matched (error 303), and fewer than 512 children per alpha node (a full hash set
   makes registration or matching loop forever).
@@ -37,10 +41,12 @@ from assessor.ir import All, Any, Cmp, Cond, EngineFact, EngineRule, Ref, Value,
 
 _OPERATORS = {"eq": "$eq", "ne": "$neq", "lt": "$lt", "le": "$lte", "gt": "$gt", "ge": "$gte"}
 _TRIGGER = {"kind": "$eval"}   # facts carry no `kind`, so it matches the trigger alone
+_TRIGGER_FACT = '{"kind":"$eval","id":"t","sid":"%s"}'   # _TRIGGER as asserted; % sid
 _SENTINEL = "sentinel"         # cannot clash: the other rules are named r0, r1, ...
 _ALL_FRAMES = 65535            # `cap`: one activation per rule carrying all its frames (probe §5)
 
-# P9/C5: 256 rules behind the trigger crash. Well below that, smaller shards also keep time linear
+# P9/C5: 256 rules behind one alpha node crash (all of a shard's rules of one scope share
+# the node testing it, and used to share the trigger's). Well below that, smaller shards also keep time linear
 # in rules: the C cost per rule rose from 1.9 to 2.7 us between 200 and 1,000 rules in 200-rule
 # shards, and stayed near 2.0 us in small ones (make bench).
 MAX_RULES_PER_SHARD = 50
@@ -52,6 +58,10 @@ MAX_STRING = 10_000            # durable compares strings with 16-bit lengths: 6
 MAX_VALUES = 248               # per fact, besides id, sid, scope, stage: at 255 properties the batch stops (P6)
 
 _EXPONENT = re.compile(r"\d[eE]")
+# A rule's action message is '{"<rule>":[{"m":<fact>},...]}' with each fact's text exactly as
+# asserted (state.c, serializeResult), and our facts start with their id. Within JSON strings
+# every `"` is escaped, so `m"` occurs only as the alias: this finds the ids and nothing else.
+_FRAME_ID = re.compile(r'"m":\{"id":"(\d+)"')
 _ruleset_names = itertools.count()
 
 
@@ -61,15 +71,33 @@ def _attr(name: str) -> str:
     return "v_" + name
 
 
+def _refused(value: Value) -> EngineError:
+    return EngineError(
+        f"durable cannot compare {value!r:.60}: values must be booleans, integers within ±2**53, "
+        f"finite floats or strings of at most {MAX_STRING:,} characters")
+
+
 def _checked(value: Value) -> Value:
     """`value` if durable compares it as Python does, else EngineError."""
     kind = type(value)
     if (kind is bool or kind is int and -MAX_INT <= value <= MAX_INT
             or kind is float and math.isfinite(value) or kind is str and len(value) <= MAX_STRING):
         return value
-    raise EngineError(
-        f"durable cannot compare {value!r:.60}: values must be booleans, integers within ±2**53, "
-        f"finite floats or strings of at most {MAX_STRING:,} characters")
+    raise _refused(value)
+
+
+def _value_json(value: Value) -> str:
+    """_dumps(_checked(value)), for fact values: the same checks, without json.dumps."""
+    kind = type(value)
+    if kind is str and len(value) <= MAX_STRING:
+        return encode_basestring(value)
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int and -MAX_INT <= value <= MAX_INT:
+        return int.__repr__(value)
+    if kind is float and math.isfinite(value):
+        return _float_json(value)
+    raise _refused(value)
 
 
 def _float_json(value: float) -> str:
@@ -214,59 +242,62 @@ class _Shard:
             if len(names) > MAX_VALUES:
                 raise EngineError(f"scope {scope!r} reads {len(names)} values; "
                                   f"durable takes at most {MAX_VALUES} per fact")
-        # facts carry only the values this shard reads: smaller batches, fewer properties (P6)
-        self._attrs = {scope: tuple((name, _attr(name)) for name in sorted(names))
+        # per scope, the JSON text of a fact after its id and sid: scope and stage as the rules
+        # test them, then (name, '"attribute":') for the values this shard reads only, which
+        # keeps batches small and within the property limit (P6)
+        stage = parts[0].stage   # _layout gives each shard the parts of one stage
+        self.scopes = {scope: (_dumps({"scope": scope, "stage": stage})[1:-1],
+                               tuple((name, f",{encode_basestring(_attr(name))}:") for name in sorted(names)))
                        for scope, names in read.items()}
-        trigger = {"t": {"$eq": _TRIGGER}}
         ruleset = {
-            name: {"all": [trigger, {"m": {"$and": [
+            name: {"all": [{"m": {"$and": [
                 {"$eq": {"scope": part.scope}}, {"$eq": {"stage": part.stage}},
                 *map(_expression, _conjuncts(part.cond))]}}], "cap": _ALL_FRAMES}
             for name, part in zip(self._rule_ids, parts)}
-        ruleset[_SENTINEL] = {"all": [trigger], "cap": 1}   # with `cap`, every action gives a list
+        ruleset[_SENTINEL] = {"all": [{"t": {"$eq": _TRIGGER}}], "cap": 1}   # `cap`: actions give lists
         self._handle = dre.create_ruleset(f"assessor{next(_ruleset_names)}", _dumps(ruleset))
         handles.append(self._handle)
 
-    def _batch(self, sid: str, facts: Sequence[EngineFact]) -> list[dict] | None:
-        batch = []
-        for index, fact in enumerate(facts):
-            attrs = self._attrs.get(fact.scope)
-            if attrs is None:
-                continue
-            entry = {"id": str(index), "sid": sid, "scope": fact.scope, "stage": fact.stage}
-            for name, attr in attrs:
+    def _batch(self, sid: str, items: Sequence[tuple[int, EngineFact]]) -> str:
+        """The JSON text of the facts, ids first (`_FRAME_ID`), then the trigger (P1, P6)."""
+        pieces = []
+        for index, fact in items:
+            head, attrs = self.scopes[fact.scope]
+            values = fact.values
+            text = [f'{{"id":"{index}","sid":"{sid}",{head}']
+            for name, key in attrs:
                 try:
-                    entry[attr] = _checked(fact.values[name])
+                    value = values[name]
                 except KeyError:
                     raise EngineError(f"fact {fact.id!r} lacks the value {name!r}") from None
-            batch.append(entry)
-        if not batch:
-            return None    # C3: never assert an empty batch; no fact of ours, nothing can fire
-        batch.append(dict(_TRIGGER, id="t", sid=sid))   # P1: the trigger goes last
-        return batch
+                text += key, _value_json(value)
+            text.append("}")
+            pieces.append("".join(text))
+        pieces.append(_TRIGGER_FACT % sid)
+        return f"[{','.join(pieces)}]"
 
-    def _drain(self, state: int, frames: dict[str, list]) -> bool:
-        """Run the pending actions of a session; collect frames; True if any action started."""
+    def _drain(self, state: int, found: dict[str, set[int]]) -> bool:
+        """Run the pending actions of a session; collect the ids of the facts each rule matched
+        (the sentinel matches none); True if any action started."""
         action = dre.start_action_for_state(self._handle, state)
         message = action[1] if action else None
         started = bool(message)
         while message:
-            for name, found in json.loads(message).items():
-                frames.setdefault(name, []).extend(found)
+            name = message[2:message.index('"', 2)]   # one rule per message; names need no escapes
+            found.setdefault(name, set()).update(map(int, _FRAME_ID.findall(message)))
             message = dre.complete_and_start_action(self._handle, state)
         return started
 
-    def matches(self, sid: str, facts: Sequence[EngineFact]) -> list[tuple[str, set[int]]]:
-        """(IR rule id, indexes into `facts`) for each rule of this shard that fired."""
-        batch = self._batch(sid, facts)
-        if batch is None:
-            return []
-        frames: dict[str, list] = {}
+    def matches(self, sid: str, items: Sequence[tuple[int, EngineFact]]) -> list[tuple[str, set[int]]]:
+        """(IR rule id, indexes) for each rule of this shard that fired on `items`, which are
+        (index, fact) pairs, at least one, of scopes this shard reads."""
+        batch = self._batch(sid, items)
+        found: dict[str, set[int]] = {}
         started = False
         try:
-            _code, state = dre.assert_facts(self._handle, _dumps(batch))   # 1, 2: unmatched, repeated (P2)
-            started = self._drain(state, frames)
-            if _SENTINEL not in frames:
+            _code, state = dre.assert_facts(self._handle, batch)   # 1, 2: unmatched, repeated (P2)
+            started = self._drain(state, found)
+            if _SENTINEL not in found:
                 raise EngineError("durable-rules read only part of the facts (probe P6)")
         except BaseException as exc:
             self._abandon(sid, started)
@@ -274,15 +305,14 @@ class _Shard:
                 raise EngineError(f"durable-rules: {exc}") from exc
             raise
         dre.delete_state(self._handle, sid)
-        return [(self._rule_ids[name], {int(frame["m"]["id"]) for frame in found})
-                for name, found in frames.items() if name != _SENTINEL]
+        return [(self._rule_ids[name], ids) for name, ids in found.items() if name != _SENTINEL]
 
     def _abandon(self, sid: str, started: bool) -> None:
         # P4/C1: deleting a session in which no action ever started crashes, so start one
         # (the sentinel, by a lone trigger) first; if even that fails, leave the session.
         try:
             if not started:
-                _code, state = dre.assert_fact(self._handle, _dumps(dict(_TRIGGER, id="t", sid=sid)))
+                _code, state = dre.assert_fact(self._handle, _TRIGGER_FACT % sid)
                 started = self._drain(state, {})
             if started:
                 dre.delete_state(self._handle, sid)
@@ -316,15 +346,30 @@ class DurableEngine:
         except BaseException:
             self.close()
             raise
+        # stage -> scope -> the indexes of the shards whose rules read that scope
+        self._routes: dict[int, dict[str, list[int]]] = {}
+        for stage, shards in self._shards.items():
+            routes = self._routes[stage] = defaultdict(list)
+            for n, shard in enumerate(shards):
+                for scope in shard.scopes:
+                    routes[scope].append(n)
 
     def evaluate(self, stage: int, facts: Sequence[EngineFact]) -> dict[str, tuple[str, ...]]:
         if not self._closed.alive:
             raise EngineError("the durable engine is closed")   # its handles may be reused
         facts = [fact for fact in facts if fact.stage == stage]
+        shards = self._shards.get(stage, ())
+        routes = self._routes.get(stage, {})
+        batches: list[list[tuple[int, EngineFact]]] = [[] for _ in shards]
+        for index, fact in enumerate(facts):
+            for n in routes.get(fact.scope, ()):   # no rule reads other scopes: no shard needs them
+                batches[n].append((index, fact))
         sid = str(next(self._sids))     # sessions are per ruleset: one sid serves every shard
         matched: dict[str, set[str]] = defaultdict(set)
-        for shard in self._shards.get(stage, ()):
-            for rule_id, indexes in shard.matches(sid, facts):
+        for shard, items in zip(shards, batches):
+            if not items:
+                continue    # C3: never assert an empty batch; nothing of this shard can fire
+            for rule_id, indexes in shard.matches(sid, items):
                 matched[rule_id].update(facts[index].id for index in indexes)
         return {rule_id: tuple(sorted(ids)) for rule_id, ids in sorted(matched.items())}
 
