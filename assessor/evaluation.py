@@ -1,4 +1,4 @@
-"""The staged run: survey statistics, derived values, engine, first rung that held.
+"""The staged run: derived values, engine, first rung that held.
 
 For each framework: compute every indicator's comparisons; then, stage by
 stage, build one engine fact per decision whose inputs are all known, ask the
@@ -11,14 +11,14 @@ from __future__ import annotations
 import datetime as dt
 
 from . import expressions as ex
-from . import statistics
 from .cases import Case
 from .compiler import CompiledDecision, CompiledFramework, CompiledScope
 from .engines import make_engine
+from .explaining import value, why_not
 from .findings import AssessorError
-from . import ir
+from .indicators import indicator_figures
 from .ir import EngineFact
-from .rulebook import Indicator, Rulebook
+from .rulebook import Rulebook
 
 
 class Missing:
@@ -202,7 +202,7 @@ def _missing(d: CompiledDecision, values: dict) -> set:
 
 
 def _engine_values(d: CompiledDecision, values: dict) -> dict:
-    return {name: ex.engine_value(_value(name, values)) for name in d.value_names}
+    return {name: ex.engine_value(value(name, values)) for name in d.value_names}
 
 
 def _fact(d: CompiledDecision, fact_id: str, values: dict) -> EngineFact:
@@ -225,77 +225,13 @@ def _choose(d: CompiledDecision, fired: dict, fact_key: str, values: dict, label
             "condition": "otherwise" if rung.expression is None else " ".join(rung.expression.source.split()),
             "rule": rung.rule_id,
             "held": held,
-            "why": None if held else _why_not(rung.condition, values, labels),
+            "why": None if held else why_not(rung.condition, values, labels),
             "line": rung.expression.place.line if rung.expression is not None else None,
         })
         if held and chosen is None:
             chosen = rung.outcome
-    read = {labels.get(name, name.replace("__", ".")): _jsonable(_value(name, values)) for name in sorted(d.value_names)}
+    read = {labels.get(name, name.replace("__", ".")): _jsonable(value(name, values)) for name in sorted(d.value_names)}
     return chosen, {"chosen": chosen, "fact": fact_key, "rungs": rungs, "read": read}
-
-
-def _value(name: str, values: dict):
-    head, _, tail = name.partition("__")
-    return values[head][tail] if tail else values[name]
-
-
-_FAILED = {"eq": "!=", "ne": "==", "lt": ">=", "le": ">", "gt": "<=", "ge": "<"}
-_HOLDS = {"eq": lambda a, b: a == b, "ne": lambda a, b: a != b, "lt": lambda a, b: a < b,
-          "le": lambda a, b: a <= b, "gt": lambda a, b: a > b, "ge": lambda a, b: a >= b}
-
-
-def _why_not(cond: ir.Cond, values: dict, labels: dict) -> str:
-    """The first comparison that failed, with the values and by how much: `staffed_share 0.67 < 1`."""
-    if isinstance(cond, ir.All):
-        for item in cond.items:
-            if not _holds(item, values):
-                return _why_not(item, values, labels)
-        return ""
-    if isinstance(cond, ir.Any):
-        return " and ".join(_why_not(item, values, labels) for item in cond.items)
-    left = _value(cond.name, values)
-    right = cond.operand.value if isinstance(cond.operand, ir.Lit) else _value(cond.operand.name, values)
-    if isinstance(left, dt.date) and isinstance(right, int):
-        right = dt.date.fromordinal(right)
-    name = labels.get(cond.name, cond.name.replace("__", "."))
-    if isinstance(left, bool):
-        return f"{name} is {_show(left)}"
-    text = f"{name} {_show(left)} {_FAILED[cond.op]} {_show(right)}"
-    if isinstance(cond.operand, ir.Ref):
-        text = f"{text} ({labels.get(cond.operand.name, cond.operand.name.replace('__', '.'))})"
-    if _numeric(left) and _numeric(right) and cond.op in ("lt", "le", "gt", "ge"):
-        gap = abs(right - left)
-        if cond.op in ("le", "ge"):
-            text += f", short by {_show(gap)}"
-        elif gap:
-            text += f", short by more than {_show(gap)}"
-    return text
-
-
-def _holds(cond: ir.Cond, values: dict) -> bool:
-    if isinstance(cond, ir.All):
-        return all(_holds(i, values) for i in cond.items)
-    if isinstance(cond, ir.Any):
-        return any(_holds(i, values) for i in cond.items)
-    left = ex.engine_value(_value(cond.name, values))
-    right = cond.operand.value if isinstance(cond.operand, ir.Lit) else ex.engine_value(_value(cond.operand.name, values))
-    return _HOLDS[cond.op](left, right)
-
-
-def _numeric(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
-def _show(v) -> str:
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    if isinstance(v, float):
-        return f"{v:.4g}"
-    if isinstance(v, str):
-        return f'"{v}"'
-    if isinstance(v, dt.date):
-        return v.isoformat()
-    return str(v)
 
 
 def _jsonable(v):
@@ -316,84 +252,6 @@ def _public_values(values: dict, scope: CompiledScope) -> dict:
         key = hoisted.get(k, k)
         out[key] = None if isinstance(v, Missing) else _jsonable(v)
     return out
-
-
-# ---------------------------------------------------------------- survey indicators
-
-
-def _sample_size(book: Rulebook, ind: Indicator, case: Case) -> float | None:
-    design = book.designs[ind.survey]
-    if design.per == "bcu":
-        bcus = case.overview.get("bcus")
-        return None if bcus is None else design.sample_size * bcus
-    return design.sample_size
-
-
-def _needed(ind: Indicator, figures: dict, case: Case, book: Rulebook) -> list:
-    """The figures this indicator's tests need that the case marks unknown."""
-    names = ["value"] + (["msf_average"] if "msf" in ind.compare else []) + \
-            (["previous"] if "previous" in ind.compare else []) + ([ind.gap_with] if ind.gap_with else [])
-    if ind.sample_given:
-        names += ["n"] + (["previous_n"] if "previous" in ind.compare else [])
-    missing = [f"{ind.id}.{k}" for k in names + [k for k in figures if k.endswith("_n")] if figures.get(k, 0) is None]
-    # the comparison group's sample defaults to the rest of the survey's, which needs the BCU count
-    gap_sample_from_bcus = ind.gap_with and f"{ind.gap_with}_n" not in figures
-    if (not ind.sample_given or gap_sample_from_bcus) and _sample_size(book, ind, case) is None:
-        missing.append("overview.bcus")
-    return sorted(set(missing))
-
-
-def indicator_figures(book: Rulebook, ind: Indicator, figures: dict, case: Case) -> dict:
-    design = book.designs[ind.survey]
-    row = {"id": ind.id, "label": ind.label, "survey": design.id,
-           "better": "higher" if ind.higher_is_better else "lower", "value": figures.get("value"),
-           "assessed": True, "missing": _needed(ind, figures, case, book)}
-    if row["missing"]:
-        none = {"verdict": None}
-        return {**row, "assessed": False, "n": figures.get("n"), "interval": None,
-                "msf": {"average": figures.get("msf_average"), **none},
-                "trend": {"previous": figures.get("previous"), **none}, "outcome": None}
-    n = figures.get("n") or _sample_size(book, ind, case)
-    row["n"] = n
-    row["interval"] = _interval(figures["value"], n, design, book)
-    kwargs = dict(design_factor=design.design_factor, higher_is_better=ind.higher_is_better,
-                  confidence=book.confidence)
-    if "msf" in ind.compare:
-        msf_n = figures.get("msf_n") or n * design.msf_multiplier
-        c = statistics.compare(figures["value"], n, figures["msf_average"], msf_n, **kwargs)
-        row["msf"] = {"average": figures["msf_average"], "n": msf_n,
-                      "interval": _interval(figures["msf_average"], msf_n, design, book), **_comparison(c)}
-    else:
-        row["msf"] = {"average": None, "verdict": "none"}
-    if "previous" in ind.compare:
-        prev_n = figures.get("previous_n") or n
-        c = statistics.compare(figures["value"], n, figures["previous"], prev_n, **kwargs)
-        comp = _comparison(c)
-        comp["change_pp"] = comp.pop("difference_pp")
-        row["trend"] = {"previous": figures["previous"], "n": prev_n,
-                        "interval": _interval(figures["previous"], prev_n, design, book), **comp}
-    else:
-        row["trend"] = {"previous": None, "verdict": "none"}
-    if ind.gap_with:
-        other = figures[ind.gap_with]
-        other_n = figures.get(f"{ind.gap_with}_n") or max(_sample_size(book, ind, case) - n, 1)
-        # the gap is the comparison group's figure minus the indicator's: smaller is better
-        c = statistics.compare(other, other_n, figures["value"], n, design_factor=design.design_factor,
-                               higher_is_better=False, confidence=book.confidence)
-        row["gap"] = {"with": ind.gap_with, "other": other, "other_n": other_n,
-                      "gap_pp": round(other - figures["value"], 6), "z": round(c.z, 4),
-                      "critical": round(c.critical, 4), "significant": c.verdict != "same"}
-    return row
-
-
-def _interval(p: float, n: float, design, book: Rulebook) -> list:
-    lo, hi = statistics.interval(p, n, design.design_factor, book.confidence)
-    return [round(lo, 2), round(hi, 2)]
-
-
-def _comparison(c) -> dict:
-    return {"difference_pp": round(c.difference_pp, 6), "z": round(c.z, 4), "critical": round(c.critical, 4),
-            "margin_pp": round(c.margin_pp, 4), "verdict": c.verdict}
 
 
 def _indicator_row(ind: dict) -> dict:

@@ -14,6 +14,7 @@ The subprocesses run in parallel threads; each test waits for its own.
 """
 from __future__ import annotations
 
+import errno
 import os
 import re
 import shutil
@@ -142,8 +143,11 @@ def run_assessor(argv: list, cwd: Path = ROOT, env: dict | None = None, timeout:
             proc = subprocess.run([sys.executable, "-c", LAUNCH, *argv], cwd=cwd, env=env, capture_output=True,
                                   timeout=timeout, check=False)
             break
-        except (BlockingIOError, MemoryError):  # a busy machine could not start the process: try again
-            if attempt == 2:
+        except (BlockingIOError, MemoryError, OSError) as e:  # a busy machine could not start the process
+            # EFAULT has been seen from fork/exec with many threads spawning at once under load;
+            # it is the test's spawn failing, not the assessor: try again
+            spawn_failed = not isinstance(e, OSError) or isinstance(e, BlockingIOError) or e.errno == errno.EFAULT
+            if attempt == 2 or not spawn_failed:
                 raise
             time.sleep(0.5)
     return Run(proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace"),
