@@ -22,32 +22,44 @@ _HOLDS = {"eq": lambda a, b: a == b, "ne": lambda a, b: a != b, "lt": lambda a, 
           "le": lambda a, b: a <= b, "gt": lambda a, b: a > b, "ge": lambda a, b: a >= b}
 
 
-def why_not(cond: ir.Cond, values: dict, labels: dict) -> str:
-    """The first comparison that failed, with the values and by how much: `staffed_share 0.67 < 1`."""
+def why_not(cond: ir.Cond, values: dict, labels: dict) -> list:
+    """The comparisons that failed (the first of a conjunction, each branch of a disjunction),
+    as data: templates word them, e.g. `staffed_share 0.67 < 1, short by 0.33`."""
     if isinstance(cond, ir.All):
-        for item in cond.items:
-            if not _holds(item, values):
-                return why_not(item, values, labels)
-        return ""
+        return next((why_not(item, values, labels) for item in cond.items if not _holds(item, values)), [])
     if isinstance(cond, ir.Any):
-        return " and ".join(why_not(item, values, labels) for item in cond.items)
+        return [f for item in cond.items for f in why_not(item, values, labels)]
     left = value(cond.name, values)
     right = cond.operand.value if isinstance(cond.operand, ir.Lit) else value(cond.operand.name, values)
     if isinstance(left, dt.date) and isinstance(right, int):
         right = dt.date.fromordinal(right)
-    name = labels.get(cond.name, cond.name.replace("__", "."))
-    if isinstance(left, bool):
-        return f"{name} is {_show(left)}"
-    text = f"{name} {_show(left)} {_FAILED[cond.op]} {_show(right)}"
+    failed = {"name": labels.get(cond.name, cond.name.replace("__", ".")), "kind": _kind(left),
+              "value": _plain(left), "relation": _FAILED[cond.op], "limit": _plain(right),
+              "limit_name": None, "short_by": None, "strict": False}
     if isinstance(cond.operand, ir.Ref):
-        text = f"{text} ({labels.get(cond.operand.name, cond.operand.name.replace('__', '.'))})"
+        failed["limit_name"] = labels.get(cond.operand.name, cond.operand.name.replace("__", "."))
     if _numeric(left) and _numeric(right) and cond.op in ("lt", "le", "gt", "ge"):
         gap = abs(right - left)
-        if cond.op in ("le", "ge"):
-            text += f", short by {_show(gap)}"
-        elif gap:
-            text += f", short by more than {_show(gap)}"
-    return text
+        if cond.op in ("le", "ge") or gap:  # a strict comparison missed by 0 has no "short by"
+            failed["short_by"] = _plain(gap)
+            failed["strict"] = cond.op in ("lt", "gt")
+    return [failed]
+
+
+def _kind(v) -> str:
+    if isinstance(v, bool):
+        return "yes/no"
+    if _numeric(v):
+        return "number"
+    return "date" if isinstance(v, dt.date) else "word"
+
+
+def _plain(v):
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, float):
+        return round(v, 6)
+    return v
 
 
 def _holds(cond: ir.Cond, values: dict) -> bool:
@@ -62,15 +74,3 @@ def _holds(cond: ir.Cond, values: dict) -> bool:
 
 def _numeric(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
-def _show(v) -> str:
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    if isinstance(v, float):
-        return f"{v:.4g}"
-    if isinstance(v, str):
-        return f'"{v}"'
-    if isinstance(v, dt.date):
-        return v.isoformat()
-    return str(v)

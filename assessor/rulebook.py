@@ -174,8 +174,9 @@ class Rulebook:
     revision: str  # sha256 over the rule files used
     docs: dict = field(default_factory=dict, compare=False)  # path -> Document, for lint
 
-    def grade_label(self, grade: str | None) -> str:
-        return dict(self.grades).get(grade, "Not assessed")
+    def grade_label(self, grade: str | None) -> str | None:
+        """The scale's label for a grade; None when not assessed (templates word that)."""
+        return dict(self.grades).get(grade)
 
 
 # ---------------------------------------------------------------- loading
