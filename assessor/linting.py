@@ -8,11 +8,13 @@ slots do not match the choices of their criterion.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
 from . import reachability
 from .findings import AssessorError, Finding
+from .loading import load
 from .rule_map import criterion_index, key_place, sites
 from .template_reads import TemplateReads, read_template
 
@@ -34,10 +36,32 @@ def lint(rules_dir: Path, case_paths: list, templates_dir: Path) -> list:
         findings += reachability.check(site)
     for path in case_paths:
         try:
-            load_case(path, book)
+            case = load_case(path, book)
         except AssessorError as e:
             findings += e.findings
+            continue
+        findings += check_repeated_facts(case, load(path, "case file"))
     return sorted(findings, key=lambda f: (f.path, f.line or 0, f.column or 0, f.check))
+
+
+def check_repeated_facts(case, doc) -> list:
+    """A fact named in several criteria (or in the overview too) should hold one value:
+    a case giving 31 neighbourhoods in one criterion and 30 in another contradicts itself."""
+    out = []
+    for fid, cf in case.frameworks.items():
+        seen = {k: ("the overview", v) for k, v in case.overview.items() if v is not None}
+        for cid, evidence in cf.evidence.items():
+            for name, value in evidence.items():
+                if value is None:
+                    continue
+                if name in seen and seen[name][1] != value:
+                    where, first = seen[name]
+                    finding = doc.finding(("frameworks", fid, "criteria", cid, "evidence", name), "inconsistent-fact",
+                                          f"{name} is {value!r} here but {first!r} in {where}; "
+                                          "the same fact should have one value", key=True)
+                    out.append(dataclasses.replace(finding, level="warning"))
+                seen.setdefault(name, (f"criterion {cid!r}", value))
+    return out
 
 
 def check_templates(book, templates_dir: Path) -> tuple:
