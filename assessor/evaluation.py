@@ -8,13 +8,12 @@ and says which facts would settle it.
 """
 from __future__ import annotations
 
-import datetime as dt
 
 from . import expressions as ex
 from .cases import Case
 from .compiler import CompiledDecision, CompiledFramework, CompiledScope
 from .engines import make_engine
-from .explaining import value, why_not
+from .explaining import plain, value, why_not
 from .findings import AssessorError
 from .indicators import indicator_figures
 from .ir import EngineFact
@@ -230,16 +229,8 @@ def _choose(d: CompiledDecision, fired: dict, fact_key: str, values: dict, label
         })
         if held and chosen is None:
             chosen = rung.outcome
-    read = {labels.get(name, name.replace("__", ".")): _jsonable(value(name, values)) for name in sorted(d.value_names)}
+    read = {labels.get(name, name.replace("__", ".")): plain(value(name, values)) for name in sorted(d.value_names)}
     return chosen, {"chosen": chosen, "fact": fact_key, "rungs": rungs, "read": read}
-
-
-def _jsonable(v):
-    if isinstance(v, dt.date):
-        return v.isoformat()
-    if isinstance(v, float):
-        return round(v, 6)
-    return v
 
 
 def _public_values(values: dict, scope: CompiledScope) -> dict:
@@ -250,7 +241,7 @@ def _public_values(values: dict, scope: CompiledScope) -> dict:
         if isinstance(v, (list, dict)):
             continue
         key = hoisted.get(k, k)
-        out[key] = None if isinstance(v, Missing) else _jsonable(v)
+        out[key] = None if isinstance(v, Missing) else plain(v)
     return out
 
 

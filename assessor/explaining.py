@@ -34,14 +34,14 @@ def why_not(cond: ir.Cond, values: dict, labels: dict) -> list:
     if isinstance(left, dt.date) and isinstance(right, int):
         right = dt.date.fromordinal(right)
     failed = {"name": labels.get(cond.name, cond.name.replace("__", ".")), "kind": _kind(left),
-              "value": _plain(left), "relation": _FAILED[cond.op], "limit": _plain(right),
+              "value": plain(left), "relation": _FAILED[cond.op], "limit": plain(right),
               "limit_name": None, "short_by": None, "strict": False}
     if isinstance(cond.operand, ir.Ref):
         failed["limit_name"] = labels.get(cond.operand.name, cond.operand.name.replace("__", "."))
     if _numeric(left) and _numeric(right) and cond.op in ("lt", "le", "gt", "ge"):
         gap = abs(right - left)
         if cond.op in ("le", "ge") or gap:  # a strict comparison missed by 0 has no "short by"
-            failed["short_by"] = _plain(gap)
+            failed["short_by"] = plain(gap)
             failed["strict"] = cond.op in ("lt", "gt")
     return [failed]
 
@@ -54,7 +54,8 @@ def _kind(v) -> str:
     return "date" if isinstance(v, dt.date) else "word"
 
 
-def _plain(v):
+def plain(v):
+    """A value as the JSON result carries it: dates as YYYY-MM-DD, floats to 6 places."""
     if isinstance(v, dt.date):
         return v.isoformat()
     if isinstance(v, float):

@@ -11,6 +11,7 @@ import datetime as dt
 
 from .compiler import CompiledScope
 from .evaluation import criterion_outcomes
+from .explaining import plain
 from .rulebook import FactSpec
 
 MAX_STEPS = 25  # how far along a number we look, each way
@@ -32,7 +33,7 @@ def criterion_margins(scope: CompiledScope, evidence: dict, indicators: list, en
                 key = (size, fact_label)
                 if found is None or key < found["_key"]:
                     best[name] = {"_key": key, "decision": name, "from": base[name], "to": outcome,
-                                  "fact": fact_label, "before": _plain(before), "after": _plain(after),
+                                  "fact": fact_label, "before": plain(before), "after": plain(after),
                                   "steps": size}
     order = [d.name for d in scope.decisions]
     out = []
@@ -97,8 +98,3 @@ def _moves(spec: FactSpec, value):
                     out.append((k, value + dt.timedelta(days=365 * sign * k)))
         return out
     return []
-
-
-def _plain(value):
-    """Dates as ISO text, so a margin reads the same in JSON and in the report."""
-    return value.isoformat() if isinstance(value, dt.date) else value
