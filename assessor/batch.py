@@ -5,6 +5,7 @@ the others go on. A worker that dies (durable-rules is C code: a crash takes
 the process with it) breaks the pool; the cases then in flight are retried one
 at a time in a fresh pool, so the crash is pinned on the case that causes it.
 """
+
 from __future__ import annotations
 
 import csv
@@ -15,7 +16,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .findings import AssessorError
+from assessor.errors import AssessorError
 
 EXTENSIONS = {"markdown": "md", "html": "html", "json": "json", "text": "txt"}
 
@@ -33,15 +34,15 @@ class Outcome:
 
 def _start_worker(rules_dir, templates_dir, engine, out_dir, formats):
     global _session
-    from .assessment import Session
+    from assessor.session import Session
 
     _settings.update(out_dir=out_dir, formats=formats)
     _session = Session(rules_dir, templates_dir, engine)
 
 
 def _assess_one(case_path: str) -> Outcome:
-    from .cli import write_atomically
-    from .reporting import render_report
+    from assessor.files import write_atomically
+    from assessor.report.render import render_report
 
     try:
         result = _session.assess(case_path)
@@ -57,8 +58,12 @@ def _assess_one(case_path: str) -> Outcome:
 
 
 def summary_row(case_path: str, result: dict) -> dict:
-    row = {"case": Path(case_path).name, "force": result["force"], "period": result["period"],
-           "fictional": "yes" if result["fictional"] else "no"}
+    row = {
+        "case": Path(case_path).name,
+        "force": result["force"],
+        "period": result["period"],
+        "fictional": "yes" if result["fictional"] else "no",
+    }
     for fw in result["frameworks"]:
         row[f"{fw['id']}.grade"] = fw["grade"] or "not assessed"
         row[f"{fw['id']}.rule_grade"] = fw["rule_grade"] or "not assessed"
@@ -67,8 +72,18 @@ def summary_row(case_path: str, result: dict) -> dict:
     return row
 
 
-def run_batch(case_paths: list, out_dir: str, *, rules_dir=None, templates_dir=None, engine="durable",
-              formats=("markdown",), jobs: int | None = None, progress=None, work=None) -> list:
+def run_batch(
+    case_paths: list,
+    out_dir: str,
+    *,
+    rules_dir=None,
+    templates_dir=None,
+    engine="durable",
+    formats=("markdown",),
+    jobs: int | None = None,
+    progress=None,
+    work=None,
+) -> list:
     """Assess every case; returns one Outcome per case, in the order given.
 
     `work(case_path) -> Outcome` runs in the workers (default: assess and write the reports).
@@ -106,8 +121,10 @@ def _run_pool(work, cases: list, jobs: int, init: tuple, outcomes: dict, progres
 
 
 def summary_csv(outcomes: list) -> str:
-    rows = [o.row | {"status": "assessed"} if o.ok else {"case": Path(o.case).name, "status": "failed",
-                                                          "error": o.error} for o in outcomes]
+    rows = [
+        o.row | {"status": "assessed"} if o.ok else {"case": Path(o.case).name, "status": "failed", "error": o.error}
+        for o in outcomes
+    ]
     columns: list = ["case", "status", "force", "period", "fictional"]
     for row in rows:
         columns += [k for k in row if k not in columns]

@@ -5,6 +5,7 @@ under a pycache prefix of the benchmark's own, so timing never depends on whethe
 environment that launched the benchmark allows writing .pyc files, and the checkout stays clean.
 Warm-up runs fill that cache (and any on-disk cache the assessor keeps) before timing.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,10 +31,10 @@ def mark(name):
     marks.append((name, time.perf_counter() - w0, time.process_time()))
 import yaml, jinja2, click
 mark("import yaml, jinja2, click")
-import assessor.cli, assessor.assessment, assessor.reporting
+import assessor.cli, assessor.session, assessor.report.render
 mark("import assessor (cli, assessment, reporting)")
-from assessor.assessment import Session
-from assessor.reporting import render_report
+from assessor.session import Session
+from assessor.report.render import render_report
 session = Session()
 mark("Session(): load and compile rules")
 result = session.assess(sys.argv[1])
@@ -89,10 +90,16 @@ def measure(runs: int, warmups: int = 2) -> dict:
             _checked(cmd, env)
     samples: dict = {name: [] for name in commands}
     for i in range(runs):  # interleaved, alternating order, so drift on a shared box hits both alike
-        for name in (("floor", "assess") if i % 2 else ("assess", "floor")):
+        for name in ("floor", "assess") if i % 2 else ("assess", "floor"):
             samples[name].append(_timed(commands[name], env))
-    out = {"runs": runs, "warmups": warmups, "assess_command": commands["assess"], "assess_via": how,
-           "floor_command": commands["floor"], "pycache_prefix": env["PYTHONPYCACHEPREFIX"]}
+    out = {
+        "runs": runs,
+        "warmups": warmups,
+        "assess_command": commands["assess"],
+        "assess_via": how,
+        "floor_command": commands["floor"],
+        "pycache_prefix": env["PYTHONPYCACHEPREFIX"],
+    }
     for name, rows in samples.items():
         out[f"{name}_wall_ms"] = summary([r[0] * 1000 for r in rows])
         out[f"{name}_cpu_ms"] = summary([r[1] * 1000 for r in rows])
@@ -108,8 +115,9 @@ def breakdown(runs: int) -> dict:
     env = child_env()
     rows = []
     for _ in range(max(runs, 1)):
-        out = subprocess.run([sys.executable, "-c", _STAGES, str(CASE)], capture_output=True, text=True,
-                             env=env, cwd=ROOT)
+        out = subprocess.run(
+            [sys.executable, "-c", _STAGES, str(CASE)], capture_output=True, text=True, env=env, cwd=ROOT
+        )
         if out.returncode != 0:
             raise RuntimeError(f"cold-start breakdown failed:\n{out.stderr[-2000:]}")
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
@@ -151,16 +159,27 @@ def import_profile(runs: int) -> dict:
             per_module.setdefault(name, []).append(us)
     extra = {name: statistics.median(v) for name, v in per_module.items() if name not in floor}
     top = sorted(extra.items(), key=lambda kv: -kv[1])[:15]
-    return {"runs": max(runs, 1), "modules_beyond_floor": len(extra),
-            "self_ms_beyond_floor": round(sum(extra.values()) / 1000, 1),
-            "top": [{"module": name, "self_ms": round(us / 1000, 2)} for name, us in top]}
+    return {
+        "runs": max(runs, 1),
+        "modules_beyond_floor": len(extra),
+        "self_ms_beyond_floor": round(sum(extra.values()) / 1000, 1),
+        "top": [{"module": name, "self_ms": round(us / 1000, 2)} for name, us in top],
+    }
 
 
 def _area(filename: str) -> str:
     f = filename.replace("\\", "/")
-    for marker, area in (("/jinja2/", "jinja2"), ("/yaml/", "yaml"), ("/click/", "click"), ("/durable", "durable"),
-                         ("/dataclasses.py", "dataclasses"), ("/re/", "re"), ("/json/", "json"),
-                         ("/assessor/", "assessor"), (".j2", "templates (rendering)")):
+    for marker, area in (
+        ("/jinja2/", "jinja2"),
+        ("/yaml/", "yaml"),
+        ("/click/", "click"),
+        ("/durable", "durable"),
+        ("/dataclasses.py", "dataclasses"),
+        ("/re/", "re"),
+        ("/json/", "json"),
+        ("/assessor/", "assessor"),
+        (".j2", "templates (rendering)"),
+    ):
         if marker in f:
             return area
     if f.startswith("<frozen importlib") or f == "~" or f.startswith("<frozen"):
@@ -182,8 +201,12 @@ def cprofile(top: int = 15) -> dict:
         areas[_area(filename)] = areas.get(_area(filename), 0.0) + tottime
         rows.append((tottime, cumtime, ncalls, f"{Path(filename).name}:{line}({func})"))
     rows.sort(reverse=True)
-    return {"total_ms": round(total * 1000, 1),
-            "by_area_ms": {k: round(v * 1000, 1) for k, v in sorted(areas.items(), key=lambda kv: -kv[1])},
-            "top_tottime": [{"function": name, "tottime_ms": round(tt * 1000, 2), "cumtime_ms": round(ct * 1000, 2),
-                             "calls": n} for tt, ct, n, name in rows[:top]],
-            "note": "profiler overhead inflates these figures; compare areas with each other, not with wall time"}
+    return {
+        "total_ms": round(total * 1000, 1),
+        "by_area_ms": {k: round(v * 1000, 1) for k, v in sorted(areas.items(), key=lambda kv: -kv[1])},
+        "top_tottime": [
+            {"function": name, "tottime_ms": round(tt * 1000, 2), "cumtime_ms": round(ct * 1000, 2), "calls": n}
+            for tt, ct, n, name in rows[:top]
+        ],
+        "note": "profiler overhead inflates these figures; compare areas with each other, not with wall time",
+    }

@@ -1,4 +1,5 @@
 """Shared helpers of the benchmark: where things are, machine facts, statistics, RSS."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,8 +21,13 @@ def summary(values: list[float]) -> dict:
     """Median, min, max and 90th percentile of a sample (same unit as the sample)."""
     ordered = sorted(values)
     p90 = ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
-    return {"median": round(statistics.median(ordered), 3), "min": round(ordered[0], 3),
-            "p90": round(p90, 3), "max": round(ordered[-1], 3), "n": len(ordered)}
+    return {
+        "median": round(statistics.median(ordered), 3),
+        "min": round(ordered[0], 3),
+        "p90": round(p90, 3),
+        "max": round(ordered[-1], 3),
+        "n": len(ordered),
+    }
 
 
 def rss_mb() -> float:
@@ -75,8 +81,11 @@ def _git() -> dict:
         return out.stdout.strip() if out.returncode == 0 else None
 
     status = run("status", "--porcelain", "--untracked-files=no")
-    return {"commit": run("rev-parse", "HEAD"), "branch": run("rev-parse", "--abbrev-ref", "HEAD"),
-            "dirty": bool(status) if status is not None else None}
+    return {
+        "commit": run("rev-parse", "HEAD"),
+        "branch": run("rev-parse", "--abbrev-ref", "HEAD"),
+        "dirty": bool(status) if status is not None else None,
+    }
 
 
 def machine() -> dict:
@@ -103,5 +112,5 @@ def machine() -> dict:
         "versions": {name: _version(name) for name in ("assessor", "durable_rules", "PyYAML", "Jinja2", "click")},
         "libyaml": libyaml,
         "git": _git(),
-        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }

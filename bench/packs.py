@@ -8,6 +8,7 @@ pack written the way a person writes Python: one flat lambda per rule
 (`lambda v: v["n0"] >= 31 and (v["c0"] == "most" or v["b1"])`), generated from the same
 random choices as the IR but not from the IR, so agreement of the three is a real check.
 """
+
 from __future__ import annotations
 
 import random
@@ -27,6 +28,7 @@ _PY_OPS = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
 
 # --- generated packs --------------------------------------------------------------------------
 
+
 class _Gen:
     """Random conditions as (IR, Python source) pairs, built side by side."""
 
@@ -34,7 +36,7 @@ class _Gen:
         self.rng = rng
 
     def threshold(self):
-        from assessor.ir import Cmp, Lit
+        from assessor.language.ir import Cmp, Lit
 
         name = self.rng.choice(NUMBERS)
         op = self.rng.choice(("lt", "le", "gt", "ge"))
@@ -42,7 +44,7 @@ class _Gen:
         return Cmp(op, name, Lit(limit)), f'v["{name}"] {_PY_OPS[op]} {limit!r}'
 
     def flag(self):
-        from assessor.ir import Cmp, Lit
+        from assessor.language.ir import Cmp, Lit
 
         name = self.rng.choice(("b0", "b1"))
         want = self.rng.random() < 0.7
@@ -51,16 +53,16 @@ class _Gen:
         return Cmp(op, name, Lit(want)), (f'v["{name}"]' if holds_when else f'not v["{name}"]')
 
     def choice(self):
-        from assessor.ir import Any, Cmp, Lit
+        from assessor.language.ir import AnyOf, Cmp, Lit
 
         picked = self.rng.sample(CHOICES, self.rng.randint(1, 2))
         if len(picked) == 1:
             return Cmp("eq", "c0", Lit(picked[0])), f'v["c0"] == {picked[0]!r}'
-        ir = Any(tuple(Cmp("eq", "c0", Lit(p)) for p in picked))
+        ir = AnyOf(tuple(Cmp("eq", "c0", Lit(p)) for p in picked))
         return ir, "(" + " or ".join(f'v["c0"] == {p!r}' for p in picked) + ")"
 
     def relation(self):
-        from assessor.ir import Cmp, Ref
+        from assessor.language.ir import Cmp, Ref
 
         left, right = self.rng.sample(NUMBERS, 2)
         op = self.rng.choice(("lt", "le", "gt", "ge"))
@@ -70,14 +72,14 @@ class _Gen:
         return self.rng.choices((self.threshold, self.flag, self.choice, self.relation), (5, 2, 2, 1))[0]()
 
     def group(self, depth: int):
-        from assessor.ir import All, Any
+        from assessor.language.ir import AllOf, AnyOf
 
-        kind = All if depth % 2 == 0 else Any
+        kind = AllOf if depth % 2 == 0 else AnyOf
         items = []
         for _ in range(self.rng.randint(2, 3)):
             nested = depth < 2 and self.rng.random() < 0.35
             items.append(self.group(depth + 1) if nested else self.leaf())
-        joiner = " and " if kind is All else " or "
+        joiner = " and " if kind is AllOf else " or "
         return kind(tuple(i for i, _ in items)), "(" + joiner.join(s for _, s in items) + ")"
 
     def condition(self):
@@ -114,7 +116,7 @@ class Pack:
 
 
 def generated_pack(n_rules: int, n_cases: int, seed: int = 2008) -> Pack:
-    from assessor.ir import EngineFact, EngineRule
+    from assessor.language.ir import EngineFact, EngineRule
 
     rng = random.Random(seed * 100_003 + n_rules)
     gen = _Gen(rng)
@@ -138,22 +140,23 @@ def generated_pack(n_rules: int, n_cases: int, seed: int = 2008) -> Pack:
 
 # --- the bundled rules -------------------------------------------------------------------------
 
+
 def _ir_to_python(cond) -> str:
-    from assessor.ir import All, Any, Cmp, Ref
+    from assessor.language.ir import AllOf, AnyOf, Cmp, Ref
 
     if isinstance(cond, Cmp):
-        right = f'v[{cond.operand.name!r}]' if isinstance(cond.operand, Ref) else repr(cond.operand.value)
+        right = f"v[{cond.operand.name!r}]" if isinstance(cond.operand, Ref) else repr(cond.operand.value)
         return f"v[{cond.name!r}] {_PY_OPS[cond.op]} {right}"
-    joiner = " and " if isinstance(cond, All) else " or "
-    assert isinstance(cond, (All, Any)), cond
+    joiner = " and " if isinstance(cond, AllOf) else " or "
+    assert isinstance(cond, (AllOf, AnyOf)), cond
     return "(" + joiner.join(_ir_to_python(c) for c in cond.items) + ")"
 
 
 def bundled_packs() -> list[Pack]:
     """The bundled rules, one pack per framework, with the facts the evaluator hands each
     engine while assessing the Cambridgeshire case (recorded from the python engine)."""
-    from assessor.assessment import Session
     from assessor.engines import python as pyengine
+    from assessor.session import Session
 
     recorded: list = []  # per engine built: [rules, [(stage, facts), ...]]
     init, evaluate = pyengine.PythonEngine.__init__, pyengine.PythonEngine.evaluate
@@ -180,12 +183,21 @@ def bundled_packs() -> list[Pack]:
         baseline = defaultdict(list)
         for rule in rules:
             baseline[rule.stage, rule.scope].append((rule.id, _ir_to_python(rule.condition)))
-        packs.append(Pack(f"bundled #{n + 1}", list(rules), dict(baseline), [calls],
-                          len({r.scope for r in rules}), len({r.stage for r in rules})))
+        packs.append(
+            Pack(
+                f"bundled #{n + 1}",
+                list(rules),
+                dict(baseline),
+                [calls],
+                len({r.scope for r in rules}),
+                len({r.stage for r in rules}),
+            )
+        )
     return packs
 
 
 # --- engines -----------------------------------------------------------------------------------
+
 
 class ClosureEngine:
     """The hand-written baseline: flat lambdas, same answer shape as the engines."""
@@ -193,8 +205,10 @@ class ClosureEngine:
     name = "closure"
 
     def __init__(self, baseline: dict):
-        self._table = {key: [(rule_id, eval(f"lambda v: {source}", {})) for rule_id, source in rules]  # noqa: S307
-                       for key, rules in baseline.items()}
+        self._table = {
+            key: [(rule_id, eval(f"lambda v: {source}", {})) for rule_id, source in rules]  # noqa: S307
+            for key, rules in baseline.items()
+        }
 
     def evaluate(self, stage, facts):
         matched: dict = {}
@@ -256,10 +270,16 @@ class Prepared:
         self.packs = packs
         self.n_cases = max(len(p.cases) for p in packs)
         n_rules = sum(len(p.rules) for p in packs)
-        self.row = {"pack": name, "rules": n_rules, "scopes": sum(p.scopes for p in packs),
-                    "stages": max(p.stages for p in packs), "cases_per_pass": self.n_cases,
-                    "facts_per_case": round(sum(p.facts_per_case for p in packs), 1),
-                    "engine_calls_per_case": sum(len(p.cases[0]) for p in packs), "engines": {}}
+        self.row = {
+            "pack": name,
+            "rules": n_rules,
+            "scopes": sum(p.scopes for p in packs),
+            "stages": max(p.stages for p in packs),
+            "cases_per_pass": self.n_cases,
+            "facts_per_case": round(sum(p.facts_per_case for p in packs), 1),
+            "engine_calls_per_case": sum(len(p.cases[0]) for p in packs),
+            "engines": {},
+        }
         self.built, errors = {}, {}
         for kind in engines:
             start = time.perf_counter()
@@ -280,12 +300,15 @@ class Prepared:
             except Exception as exc:
                 errors[kind] = f"{type(exc).__name__}: {exc}"
                 del self.built[kind]
-        self.row["mismatches"] = sum(sum(a != b for a, b in zip(answers[kind], answers[reference]))
-                                     for kind in answers if kind != reference)
+        self.row["mismatches"] = sum(
+            sum(a != b for a, b in zip(answers[kind], answers[reference])) for kind in answers if kind != reference
+        )
         self.row["errors"] = errors
         self.row["fired_per_case"] = (
             round(statistics.mean(sum(len(r) for r in case) for case in answers[reference]), 1)
-            if reference in answers else None)
+            if reference in answers
+            else None
+        )
         self.cpu = {kind: [] for kind in self.built}
         self.wall = {kind: [] for kind in self.built}
 
@@ -302,13 +325,15 @@ class Prepared:
         n_rules = self.row["rules"]
         for kind in self.built:
             cpu, wall = statistics.median(self.cpu[kind]), statistics.median(self.wall[kind])
-            self.row["engines"][kind].update({
-                "ms_per_case": round(cpu * 1000, 4),
-                "wall_ms_per_case": round(wall * 1000, 4),
-                "us_per_rule": round(cpu * 1e6 / n_rules, 3),
-                "cases_per_s": round(1 / cpu, 1) if cpu else None,
-                "passes": len(self.cpu[kind]),
-            })
+            self.row["engines"][kind].update(
+                {
+                    "ms_per_case": round(cpu * 1000, 4),
+                    "wall_ms_per_case": round(wall * 1000, 4),
+                    "us_per_rule": round(cpu * 1e6 / n_rules, 3),
+                    "cases_per_s": round(1 / cpu, 1) if cpu else None,
+                    "passes": len(self.cpu[kind]),
+                }
+            )
         base = self.row["engines"].get("closure", {}).get("ms_per_case")
         for figures in self.row["engines"].values():
             if base and "ms_per_case" in figures:

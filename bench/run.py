@@ -6,6 +6,7 @@
 Measures and reports; it asserts nothing about speed (the test suite has no timing
 assertions). Each target is recorded with its figure and pass/fail. See bench/README.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,20 +21,40 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common  # noqa: E402  (also puts the checkout on sys.path when assessor is not installed)
 
-FULL = {"cold_runs": 15, "breakdown_runs": 5, "importtime_runs": 3, "pack_sizes": (50, 200, 1000),
-        "pack_cases": 100, "min_pass_cases": 200, "engine_rounds": 9,
-        "cases": 10_000, "chunk": 50, "rss_checkpoint": 1_000, "scaling_seconds": 2.0}
-QUICK = {"cold_runs": 3, "breakdown_runs": 1, "importtime_runs": 1, "pack_sizes": (50, 200, 1000),
-         "pack_cases": 3, "min_pass_cases": 3, "engine_rounds": 1,
-         "cases": 40, "chunk": 5, "rss_checkpoint": 10, "scaling_seconds": 0.2}
+FULL = {
+    "cold_runs": 15,
+    "breakdown_runs": 5,
+    "importtime_runs": 3,
+    "pack_sizes": (50, 200, 1000),
+    "pack_cases": 100,
+    "min_pass_cases": 200,
+    "engine_rounds": 9,
+    "cases": 10_000,
+    "chunk": 50,
+    "rss_checkpoint": 1_000,
+    "scaling_seconds": 2.0,
+}
+QUICK = {
+    "cold_runs": 3,
+    "breakdown_runs": 1,
+    "importtime_runs": 1,
+    "pack_sizes": (50, 200, 1000),
+    "pack_cases": 3,
+    "min_pass_cases": 3,
+    "engine_rounds": 1,
+    "cases": 40,
+    "chunk": 5,
+    "rss_checkpoint": 10,
+    "scaling_seconds": 0.2,
+}
 
 TARGETS = {
     "cold_start_ratio": "cold `assess CASE` median wall time / import-floor median wall time <= 1.5",
     "durable_vs_closure_at_50": "durable engine time per case <= 3x the closure baseline, 50-rule pack",
     "packs_beyond_ruleset_limits": "packs over durable's 200 rules per ruleset build, shard and agree "
-                                   "with the python engine and the closures",
+    "with the python engine and the closures",
     "durable_linear_in_rules": "durable time per case grows at most linearly with rules: "
-                               "log-log slope from 200 to 1,000 rules <= 1.15",
+    "log-log slope from 200 to 1,000 rules <= 1.15",
     "engines_agree": "durable, python and closures give the same firings on every case of every pack",
     "worker_rss_flat": "a worker's RSS after the last case within 10% of its RSS after the first 1k cases",
 }
@@ -44,6 +65,7 @@ def log(msg: str) -> None:
 
 
 # --- sections ----------------------------------------------------------------------------------
+
 
 def cold_section(cfg: dict) -> dict:
     import cold
@@ -62,8 +84,10 @@ def engines_section(cfg: dict) -> dict:
 
     prepared = []
     bundled = packs.bundled_packs()
-    log(f"engines: bundled rules ({sum(len(p.rules) for p in bundled)} rules, {len(bundled)} frameworks), "
-        f"generated packs of {', '.join(map(str, cfg['pack_sizes']))} rules: build and check ...")
+    log(
+        f"engines: bundled rules ({sum(len(p.rules) for p in bundled)} rules, {len(bundled)} frameworks), "
+        f"generated packs of {', '.join(map(str, cfg['pack_sizes']))} rules: build and check ..."
+    )
     prepared.append(_prepare(packs, bundled, "bundled", cfg))
     for n in cfg["pack_sizes"]:
         prepared.append(_prepare(packs, [packs.generated_pack(n, cfg["pack_cases"])], f"generated-{n}", cfg))
@@ -75,12 +99,15 @@ def engines_section(cfg: dict) -> dict:
         per = [(r["rules"], r["engines"].get(kind, {}).get("ms_per_case")) for r in generated]
         per = [(n, t) for n, t in per if t]
         if len(per) >= 2:
-            slopes = {f"{a}->{b}": round(math.log(tb / ta) / math.log(b / a), 3)
-                      for (a, ta), (b, tb) in zip(per, per[1:])}
-            growth[kind] = {"loglog_slope": slopes,
-                            "us_per_rule": {str(n): round(t * 1000 / n, 3) for n, t in per}}
-    return {"timing": "CPU time of this process per case, median over rounds; wall_ms_per_case beside it",
-            "packs": rows, "growth": growth}
+            slopes = {
+                f"{a}->{b}": round(math.log(tb / ta) / math.log(b / a), 3) for (a, ta), (b, tb) in zip(per, per[1:])
+            }
+            growth[kind] = {"loglog_slope": slopes, "us_per_rule": {str(n): round(t * 1000 / n, 3) for n, t in per}}
+    return {
+        "timing": "CPU time of this process per case, median over rounds; wall_ms_per_case beside it",
+        "packs": rows,
+        "growth": growth,
+    }
 
 
 def _prepare(packs, pack_list, name: str, cfg: dict):
@@ -95,7 +122,8 @@ def _prepare(packs, pack_list, name: str, cfg: dict):
 
 def throughput_section(cfg: dict, engine: str) -> dict:
     import throughput
-    from assessor.assessment import Session
+
+    from assessor.session import Session
 
     with Session(engine=engine) as session:
         book = session.book
@@ -123,21 +151,33 @@ def throughput_section(cfg: dict, engine: str) -> dict:
         "speedup": round(two["cases_per_s"] / one["cases_per_s"], 3),
         "parallel_efficiency": round(two["cases_per_s"] / one["cases_per_s"] / 2, 3),
         "machine_scaling_reference": scaling,
-        "rss": {"early_cases": worker["rss_early_cases"], "early_mb": worker["rss_early_mb"],
-                "final_cases": worker["rss_final_cases"], "final_mb": worker["rss_final_mb"],
-                "growth": round(worker["rss_final_mb"] / worker["rss_early_mb"], 4)},
+        "rss": {
+            "early_cases": worker["rss_early_cases"],
+            "early_mb": worker["rss_early_mb"],
+            "final_cases": worker["rss_final_cases"],
+            "final_mb": worker["rss_final_mb"],
+            "growth": round(worker["rss_final_mb"] / worker["rss_early_mb"], 4),
+        },
         "rejected": sum(r["rejected"] for r in runs),
     }
 
 
 # --- targets and output ------------------------------------------------------------------------
 
+
 def evaluate_targets(results: dict) -> list:
     out = []
 
     def add(tid, value, ok, limit):
-        out.append({"id": tid, "target": TARGETS[tid], "limit": limit, "value": value,
-                    "pass": None if ok is None else bool(ok)})
+        out.append(
+            {
+                "id": tid,
+                "target": TARGETS[tid],
+                "limit": limit,
+                "value": value,
+                "pass": None if ok is None else bool(ok),
+            }
+        )
 
     cold_r = results.get("cold_start")
     ratio = cold_r["ratio"] if cold_r else None
@@ -147,11 +187,26 @@ def evaluate_targets(results: dict) -> list:
     r50 = packs.get("generated-50", {}).get("engines", {}).get("durable", {}).get("x_closure")
     add("durable_vs_closure_at_50", r50, None if r50 is None else r50 <= 3.0, 3.0)
     big = [r for name, r in packs.items() if name.startswith("generated-") and r["rules"] > 200]
-    ok_big = (all(not r["errors"] and r["mismatches"] == 0 and "ms_per_case" in r["engines"].get("durable", {})
-                  for r in big) if big else None)
-    add("packs_beyond_ruleset_limits",
-        {r["pack"]: {"durable_rulesets": r.get("durable_rulesets"), "errors": r["errors"],
-                     "mismatches": r["mismatches"]} for r in big} if big else None, ok_big, None)
+    ok_big = (
+        all(not r["errors"] and r["mismatches"] == 0 and "ms_per_case" in r["engines"].get("durable", {}) for r in big)
+        if big
+        else None
+    )
+    add(
+        "packs_beyond_ruleset_limits",
+        {
+            r["pack"]: {
+                "durable_rulesets": r.get("durable_rulesets"),
+                "errors": r["errors"],
+                "mismatches": r["mismatches"],
+            }
+            for r in big
+        }
+        if big
+        else None,
+        ok_big,
+        None,
+    )
     slope = (eng or {}).get("growth", {}).get("durable", {}).get("loglog_slope", {}).get("200->1000")
     add("durable_linear_in_rules", slope, None if slope is None else slope <= 1.15, 1.15)
     if packs:
@@ -176,66 +231,98 @@ def _fmt(v, digits=2) -> str:
 def table(results: dict) -> str:
     lines = []
     m = results["machine"]
-    lines.append(f"assessor bench  {m['date']}  {'QUICK (smoke sizes) ' if results['quick'] else ''}"
-                 f"python {m['python']}  {m['cpus_usable']} cpu(s) {m['cpu']}  load {results['load_before']}"
-                 f" -> {results['load_after']}")
+    lines.append(
+        f"assessor bench  {m['date']}  {'QUICK (smoke sizes) ' if results['quick'] else ''}"
+        f"python {m['python']}  {m['cpus_usable']} cpu(s) {m['cpu']}  load {results['load_before']}"
+        f" -> {results['load_after']}"
+    )
     c = results.get("cold_start")
     if c:
-        lines += ["", f"COLD START ({c['runs']} runs each, interleaved; assess via {c['assess_via']})",
-                  f"  {'':28}{'median ms':>10}{'min ms':>9}{'p90 ms':>9}{'cpu ms':>9}{'maxrss MB':>10}"]
+        lines += [
+            "",
+            f"COLD START ({c['runs']} runs each, interleaved; assess via {c['assess_via']})",
+            f"  {'':28}{'median ms':>10}{'min ms':>9}{'p90 ms':>9}{'cpu ms':>9}{'maxrss MB':>10}",
+        ]
         for name, label in (("assess", "assess CASE > /dev/null"), ("floor", "import floor")):
             w, cpu = c[f"{name}_wall_ms"], c[f"{name}_cpu_ms"]
-            lines.append(f"  {label:28}{w['median']:>10.1f}{w['min']:>9.1f}{w['p90']:>9.1f}{cpu['median']:>9.1f}"
-                         f"{c[f'{name}_max_rss_mb']:>10.1f}")
-        lines.append(f"  ratio (wall medians) {c['ratio']:.2f}   cpu medians {c['ratio_cpu']:.2f}   "
-                     f"cpu minima {c['ratio_min_cpu']:.2f}   target <= 1.5")
+            lines.append(
+                f"  {label:28}{w['median']:>10.1f}{w['min']:>9.1f}{w['p90']:>9.1f}{cpu['median']:>9.1f}"
+                f"{c[f'{name}_max_rss_mb']:>10.1f}"
+            )
+        lines.append(
+            f"  ratio (wall medians) {c['ratio']:.2f}   cpu medians {c['ratio_cpu']:.2f}   "
+            f"cpu minima {c['ratio_min_cpu']:.2f}   target <= 1.5"
+        )
         lines.append("  where a cold run spends its CPU (median of in-process stage marks):")
         for s in c["breakdown"]["stages"]:
             lines.append(f"    {s['stage']:52}{s['cpu_ms']:>8.1f} ms cpu")
         imp = c["imports"]
-        lines.append(f"  imports beyond the floor: {imp['modules_beyond_floor']} modules, "
-                     f"{imp['self_ms_beyond_floor']} ms self time; top: "
-                     + ", ".join(f"{t['module']} {t['self_ms']}" for t in imp["top"][:6]))
-        lines.append("  cProfile by area (ms, inflated by the profiler): "
-                     + ", ".join(f"{k} {v}" for k, v in list(c["profile"]["by_area_ms"].items())[:7]))
+        lines.append(
+            f"  imports beyond the floor: {imp['modules_beyond_floor']} modules, "
+            f"{imp['self_ms_beyond_floor']} ms self time; top: "
+            + ", ".join(f"{t['module']} {t['self_ms']}" for t in imp["top"][:6])
+        )
+        lines.append(
+            "  cProfile by area (ms, inflated by the profiler): "
+            + ", ".join(f"{k} {v}" for k, v in list(c["profile"]["by_area_ms"].items())[:7])
+        )
     e = results.get("engines")
     if e:
-        lines += ["", "ENGINES (CPU ms per case, median of rounds; x = times the hand-written closures)",
-                  f"  {'pack':14}{'rules':>6}{'facts':>6}{'fired':>6}{'rulesets':>9}"
-                  f"{'durable ms':>12}{'x':>6}{'python ms':>11}{'x':>6}{'closure ms':>12}"
-                  f"{'durable us/rule':>16}{'mismatch':>9}"]
+        lines += [
+            "",
+            "ENGINES (CPU ms per case, median of rounds; x = times the hand-written closures)",
+            f"  {'pack':14}{'rules':>6}{'facts':>6}{'fired':>6}{'rulesets':>9}"
+            f"{'durable ms':>12}{'x':>6}{'python ms':>11}{'x':>6}{'closure ms':>12}"
+            f"{'durable us/rule':>16}{'mismatch':>9}",
+        ]
         for r in e["packs"]:
             d, p, cl = (r["engines"].get(k, {}) for k in ("durable", "python", "closure"))
-            lines.append(f"  {r['pack']:14}{r['rules']:>6}{_fmt(r['facts_per_case'], 0):>6}"
-                         f"{_fmt(r.get('fired_per_case'), 0):>6}{_fmt(r.get('durable_rulesets')):>9}"
-                         f"{_fmt(d.get('ms_per_case'), 3):>12}{_fmt(d.get('x_closure')):>6}"
-                         f"{_fmt(p.get('ms_per_case'), 3):>11}{_fmt(p.get('x_closure')):>6}"
-                         f"{_fmt(cl.get('ms_per_case'), 3):>12}{_fmt(d.get('us_per_rule'), 2):>16}"
-                         f"{r['mismatches']:>9}" + (f"  errors: {r['errors']}" if r["errors"] else ""))
+            lines.append(
+                f"  {r['pack']:14}{r['rules']:>6}{_fmt(r['facts_per_case'], 0):>6}"
+                f"{_fmt(r.get('fired_per_case'), 0):>6}{_fmt(r.get('durable_rulesets')):>9}"
+                f"{_fmt(d.get('ms_per_case'), 3):>12}{_fmt(d.get('x_closure')):>6}"
+                f"{_fmt(p.get('ms_per_case'), 3):>11}{_fmt(p.get('x_closure')):>6}"
+                f"{_fmt(cl.get('ms_per_case'), 3):>12}{_fmt(d.get('us_per_rule'), 2):>16}"
+                f"{r['mismatches']:>9}" + (f"  errors: {r['errors']}" if r["errors"] else "")
+            )
         for kind, g in e["growth"].items():
             lines.append(f"  {kind:8} log-log slope {g['loglog_slope']}  us/rule {g['us_per_rule']}")
     t = results.get("throughput")
     if t:
         g = t["generation"]
-        lines += ["", f"THROUGHPUT ({g['cases']:,} generated cases, {g['varied_values_per_case']} values varied per "
-                      f"case, {g['mb_written']} MB written in {g['seconds']} s; engine {t['engine']}; "
-                      "parse + evaluate + JSON)",
-                  f"  {'processes':>10}{'cases/s':>10}{'ms/case':>9}{'wall s':>8}{'start s':>8}{'rejected':>9}"
-                  f"{'worker RSS MB (cases)':>30}"]
+        lines += [
+            "",
+            f"THROUGHPUT ({g['cases']:,} generated cases, {g['varied_values_per_case']} values varied per "
+            f"case, {g['mb_written']} MB written in {g['seconds']} s; engine {t['engine']}; "
+            "parse + evaluate + JSON)",
+            f"  {'processes':>10}{'cases/s':>10}{'ms/case':>9}{'wall s':>8}{'start s':>8}{'rejected':>9}"
+            f"{'worker RSS MB (cases)':>30}",
+        ]
         for r in t["runs"]:
-            rss = "  ".join(f"{w['rss_early_mb']}({w['rss_early_cases']})->{w['rss_final_mb']}({w['rss_final_cases']})"
-                            for w in r["workers"])
-            lines.append(f"  {r['processes']:>10}{r['cases_per_s']:>10.1f}{r['ms_per_case']:>9.2f}{r['wall_s']:>8.1f}"
-                         f"{r['start_s']:>8.1f}{r['rejected']:>9}   {rss}")
+            rss = "  ".join(
+                f"{w['rss_early_mb']}({w['rss_early_cases']})->{w['rss_final_mb']}({w['rss_final_cases']})"
+                for w in r["workers"]
+            )
+            lines.append(
+                f"  {r['processes']:>10}{r['cases_per_s']:>10.1f}{r['ms_per_case']:>9.2f}{r['wall_s']:>8.1f}"
+                f"{r['start_s']:>8.1f}{r['rejected']:>9}   {rss}"
+            )
         s = t["machine_scaling_reference"]
-        lines.append(f"  speedup 2 vs 1: {t['speedup']:.2f}  parallel efficiency {t['parallel_efficiency']:.2f}   "
-                     f"(this machine, pure-Python loop, before/after: speedup {s['before']['speedup']:.2f}/"
-                     f"{s['after']['speedup']:.2f})")
-        lines.append("  worker CPU ms per case / CPU share of processes x wall: "
-                     + ", ".join(f"{r['processes']} proc {r['cpu_ms_per_case']:.2f} / {r['cpu_utilisation']:.2f}"
-                                 for r in t["runs"]))
-        lines.append(f"  worker RSS {t['rss']['early_mb']} MB at {t['rss']['early_cases']:,} cases -> "
-                     f"{t['rss']['final_mb']} MB at {t['rss']['final_cases']:,}: x{t['rss']['growth']:.3f}")
+        lines.append(
+            f"  speedup 2 vs 1: {t['speedup']:.2f}  parallel efficiency {t['parallel_efficiency']:.2f}   "
+            f"(this machine, pure-Python loop, before/after: speedup {s['before']['speedup']:.2f}/"
+            f"{s['after']['speedup']:.2f})"
+        )
+        lines.append(
+            "  worker CPU ms per case / CPU share of processes x wall: "
+            + ", ".join(
+                f"{r['processes']} proc {r['cpu_ms_per_case']:.2f} / {r['cpu_utilisation']:.2f}" for r in t["runs"]
+            )
+        )
+        lines.append(
+            f"  worker RSS {t['rss']['early_mb']} MB at {t['rss']['early_cases']:,} cases -> "
+            f"{t['rss']['final_mb']} MB at {t['rss']['final_cases']:,}: x{t['rss']['growth']:.3f}"
+        )
     lines += ["", "TARGETS"]
     for tg in results["targets"]:
         verdict = {True: "PASS", False: "FAIL", None: "n/a "}[tg["pass"]]
@@ -249,15 +336,28 @@ def table(results: dict) -> str:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run of every section")
-    ap.add_argument("--out", type=Path, default=common.ROOT / "bench" / "results.json",
-                    help="where to write the results (default bench/results.json)")
-    ap.add_argument("--only", choices=("cold", "engines", "throughput"), action="append",
-                    help="run only these sections (repeatable); targets of the others are n/a")
+    ap.add_argument(
+        "--out",
+        type=Path,
+        default=common.ROOT / "bench" / "results.json",
+        help="where to write the results (default bench/results.json)",
+    )
+    ap.add_argument(
+        "--only",
+        choices=("cold", "engines", "throughput"),
+        action="append",
+        help="run only these sections (repeatable); targets of the others are n/a",
+    )
     ap.add_argument("--cases", type=int, help="throughput: number of generated cases")
-    ap.add_argument("--cold-runs", type=int, help="cold start: timed runs of each command (at least 10 "
-                                                  "for a figure worth quoting)")
-    ap.add_argument("--engine", default="durable", choices=("durable", "python"),
-                    help="throughput: the engine each worker's Session uses (default durable, as `assess`)")
+    ap.add_argument(
+        "--cold-runs", type=int, help="cold start: timed runs of each command (at least 10 for a figure worth quoting)"
+    )
+    ap.add_argument(
+        "--engine",
+        default="durable",
+        choices=("durable", "python"),
+        help="throughput: the engine each worker's Session uses (default durable, as `assess`)",
+    )
     args = ap.parse_args(argv)
     cfg = dict(QUICK if args.quick else FULL)
     if args.cases:
@@ -267,10 +367,16 @@ def main(argv=None) -> int:
         cfg["cold_runs"] = args.cold_runs
     sections = set(args.only or ("cold", "engines", "throughput"))
     started = time.perf_counter()
-    results = {"schema": 1, "quick": args.quick, "machine": common.machine(),
-               "load_before": common.load_average(),
-               "config": {k: list(v) if isinstance(v, tuple) else v for k, v in cfg.items()},
-               "cold_start": None, "engines": None, "throughput": None}
+    results = {
+        "schema": 1,
+        "quick": args.quick,
+        "machine": common.machine(),
+        "load_before": common.load_average(),
+        "config": {k: list(v) if isinstance(v, tuple) else v for k, v in cfg.items()},
+        "cold_start": None,
+        "engines": None,
+        "throughput": None,
+    }
     if "cold" in sections:
         results["cold_start"] = cold_section(cfg)
     if "engines" in sections:

@@ -6,6 +6,7 @@ scalars, so narrative, comments and layout, and with them the parsing cost, stay
 real case. Ranges the rules declare (min, max, one-of values) are respected, so every case
 loads; a case that does not is counted as rejected.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,6 +24,7 @@ _COUNT_FIGURES = ("n", "previous_n", "msf_n")
 
 
 # --- generating cases --------------------------------------------------------------------------
+
 
 def _specs(book) -> dict:
     return {fw.id: {c.id: {s.name: s for s in c.evidence} for c in fw.criteria} for fw in book.frameworks}
@@ -78,7 +80,7 @@ def _perturber(node, spec):
     tag, raw = node.tag, node.value
     if spec.type == "yes/no" and tag == "tag:yaml.org,2002:bool":
         value = raw.lower() in ("yes", "true", "on", "y")
-        return lambda rng: (("no" if value else "yes") if rng.random() < 0.25 else raw)
+        return lambda rng: ("no" if value else "yes") if rng.random() < 0.25 else raw
     if spec.type == "one-of" and spec.values and raw != "unknown":
         return lambda rng: json.dumps(rng.choice(spec.values)) if rng.random() < 0.25 else raw
     if spec.type == "integer" and tag == "tag:yaml.org,2002:int":
@@ -89,6 +91,7 @@ def _perturber(node, spec):
         def integer(rng):
             new = max(lo, round(v * rng.uniform(0.7, 1.3)) + rng.choice((-1, 0, 1)))
             return str(new if hi is None else min(hi, new))
+
         return integer
     if spec.type in ("number", "percentage") and tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float"):
         v = float(raw)
@@ -100,6 +103,7 @@ def _perturber(node, spec):
         def number(rng):
             new = max(lo, v * rng.uniform(0.8, 1.2) + (rng.uniform(-3, 3) if spec.type == "percentage" else 0))
             return f"{(new if hi is None else min(hi, new)):.2f}"
+
         return number
     return None
 
@@ -130,8 +134,12 @@ def generate(directory: Path, count: int, book, seed: int = 2008) -> dict:
         body = "".join(pieces)
         (directory / f"case-{i:05d}.yaml").write_text(body, encoding="utf-8")
         total += len(body)
-    return {"cases": count, "varied_values_per_case": len(targets), "mb_written": round(total / 1e6, 1),
-            "seconds": round(time.perf_counter() - start, 2)}
+    return {
+        "cases": count,
+        "varied_values_per_case": len(targets),
+        "mb_written": round(total / 1e6, 1),
+        "seconds": round(time.perf_counter() - start, 2),
+    }
 
 
 # --- the pool ----------------------------------------------------------------------------------
@@ -140,8 +148,8 @@ _state: dict = {}
 
 
 def _init(barrier, engine: str) -> None:
-    from assessor.assessment import Session
-    from assessor.reporting import render_report
+    from assessor.report.render import render_report
+    from assessor.session import Session
 
     session = Session(engine=engine)
     render_report(session.renderer, session.assess(CASE), "json")  # warm: engines built, templates loaded
@@ -150,7 +158,7 @@ def _init(barrier, engine: str) -> None:
 
 
 def _work(paths: list) -> dict:
-    from assessor.findings import AssessorError
+    from assessor.errors import AssessorError
 
     session, render = _state["session"], _state["render"]
     cpu0 = time.process_time()
@@ -166,8 +174,15 @@ def _work(paths: list) -> dict:
         for fw in result["frameworks"]:
             grades[f"{fw['id']}:{fw.get('rule_grade')}"] += 1
     _state["done"] += len(paths)
-    return {"pid": os.getpid(), "done": _state["done"], "rss_mb": rss_mb(), "rejected": rejected,
-            "json_bytes": size, "grades": dict(grades), "cpu_s": time.process_time() - cpu0}
+    return {
+        "pid": os.getpid(),
+        "done": _state["done"],
+        "rss_mb": rss_mb(),
+        "rejected": rejected,
+        "json_bytes": size,
+        "grades": dict(grades),
+        "cpu_s": time.process_time() - cpu0,
+    }
 
 
 def run_pool(paths: list, processes: int, engine: str, chunk: int, rss_checkpoint: int) -> dict:
@@ -175,7 +190,7 @@ def run_pool(paths: list, processes: int, engine: str, chunk: int, rss_checkpoin
     The clock starts once every worker is warm (the barrier) and stops at the last result."""
     ctx = mp.get_context("spawn")
     barrier = ctx.Barrier(processes + 1)
-    chunks = [paths[i:i + chunk] for i in range(0, len(paths), chunk)]
+    chunks = [paths[i : i + chunk] for i in range(0, len(paths), chunk)]
     boot = time.perf_counter()
     with ctx.Pool(processes, initializer=_init, initargs=(barrier, engine)) as pool:
         barrier.wait(timeout=180)  # a worker that cannot build its Session breaks it
@@ -195,18 +210,27 @@ def run_pool(paths: list, processes: int, engine: str, chunk: int, rss_checkpoin
     for w in workers.values():
         marks = sorted(w.pop("rss_at").items())
         early = next(((n, mb) for n, mb in marks if n >= rss_checkpoint), marks[0])
-        w.update(rss_early_cases=early[0], rss_early_mb=early[1], rss_final_cases=marks[-1][0],
-                 rss_final_mb=marks[-1][1])
+        w.update(
+            rss_early_cases=early[0], rss_early_mb=early[1], rss_final_cases=marks[-1][0], rss_final_mb=marks[-1][1]
+        )
     done = sum(len(c) for c in chunks)
     cpu = sum(r["cpu_s"] for r in results)
-    return {"processes": processes, "cases": done, "wall_s": round(wall, 2), "start_s": round(warm_s, 2),
-            "cases_per_s": round(done / wall, 1), "ms_per_case": round(wall * 1000 / done, 3),
-            # CPU the workers got, per case and as a share of processes x wall: a low share means
-            # the workers waited for a CPU (other load), a high one that each case cost more
-            "cpu_ms_per_case": round(cpu * 1000 / done, 3), "cpu_utilisation": round(cpu / (wall * processes), 3),
-            "rejected": sum(r["rejected"] for r in results),
-            "json_mb": round(sum(r["json_bytes"] for r in results) / 1e6, 1),
-            "workers": sorted(workers.values(), key=lambda w: -w["cases"]), "grades": dict(sorted(grades.items()))}
+    return {
+        "processes": processes,
+        "cases": done,
+        "wall_s": round(wall, 2),
+        "start_s": round(warm_s, 2),
+        "cases_per_s": round(done / wall, 1),
+        "ms_per_case": round(wall * 1000 / done, 3),
+        # CPU the workers got, per case and as a share of processes x wall: a low share means
+        # the workers waited for a CPU (other load), a high one that each case cost more
+        "cpu_ms_per_case": round(cpu * 1000 / done, 3),
+        "cpu_utilisation": round(cpu / (wall * processes), 3),
+        "rejected": sum(r["rejected"] for r in results),
+        "json_mb": round(sum(r["json_bytes"] for r in results) / 1e6, 1),
+        "workers": sorted(workers.values(), key=lambda w: -w["cases"]),
+        "grades": dict(sorted(grades.items())),
+    }
 
 
 def _spin(n: int) -> int:
@@ -231,5 +255,10 @@ def cpu_scaling(seconds: float = 1.0) -> dict:
             start = time.perf_counter()
             pool.map(_spin, [n] * units, chunksize=1)
             out[procs] = time.perf_counter() - start
-    return {"work_units": units, "seconds_1": round(out[1], 2), "seconds_2": round(out[2], 2),
-            "speedup": round(out[1] / out[2], 2), "efficiency": round(out[1] / out[2] / 2, 2)}
+    return {
+        "work_units": units,
+        "seconds_1": round(out[1], 2),
+        "seconds_2": round(out[2], 2),
+        "speedup": round(out[1] / out[2], 2),
+        "efficiency": round(out[1] / out[2] / 2, 2),
+    }

@@ -1,4 +1,5 @@
 """Shared fixtures: the repository's own rules, templates and cases."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -15,7 +16,7 @@ SEED = ROOT.parent / "shared" / "seed" / "hmic-cambridgeshire-2008.txt"
 @pytest.fixture(scope="session", params=["durable", "python"])
 def session(request):
     """A Session over the bundled rules, once per engine."""
-    from assessor.assessment import Session
+    from assessor.session import Session
 
     with Session(engine=request.param) as s:
         yield s
@@ -23,7 +24,7 @@ def session(request):
 
 @pytest.fixture(scope="session")
 def python_session():
-    from assessor.assessment import Session
+    from assessor.session import Session
 
     with Session(engine="python") as s:
         yield s

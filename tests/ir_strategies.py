@@ -9,20 +9,61 @@ values from the same pools as the literals so that equalities hold often enough 
 Integers stay within ±2**53: beyond that durable compares an int with a float as two doubles
 (and the durable engine refuses such values), while Python compares them exactly.
 """
+
 from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from assessor.ir import COMPARISONS, All, Any, Cmp, EngineFact, EngineRule, Lit, Ref
+from assessor.language.ir import COMPARISONS, AllOf, AnyOf, Cmp, EngineFact, EngineRule, Lit, Ref
 
 MAX_INT = 2**53
 
-NUMBERS = (0, 1, -1, 2, 3, 3.0, -3, 2.5, 0.1, 0.30000000000000004, 1e-05, -1e-05, 1.5e-05,
-           1e16, -1e16, 10**15, 1e300, -1e300, 5e-324, -0.0, MAX_INT, -MAX_INT)
-STRINGS = ("", "a", "b", "é", "ß", 'say "hi"', "it's", "back\\slash", "line\nbreak", "tab\t",
-           "nul\x00", "😀", "日本", "3", "true", "null", "1e5", "{}", "[1]")
-NAMES = ("a", "b", "c", "x1", "id", "sid", "kind", "scope", "stage", "m", "t", "_d1", "_d12",
-         "v_a", "sentinel")
+NUMBERS = (
+    0,
+    1,
+    -1,
+    2,
+    3,
+    3.0,
+    -3,
+    2.5,
+    0.1,
+    0.30000000000000004,
+    1e-05,
+    -1e-05,
+    1.5e-05,
+    1e16,
+    -1e16,
+    10**15,
+    1e300,
+    -1e300,
+    5e-324,
+    -0.0,
+    MAX_INT,
+    -MAX_INT,
+)
+STRINGS = (
+    "",
+    "a",
+    "b",
+    "é",
+    "ß",
+    'say "hi"',
+    "it's",
+    "back\\slash",
+    "line\nbreak",
+    "tab\t",
+    "nul\x00",
+    "😀",
+    "日本",
+    "3",
+    "true",
+    "null",
+    "1e5",
+    "{}",
+    "[1]",
+)
+NAMES = ("a", "b", "c", "x1", "id", "sid", "kind", "scope", "stage", "m", "t", "_d1", "_d12", "v_a", "sentinel")
 SCOPES = ("criterion", "framework", "ind_1", "ind_2", "é", 'q"uote', "with space", "3")
 TYPES = ("bool", "number", "string")
 
@@ -59,12 +100,12 @@ def comparisons(draw, schema: dict[str, str]) -> Cmp:
 
 
 def conditions(schema: dict[str, str], max_leaves: int = 16) -> st.SearchStrategy:
-    """Nested All/Any, one-item groups included; chains of them reach depth 6 and more."""
+    """Nested AllOf/AnyOf, one-item groups included; chains of them reach depth 6 and more."""
     return st.recursive(
         comparisons(schema),
         lambda inner: st.one_of(
-            st.lists(inner, min_size=1, max_size=3).map(lambda items: All(tuple(items))),
-            st.lists(inner, min_size=1, max_size=3).map(lambda items: Any(tuple(items))),
+            st.lists(inner, min_size=1, max_size=3).map(lambda items: AllOf(tuple(items))),
+            st.lists(inner, min_size=1, max_size=3).map(lambda items: AnyOf(tuple(items))),
         ),
         max_leaves=max_leaves,
     )

@@ -12,6 +12,7 @@ and a timeout, both guards rather than measurements, and must:
 
 The subprocesses run in parallel threads; each test waits for its own.
 """
+
 from __future__ import annotations
 
 import errno
@@ -48,7 +49,7 @@ LINE = re.compile(r"error: (?P<place>.+?): (?P<message>.*) \((?P<check>[a-z0-9-]
 
 
 def _load_corpus() -> list:
-    from assessor.loading import load  # refuses duplicate keys, so a repeated field in an entry is caught
+    from assessor.source.document import load  # refuses duplicate keys, so a repeated field in an entry is caught
 
     entries = load(BAD / "corpus.yaml", "corpus").data
     assert isinstance(entries, list) and entries, "tests/bad/corpus.yaml must be a list of entries"
@@ -117,12 +118,25 @@ def _prepare(entry: dict, tmp: Path) -> Prepared:
         _edit(case, entry["case_edit"])
     for name, generator in (entry.get("generate") or {}).items():
         GENERATORS[generator](tmp / name)
-    paths = {"tmp": str(tmp), "case": str(case), "rules": str(rules), "templates": str(templates),
-             "out": str(tmp / "out" / "report.md")}
+    paths = {
+        "tmp": str(tmp),
+        "case": str(case),
+        "rules": str(rules),
+        "templates": str(templates),
+        "out": str(tmp / "out" / "report.md"),
+    }
     for key, value in (entry.get("paths") or {}).items():
         paths[key] = value.format(**paths)
-    argv = [paths["case"], "--rules", paths["rules"], "--templates", paths["templates"], "-o", paths["out"],
-            *entry.get("args", [])]
+    argv = [
+        paths["case"],
+        "--rules",
+        paths["rules"],
+        "--templates",
+        paths["templates"],
+        "-o",
+        paths["out"],
+        *entry.get("args", []),
+    ]
     return Prepared(entry, paths, argv)
 
 
@@ -140,8 +154,14 @@ def run_assessor(argv: list, cwd: Path = ROOT, env: dict | None = None, timeout:
     started = time.monotonic()
     for attempt in range(3):
         try:
-            proc = subprocess.run([sys.executable, "-c", LAUNCH, *argv], cwd=cwd, env=env, capture_output=True,
-                                  timeout=timeout, check=False)
+            proc = subprocess.run(
+                [sys.executable, "-c", LAUNCH, *argv],
+                cwd=cwd,
+                env=env,
+                capture_output=True,
+                timeout=timeout,
+                check=False,
+            )
             break
         except (BlockingIOError, MemoryError, OSError) as e:  # a busy machine could not start the process
             # EFAULT has been seen from fork/exec with many threads spawning at once under load;
@@ -150,8 +170,13 @@ def run_assessor(argv: list, cwd: Path = ROOT, env: dict | None = None, timeout:
             if attempt == 2 or not spawn_failed:
                 raise
             time.sleep(0.5)
-    return Run(proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace"),
-               time.monotonic() - started, [])
+    return Run(
+        proc.returncode,
+        proc.stdout.decode("utf-8", "replace"),
+        proc.stderr.decode("utf-8", "replace"),
+        time.monotonic() - started,
+        [],
+    )
 
 
 def _execute(prepared: Prepared) -> Run:
@@ -168,8 +193,11 @@ def _execute(prepared: Prepared) -> Run:
 @pytest.fixture(scope="module")
 def runs(request, tmp_path_factory):
     """Every selected corpus entry, prepared, then run in parallel: id -> Future of a Run."""
-    wanted = {item.callspec.id for item in request.session.items
-              if item.module is request.module and hasattr(item, "callspec")}
+    wanted = {
+        item.callspec.id
+        for item in request.session.items
+        if item.module is request.module and hasattr(item, "callspec")
+    }
     pool = ThreadPoolExecutor(max_workers=WORKERS)
     futures = {}
     for entry in CORPUS:
@@ -189,8 +217,22 @@ def test_corpus_is_large_and_well_formed():
     assert len(CORPUS) >= 60
     kinds = {e["id"].split("-")[0] for e in CORPUS}
     assert kinds == {"case", "rules", "template", "cli"}, "ids start with the kind of input they damage"
-    allowed = {"id", "case", "case_edit", "rules", "rules_edit", "templates", "templates_edit", "generate",
-               "paths", "args", "expect", "findings", "also", "usage"}
+    allowed = {
+        "id",
+        "case",
+        "case_edit",
+        "rules",
+        "rules_edit",
+        "templates",
+        "templates_edit",
+        "generate",
+        "paths",
+        "args",
+        "expect",
+        "findings",
+        "also",
+        "usage",
+    }
     for e in CORPUS:
         assert set(e) <= allowed, f"{e['id']}: unknown fields {set(e) - allowed}"
         assert ("expect" in e) != ("usage" in e), f"{e['id']}: give either expect or usage"
@@ -232,9 +274,17 @@ def test_bad_input(entry, runs):
     place = expect["file"].format(**prepared.paths)
     if expect["line"] is not None:
         place += f":{expect['line']}"
-    found = [m for m in parsed if m["check"] == expect["check"]  # the column, if any, is not checked
-             and (m["place"] == place or expect["line"] is not None and re.fullmatch(r":\d+", m["place"][len(place):])
-                  and m["place"].startswith(place))]
+    found = [
+        m
+        for m in parsed
+        if m["check"] == expect["check"]  # the column, if any, is not checked
+        and (
+            m["place"] == place
+            or expect["line"] is not None
+            and re.fullmatch(r":\d+", m["place"][len(place) :])
+            and m["place"].startswith(place)
+        )
+    ]
     assert found, f"no finding ({expect['check']}) at {place}{context}"
     others = {m["check"] for m in parsed if m is not found[0]}
     assert others == set(entry.get("also", [])), f"other findings {sorted(others)}{context}"
@@ -242,25 +292,40 @@ def test_bad_input(entry, runs):
 
 def test_engine_limits_are_durables():
     """The rulebook refuses conditions by durable-rules' own limits."""
-    from assessor import rulebook
     from assessor.engines import durable
+    from assessor.rulebook import model as rulebook
 
-    assert (rulebook.ENGINE_GROUPS, rulebook.ENGINE_PARTS, rulebook.ENGINE_OPEN, rulebook.ENGINE_VALUES) == \
-        (durable.MAX_GROUPS, durable.MAX_PARTS, durable.STACK_BUDGET, durable.MAX_VALUES)
+    assert (rulebook.ENGINE_GROUPS, rulebook.ENGINE_PARTS, rulebook.ENGINE_OPEN, rulebook.ENGINE_VALUES) == (
+        durable.MAX_GROUPS,
+        durable.MAX_PARTS,
+        durable.STACK_BUDGET,
+        durable.MAX_VALUES,
+    )
 
 
 def test_conditions_at_the_engine_limits_run(tmp_path):
     """What the rulebook lets through, durable-rules runs: a list of 56 values after 'in', a
     condition nested past 15 groups that the engine splits, a decision comparing 248 values."""
     nested = "staffed_share >= 0.5" + "".join(f" and (teams > {i} or (staffed > {i}" for i in range(9)) + "))" * 9
-    entry = {"id": "limits", "rules_edit": {"policing.yaml": [
-        ["        - most: staffed_share >= 0.5\n",
-         "".join(f"        - most: v{i} > 0 and v{i} < 9\n" for i in range(242))
-         + "        - most: monitoring in [" + ", ".join(['"none"'] * 55 + ['"real-time"']) + "]\n"
-         + f"        - most: {nested}\n"],
-        ["      teams: {type", "".join(f"      v{i}: integer\n" for i in range(242)) + "      teams: {type"]]},
-        "case_edit": [["          teams: 10\n",
-                       "".join(f"          v{i}: 0\n" for i in range(242)) + "          teams: 10\n"]]}
+    entry = {
+        "id": "limits",
+        "rules_edit": {
+            "policing.yaml": [
+                [
+                    "        - most: staffed_share >= 0.5\n",
+                    "".join(f"        - most: v{i} > 0 and v{i} < 9\n" for i in range(242))
+                    + "        - most: monitoring in ["
+                    + ", ".join(['"none"'] * 55 + ['"real-time"'])
+                    + "]\n"
+                    + f"        - most: {nested}\n",
+                ],
+                ["      teams: {type", "".join(f"      v{i}: integer\n" for i in range(242)) + "      teams: {type"],
+            ]
+        },
+        "case_edit": [
+            ["          teams: 10\n", "".join(f"          v{i}: 0\n" for i in range(242)) + "          teams: 10\n"]
+        ],
+    }
     prepared = _prepare(entry, tmp_path)
     for engine in ("durable", "python"):
         run = run_assessor([*prepared.argv, "-f", "json", "--engine", engine])
@@ -285,12 +350,85 @@ def test_unknown_bcus_beside_a_gap_indicator(tmp_path):
 
 FUZZ_EXAMPLES = int(os.environ.get("ASSESSOR_FUZZ_EXAMPLES", "300"))
 FUZZ = settings(deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
-PIECES = [" ", "\n", "\t", ":", ": ", "- ", "[", "]", "{", "}", "(", ")", ",", "#", "&a", "*a", "!!", "|", ">", "'",
-          '"', "`", "%", "@", "?", "~", "0", "1", "010", "1:30", ".5", "-", "+", "e9", "99999999999999999999",
-          ".inf", ".nan", "yes", "no", "null", "unknown", "2007-13-01", "2008-03-31", "é", "😀", "\x00", "\x07",
-          "\ufeff", "\u202e", "==", "<=", " and ", " or ", " not ", " in ", " where ", "count(", "share(", "sum(",
-          "min(", "max(", "date(", "abs(", "/", "*", "teams", "staffed_share", "extent", "units", "indicators",
-          "spi_a.", "judgement", "__class__", "{{", "}}", "{%", "%}"]
+PIECES = [
+    " ",
+    "\n",
+    "\t",
+    ":",
+    ": ",
+    "- ",
+    "[",
+    "]",
+    "{",
+    "}",
+    "(",
+    ")",
+    ",",
+    "#",
+    "&a",
+    "*a",
+    "!!",
+    "|",
+    ">",
+    "'",
+    '"',
+    "`",
+    "%",
+    "@",
+    "?",
+    "~",
+    "0",
+    "1",
+    "010",
+    "1:30",
+    ".5",
+    "-",
+    "+",
+    "e9",
+    "99999999999999999999",
+    ".inf",
+    ".nan",
+    "yes",
+    "no",
+    "null",
+    "unknown",
+    "2007-13-01",
+    "2008-03-31",
+    "é",
+    "😀",
+    "\x00",
+    "\x07",
+    "\ufeff",
+    "\u202e",
+    "==",
+    "<=",
+    " and ",
+    " or ",
+    " not ",
+    " in ",
+    " where ",
+    "count(",
+    "share(",
+    "sum(",
+    "min(",
+    "max(",
+    "date(",
+    "abs(",
+    "/",
+    "*",
+    "teams",
+    "staffed_share",
+    "extent",
+    "units",
+    "indicators",
+    "spi_a.",
+    "judgement",
+    "__class__",
+    "{{",
+    "}}",
+    "{%",
+    "%}",
+]
 
 
 @st.composite
@@ -299,7 +437,7 @@ def damaged(draw, text: str) -> str:
         at = draw(st.integers(0, len(text)))
         how = draw(st.sampled_from(["cut", "insert", "repeat-line"]))
         if how == "cut":
-            text = text[:at] + text[at + draw(st.integers(1, 30)):]
+            text = text[:at] + text[at + draw(st.integers(1, 30)) :]
         elif how == "insert":
             text = text[:at] + "".join(draw(st.lists(st.sampled_from(PIECES), min_size=1, max_size=4))) + text[at:]
         else:
@@ -311,9 +449,9 @@ def damaged(draw, text: str) -> str:
 
 def _assess_in_process(rules: Path, templates: Path, case: Path) -> None:
     """A report in every format, or an AssessorError: nothing else may escape."""
-    from assessor.assessment import Session
-    from assessor.findings import AssessorError
-    from assessor.reporting import render_report
+    from assessor.errors import AssessorError
+    from assessor.report.render import render_report
+    from assessor.session import Session
 
     try:
         with Session(rules, templates, "python") as session:

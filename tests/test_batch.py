@@ -1,4 +1,5 @@
 """`assess batch`: many cases, parallel workers, one bad case never stops the rest."""
+
 from __future__ import annotations
 
 import csv
@@ -7,10 +8,10 @@ import shutil
 import signal
 
 from click.testing import CliRunner
+from conftest import CAMBRIDGESHIRE
 
 from assessor.batch import Outcome, run_batch
 from assessor.cli import main
-from conftest import CAMBRIDGESHIRE
 
 
 def _cases(tmp_path, bad: bool = True):
@@ -18,8 +19,9 @@ def _cases(tmp_path, bad: bool = True):
     d.mkdir()
     shutil.copy(CAMBRIDGESHIRE, d / "cambridgeshire-2008.yaml")
     text = CAMBRIDGESHIRE.read_text(encoding="utf-8")
-    (d / "copy-2008.yaml").write_text(text.replace("force: Cambridgeshire Constabulary", "force: Copy Police"),
-                                      encoding="utf-8")
+    (d / "copy-2008.yaml").write_text(
+        text.replace("force: Cambridgeshire Constabulary", "force: Copy Police"), encoding="utf-8"
+    )
     if bad:
         (d / "broken-2008.yaml").write_text(text.replace("pc_vacancies: 9 ", "pc_vacancies: -9 "), encoding="utf-8")
     return d
@@ -28,14 +30,21 @@ def _cases(tmp_path, bad: bool = True):
 def test_batch_reports_every_good_case_and_the_bad_one(tmp_path):
     cases = _cases(tmp_path)
     out = tmp_path / "out"
-    result = CliRunner().invoke(main, ["batch", str(cases), "-o", str(out), "-f", "markdown", "-f", "json",
-                                       "--engine", "python", "-j", "2"])
+    result = CliRunner().invoke(
+        main, ["batch", str(cases), "-o", str(out), "-f", "markdown", "-f", "json", "--engine", "python", "-j", "2"]
+    )
     assert result.exit_code == 1
     assert "2 assessed, 1 failed" in result.stdout
     assert "broken-2008.yaml" in result.stderr and "pc_vacancies must be a whole number of at least 0" in result.stderr
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["cambridgeshire-2008.json", "cambridgeshire-2008.md", "copy-2008.json", "copy-2008.md",
-                     "summary.csv", "summary.html"]
+    assert names == [
+        "cambridgeshire-2008.json",
+        "cambridgeshire-2008.md",
+        "copy-2008.json",
+        "copy-2008.md",
+        "summary.csv",
+        "summary.html",
+    ]
     with (out / "summary.csv").open(encoding="utf-8") as f:
         rows = {r["case"]: r for r in csv.DictReader(f)}
     assert rows["broken-2008.yaml"]["status"] == "failed"
@@ -68,5 +77,7 @@ def test_a_crashing_worker_is_pinned_on_its_case_and_the_rest_finish(tmp_path):
     cases = sorted(str(p) for p in _cases(tmp_path, bad=False).glob("*.yaml"))
     outcomes = run_batch(cases, str(tmp_path), engine="python", jobs=2, work=_crash_on_copy)
     assert [(os.path.basename(o.case), o.ok) for o in outcomes] == [
-        ("cambridgeshire-2008.yaml", True), ("copy-2008.yaml", False)]
+        ("cambridgeshire-2008.yaml", True),
+        ("copy-2008.yaml", False),
+    ]
     assert "crashed the worker process" in outcomes[1].error

@@ -2,6 +2,7 @@
 
 A smoke test of the benchmark, not a benchmark: nothing here looks at how fast anything is.
 """
+
 from __future__ import annotations
 
 import json
@@ -14,25 +15,105 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 RUN = ROOT / "bench" / "run.py"
 
-TOP = {"schema", "quick", "machine", "load_before", "load_after", "config", "cold_start", "engines",
-       "throughput", "targets", "elapsed_s", "output"}
-MACHINE = {"hostname", "platform", "machine", "cpu", "cpus", "cpus_usable", "python", "python_implementation",
-           "python_executable", "versions", "libyaml", "git", "date"}
+TOP = {
+    "schema",
+    "quick",
+    "machine",
+    "load_before",
+    "load_after",
+    "config",
+    "cold_start",
+    "engines",
+    "throughput",
+    "targets",
+    "elapsed_s",
+    "output",
+}
+MACHINE = {
+    "hostname",
+    "platform",
+    "machine",
+    "cpu",
+    "cpus",
+    "cpus_usable",
+    "python",
+    "python_implementation",
+    "python_executable",
+    "versions",
+    "libyaml",
+    "git",
+    "date",
+}
 SUMMARY = {"median", "min", "p90", "max", "n"}
-COLD = {"runs", "warmups", "assess_command", "assess_via", "floor_command", "pycache_prefix",
-        "assess_wall_ms", "floor_wall_ms", "assess_cpu_ms", "floor_cpu_ms", "assess_max_rss_mb",
-        "floor_max_rss_mb", "ratio", "ratio_cpu", "ratio_min_cpu", "breakdown", "imports", "profile"}
-PACK = {"pack", "rules", "scopes", "stages", "cases_per_pass", "distinct_cases", "facts_per_case",
-        "engine_calls_per_case", "engines", "durable_rulesets", "mismatches", "errors", "fired_per_case"}
+COLD = {
+    "runs",
+    "warmups",
+    "assess_command",
+    "assess_via",
+    "floor_command",
+    "pycache_prefix",
+    "assess_wall_ms",
+    "floor_wall_ms",
+    "assess_cpu_ms",
+    "floor_cpu_ms",
+    "assess_max_rss_mb",
+    "floor_max_rss_mb",
+    "ratio",
+    "ratio_cpu",
+    "ratio_min_cpu",
+    "breakdown",
+    "imports",
+    "profile",
+}
+PACK = {
+    "pack",
+    "rules",
+    "scopes",
+    "stages",
+    "cases_per_pass",
+    "distinct_cases",
+    "facts_per_case",
+    "engine_calls_per_case",
+    "engines",
+    "durable_rulesets",
+    "mismatches",
+    "errors",
+    "fired_per_case",
+}
 ENGINE = {"build_ms", "ms_per_case", "wall_ms_per_case", "us_per_rule", "cases_per_s", "passes", "x_closure"}
-THROUGHPUT = {"engine", "generation", "runs", "speedup", "parallel_efficiency", "machine_scaling_reference",
-              "rss", "rejected"}
-RUN_KEYS = {"processes", "cases", "wall_s", "start_s", "cases_per_s", "ms_per_case", "cpu_ms_per_case",
-            "cpu_utilisation", "rejected", "json_mb",
-            "workers", "grades"}
+THROUGHPUT = {
+    "engine",
+    "generation",
+    "runs",
+    "speedup",
+    "parallel_efficiency",
+    "machine_scaling_reference",
+    "rss",
+    "rejected",
+}
+RUN_KEYS = {
+    "processes",
+    "cases",
+    "wall_s",
+    "start_s",
+    "cases_per_s",
+    "ms_per_case",
+    "cpu_ms_per_case",
+    "cpu_utilisation",
+    "rejected",
+    "json_mb",
+    "workers",
+    "grades",
+}
 RSS = {"early_cases", "early_mb", "final_cases", "final_mb", "growth"}
-TARGETS = {"cold_start_ratio", "durable_vs_closure_at_50", "packs_beyond_ruleset_limits",
-           "durable_linear_in_rules", "engines_agree", "worker_rss_flat"}
+TARGETS = {
+    "cold_start_ratio",
+    "durable_vs_closure_at_50",
+    "packs_beyond_ruleset_limits",
+    "durable_linear_in_rules",
+    "engines_agree",
+    "worker_rss_flat",
+}
 
 
 def missing(keys: set, found: dict) -> set:
@@ -43,8 +124,9 @@ def missing(keys: set, found: dict) -> set:
 def results(tmp_path_factory) -> dict:
     pytest.importorskip("durable_rules_engine")
     out = tmp_path_factory.mktemp("bench") / "results.json"
-    run = subprocess.run([sys.executable, str(RUN), "--quick", "--out", str(out)], cwd=ROOT,
-                         capture_output=True, text=True, timeout=600)
+    run = subprocess.run(
+        [sys.executable, str(RUN), "--quick", "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
     assert run.returncode == 0, run.stderr[-4000:]
     assert "TARGETS" in run.stdout  # the table was printed
     return json.loads(out.read_text(encoding="utf-8"))
@@ -61,8 +143,9 @@ def test_cold_start(results):
     assert not missing(COLD, cold)
     for key in ("assess_wall_ms", "floor_wall_ms", "assess_cpu_ms", "floor_cpu_ms"):
         assert not missing(SUMMARY, cold[key]), key
-    assert cold["breakdown"]["stages"] and all({"stage", "cpu_ms", "wall_ms"} <= set(s)
-                                                for s in cold["breakdown"]["stages"])
+    assert cold["breakdown"]["stages"] and all(
+        {"stage", "cpu_ms", "wall_ms"} <= set(s) for s in cold["breakdown"]["stages"]
+    )
     assert {"modules_beyond_floor", "self_ms_beyond_floor", "top"} <= set(cold["imports"])
     assert {"total_ms", "by_area_ms", "top_tottime"} <= set(cold["profile"])
 

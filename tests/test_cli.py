@@ -1,13 +1,14 @@
 """The `assess` command as a user meets it: output, exit codes, messages, files."""
+
 from __future__ import annotations
 
 import json
 
 import pytest
 from click.testing import CliRunner
+from conftest import CAMBRIDGESHIRE
 
 from assessor.cli import main
-from conftest import CAMBRIDGESHIRE
 
 
 def run(*args):
@@ -25,8 +26,11 @@ def test_report_in_markdown_by_default():
 
 
 def test_both_engines_give_the_same_report():
-    outputs = {engine: run(CAMBRIDGESHIRE, "--engine", engine, "-f", fmt)[1]
-               for engine in ("durable", "python") for fmt in ("markdown",)}
+    outputs = {
+        engine: run(CAMBRIDGESHIRE, "--engine", engine, "-f", fmt)[1]
+        for engine in ("durable", "python")
+        for fmt in ("markdown",)
+    }
     assert outputs["durable"] == outputs["python"]
 
 
@@ -39,7 +43,11 @@ def test_json_carries_the_documented_fields():
     assert len(doc["rules_revision"]) == 64 and len(doc["case_digest"]) == 64
     fw = doc["frameworks"][0]
     assert (fw["id"], fw["title"], fw["grade"], fw["grade_text"]) == (
-        "neighbourhood_policing", "Neighbourhood Policing", "meeting", "Meeting the standard")
+        "neighbourhood_policing",
+        "Neighbourhood Policing",
+        "meeting",
+        "Meeting the standard",
+    )
     crit = fw["criteria"][2]
     assert crit["id"] == "problem_solving"
     assert crit["choices"] == {"reach": "all", "evaluation": "partly", "resolution": "moderate"}
@@ -79,8 +87,9 @@ def test_output_in_a_missing_directory_is_a_plain_error(tmp_path):
 
 def test_a_failed_run_leaves_no_output_file(tmp_path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text(CAMBRIDGESHIRE.read_text(encoding="utf-8").replace("pc_vacancies: 9 ", "pc_vacancies: nine "),
-                   encoding="utf-8")
+    bad.write_text(
+        CAMBRIDGESHIRE.read_text(encoding="utf-8").replace("pc_vacancies: 9 ", "pc_vacancies: nine "), encoding="utf-8"
+    )
     target = tmp_path / "report.md"
     code, _, err = run(bad, "-o", target)
     assert code == 2
@@ -91,21 +100,27 @@ def test_a_failed_run_leaves_no_output_file(tmp_path):
 
 def test_case_mistakes_name_file_line_and_column(tmp_path):
     text = CAMBRIDGESHIRE.read_text(encoding="utf-8")
-    line = next(i for i, l in enumerate(text.splitlines(), 1) if "abstraction_monitoring: historical" in l)
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if "abstraction_monitoring: historical" in row)
     bad = tmp_path / "case.yaml"
-    bad.write_text(text.replace("abstraction_monitoring: historical", "abstraction_monitoring: weekly"),
-                   encoding="utf-8")
+    bad.write_text(
+        text.replace("abstraction_monitoring: historical", "abstraction_monitoring: weekly"), encoding="utf-8"
+    )
     code, _, err = run(bad)
     assert code == 2
-    assert err.startswith(f"error: {bad}:{line}:35: abstraction_monitoring must be one of real-time, historical, "
-                          "none, got the text 'weekly' (wrong-type)")
+    assert err.startswith(
+        f"error: {bad}:{line}:35: abstraction_monitoring must be one of real-time, historical, "
+        "none, got the text 'weekly' (wrong-type)"
+    )
     assert "Traceback" not in err
 
 
-@pytest.mark.parametrize("args, message", [
-    (["missing.yaml"], "error: missing.yaml: case file does not exist (io)"),
-    ([CAMBRIDGESHIRE, "--rules", "no-such-dir"], "error: no-such-dir: rules directory does not exist (io)"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["missing.yaml"], "error: missing.yaml: case file does not exist (io)"),
+        ([CAMBRIDGESHIRE, "--rules", "no-such-dir"], "error: no-such-dir: rules directory does not exist (io)"),
+    ],
+)
 def test_missing_inputs(args, message):
     code, _, err = run(*args)
     assert code == 2

@@ -5,6 +5,7 @@ PYTHONHASHSEED=0, 1 and random, so set and dict orders that depend on string
 hashing would show up as differences. Covers the report formats, --explain, both
 engines, and the error output of a bad case (findings in a stable order).
 """
+
 from __future__ import annotations
 
 import os
@@ -34,8 +35,10 @@ def outputs():
     """(name, seed) -> Run, every run in its own interpreter, in parallel."""
     jobs = {(name, seed): argv for name, argv in RUNS.items() for seed in SEEDS}
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        futures = {key: pool.submit(run_assessor, argv, ROOT, {**os.environ, "PYTHONHASHSEED": key[1]})
-                   for key, argv in jobs.items()}
+        futures = {
+            key: pool.submit(run_assessor, argv, ROOT, {**os.environ, "PYTHONHASHSEED": key[1]})
+            for key, argv in jobs.items()
+        }
         return {key: future.result() for key, future in futures.items()}
 
 
@@ -49,8 +52,9 @@ def test_byte_identical_across_hash_seeds(outputs, name):
     else:
         assert first.returncode == 0 and first.stdout, first.stderr
     for seed, run in zip(SEEDS[1:], runs[1:]):
-        assert (run.returncode, run.stdout, run.stderr) == (first.returncode, first.stdout, first.stderr), \
+        assert (run.returncode, run.stdout, run.stderr) == (first.returncode, first.stdout, first.stderr), (
             f"PYTHONHASHSEED={seed} gave different output from PYTHONHASHSEED={SEEDS[0]}"
+        )
 
 
 def test_report_file_matches_standard_output(tmp_path):

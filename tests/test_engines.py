@@ -1,4 +1,5 @@
 """Both rule engines on hand-written IR, and a differential fuzz: same IR in, same firings out."""
+
 from __future__ import annotations
 
 import math
@@ -12,17 +13,24 @@ from unittest import mock
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from assessor.engines import ENGINES, EngineError, make_engine
-from assessor.ir import All, Any, Cmp, EngineFact, EngineRule, Lit, Ref
 from ir_strategies import scenarios
 
-FUZZ_EXAMPLES = int(os.environ.get("ASSESSOR_FUZZ_EXAMPLES", "300"))
-FUZZ = settings(deadline=None, derandomize=True,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+from assessor.engines import ENGINES, EngineError, make_engine
+from assessor.language.ir import AllOf, AnyOf, Cmp, EngineFact, EngineRule, Lit, Ref
 
-PY_OPS = {"eq": operator.eq, "ne": operator.ne, "lt": operator.lt,
-          "le": operator.le, "gt": operator.gt, "ge": operator.ge}
+FUZZ_EXAMPLES = int(os.environ.get("ASSESSOR_FUZZ_EXAMPLES", "300"))
+FUZZ = settings(
+    deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
+
+PY_OPS = {
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "lt": operator.lt,
+    "le": operator.le,
+    "gt": operator.gt,
+    "ge": operator.ge,
+}
 
 
 def closing_factory(name):
@@ -63,9 +71,23 @@ def holds(engine, condition, **values):
 
 # --- one comparison at a time -------------------------------------------------------------
 
+
 @pytest.mark.parametrize("op", sorted(PY_OPS))
-@pytest.mark.parametrize("value, literal", [(2, 1), (2, 2), (2, 3), (2, 2.0), (2.5, 2), (-1e-05, 0),
-                                            (1e15, 10**15), (1e16, 2**53), (0.1, 0.30000000000000004), (-0.0, 0)])
+@pytest.mark.parametrize(
+    "value, literal",
+    [
+        (2, 1),
+        (2, 2),
+        (2, 3),
+        (2, 2.0),
+        (2.5, 2),
+        (-1e-05, 0),
+        (1e15, 10**15),
+        (1e16, 2**53),
+        (0.1, 0.30000000000000004),
+        (-0.0, 0),
+    ],
+)
 def test_number_literal(engine, op, value, literal):
     assert holds(engine, Cmp(op, "a", Lit(literal)), a=value) is PY_OPS[op](value, literal)
 
@@ -77,9 +99,21 @@ def test_number_ref_same_fact(engine, op, a, b):
 
 
 @pytest.mark.parametrize("op", ["eq", "ne"])
-@pytest.mark.parametrize("value, other", [(True, True), (True, False), (False, False),
-                                          ("x", "x"), ("x", "y"), ("", ""), ('say "hi"\\', 'say "hi"\\'),
-                                          ("é😀\n\x00", "é😀\n\x00"), ("é😀\n\x00", "é😀\n\x01"), ("1e5", "1e5")])
+@pytest.mark.parametrize(
+    "value, other",
+    [
+        (True, True),
+        (True, False),
+        (False, False),
+        ("x", "x"),
+        ("x", "y"),
+        ("", ""),
+        ('say "hi"\\', 'say "hi"\\'),
+        ("é😀\n\x00", "é😀\n\x00"),
+        ("é😀\n\x00", "é😀\n\x01"),
+        ("1e5", "1e5"),
+    ],
+)
 def test_bool_and_string_equality(engine, op, value, other):
     expected = PY_OPS[op](value, other)
     assert holds(engine, Cmp(op, "a", Lit(other)), a=value) is expected
@@ -88,27 +122,32 @@ def test_bool_and_string_equality(engine, op, value, other):
 
 def test_user_names_cannot_reach_engine_attributes(engine):
     names = ["id", "sid", "kind", "scope", "stage", "m", "t", "_d1", "v_id"]
-    cond = All(tuple(Cmp("eq", name, Lit(n)) for n, name in enumerate(names)))
-    values = {name: n for n, name in enumerate(names)}   # fact() would take scope= and stage= itself
+    cond = AllOf(tuple(Cmp("eq", name, Lit(n)) for n, name in enumerate(names)))
+    values = {name: n for n, name in enumerate(names)}  # fact() would take scope= and stage= itself
     assert engine([rule("r", cond)]).evaluate(1, [EngineFact("f", "s", 1, values)]) == {"r": ("f",)}
 
 
 # --- structure ----------------------------------------------------------------------------
 
+
 def test_one_item_groups(engine):
     yes, no = Cmp("eq", "a", Lit(1)), Cmp("eq", "a", Lit(2))
-    rules = [rule("all_yes", All((yes,))), rule("any_yes", Any((yes,))),
-             rule("all_no", All((no,))), rule("any_no", Any((All((no,)),)))]
+    rules = [
+        rule("all_yes", AllOf((yes,))),
+        rule("any_yes", AnyOf((yes,))),
+        rule("all_no", AllOf((no,))),
+        rule("any_no", AnyOf((AllOf((no,)),))),
+    ]
     assert engine(rules).evaluate(1, [fact("f", a=1)]) == {"all_yes": ("f",), "any_yes": ("f",)}
 
 
 def nested(depth, leaf_true):
-    """All/Any alternating `depth` deep, two branches each, true exactly when leaf_true is."""
+    """AllOf/AnyOf alternating `depth` deep, two branches each, true exactly when leaf_true is."""
     if depth == 0:
         return Cmp("eq", "a", Lit(1 if leaf_true else 2))
     if depth % 2:
-        return Any((nested(depth - 1, leaf_true), Cmp("lt", "b", Ref("a"))))   # b < a is false
-    return All((nested(depth - 1, leaf_true), Cmp("ge", "b", Lit(0))))
+        return AnyOf((nested(depth - 1, leaf_true), Cmp("lt", "b", Ref("a"))))  # b < a is false
+    return AllOf((nested(depth - 1, leaf_true), Cmp("ge", "b", Lit(0))))
 
 
 @pytest.mark.parametrize("depth", [1, 2, 3, 6, 7, 20])
@@ -118,8 +157,8 @@ def test_nested_groups(engine, depth):
 
 
 def test_condition_with_many_groups(engine):
-    """20 Any groups under one All: more than one durable pattern holds, so it is split."""
-    cond = All(tuple(Any((Cmp("eq", f"x{n}", Lit(1)), Cmp("gt", f"y{n}", Ref(f"x{n}")))) for n in range(20)))
+    """20 AnyOf groups under one AllOf: more than one durable pattern holds, so it is split."""
+    cond = AllOf(tuple(AnyOf((Cmp("eq", f"x{n}", Lit(1)), Cmp("gt", f"y{n}", Ref(f"x{n}")))) for n in range(20)))
     values = {f"x{n}": 1 for n in range(20)} | {f"y{n}": 0 for n in range(20)}
     falsified = values | {"x7": 0}
     result = engine([rule("r", cond)]).evaluate(1, [fact("f1", **values), fact("f2", **falsified)])
@@ -127,18 +166,26 @@ def test_condition_with_many_groups(engine):
 
 
 def test_scopes_stages_and_facts(engine):
-    rules = [rule("s1_big", Cmp("gt", "a", Lit(5))),
-             rule("s1_small", Cmp("le", "a", Lit(5))),
-             rule("s2_big", Cmp("gt", "a", Lit(5)), scope="s2"),
-             rule("later", Cmp("gt", "a", Lit(0)), stage=2)]
-    facts = [fact("f1", a=9), fact("f2", a=1), fact("f3", a=7), fact("g1", scope="s2", a=9),
-             fact("h", scope="s3", a=9), fact("late", stage=2, a=9)]
+    rules = [
+        rule("s1_big", Cmp("gt", "a", Lit(5))),
+        rule("s1_small", Cmp("le", "a", Lit(5))),
+        rule("s2_big", Cmp("gt", "a", Lit(5)), scope="s2"),
+        rule("later", Cmp("gt", "a", Lit(0)), stage=2),
+    ]
+    facts = [
+        fact("f1", a=9),
+        fact("f2", a=1),
+        fact("f3", a=7),
+        fact("g1", scope="s2", a=9),
+        fact("h", scope="s3", a=9),
+        fact("late", stage=2, a=9),
+    ]
     e = engine(rules)
     assert e.evaluate(1, facts) == {"s1_big": ("f1", "f3"), "s1_small": ("f2",), "s2_big": ("g1",)}
     assert e.evaluate(2, facts) == {"later": ("late",)}
     assert e.evaluate(3, facts) == {}
     assert e.evaluate(1, []) == {}
-    assert e.evaluate(1, facts) == e.evaluate(1, list(reversed(facts)))   # order does not matter (P1)
+    assert e.evaluate(1, facts) == e.evaluate(1, list(reversed(facts)))  # order does not matter (P1)
 
 
 def test_repeated_fact_ids_are_reported_once(engine):
@@ -150,7 +197,7 @@ def test_large_pack_shards(engine):
     """450 rules in one scope and stage, most holding at once: over 200 rules and over the
     match-stack budget per ruleset, so durable needs several."""
     rules = [rule(f"r{n}", Cmp("lt", "a", Lit(n))) for n in range(450)]
-    rules += [rule(f"w{n}", Any((Cmp("eq", "b", Lit(n)), Cmp("ne", "c", Ref("a"))))) for n in range(30)]
+    rules += [rule(f"w{n}", AnyOf((Cmp("eq", "b", Lit(n)), Cmp("ne", "c", Ref("a"))))) for n in range(30)]
     e = engine(rules)
     result = e.evaluate(1, [fact("f", a=100, b=3, c=100), fact("g", a=400, b=-1, c=0)])
     expected = {f"r{n}": ("f", "g") if n > 400 else ("f",) for n in range(101, 450)}
@@ -162,12 +209,13 @@ def test_large_pack_shards(engine):
 
 # --- errors -------------------------------------------------------------------------------
 
+
 def test_missing_value_is_an_error(engine):
     with pytest.raises(EngineError, match="'b'"):
         engine([rule("r", Cmp("lt", "a", Ref("b")))]).evaluate(1, [fact("f", a=1)])
 
 
-@pytest.mark.parametrize("cond", [Cmp("in", "a", Lit(1)), All(()), Any((Cmp("eq", "a", Lit(1)), Any(())))])
+@pytest.mark.parametrize("cond", [Cmp("in", "a", Lit(1)), AllOf(()), AnyOf((Cmp("eq", "a", Lit(1)), AnyOf(())))])
 def test_malformed_condition_is_an_error(engine, cond):
     with pytest.raises(EngineError):
         engine([rule("r", cond)])
@@ -179,14 +227,22 @@ def test_make_engine_rejects_unknown_name():
 
 
 def test_python_engine_does_not_import_durable():
-    code = ("import sys; from assessor.engines import make_engine; make_engine('python', []);"
-            "print(any(m.startswith(('durable', 'assessor.engines.durable')) for m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parents[1])
+    code = (
+        "import sys; from assessor.engines import make_engine; make_engine('python', []);"
+        "print(any(m.startswith(('durable', 'assessor.engines.durable')) for m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
     assert out.stdout.strip() == "False"
 
 
 # --- durable specifics --------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("value", [math.inf, -math.inf, math.nan, 2**53 + 1, -(2**63), "x" * 10_001])
 def test_durable_refuses_values_it_would_compare_wrongly(durable, value):
@@ -213,7 +269,7 @@ def test_durable_detects_a_truncated_batch_and_recovers(durable, monkeypatch):
 
     e = durable([rule("r", Cmp("gt", "a", Lit(0)))])
     facts = [fact("f1", a=1), fact("f2", a=1e-05), fact("f3", a=2)]
-    monkeypatch.setattr(module, "_float_json", repr)   # no 1e-05 fix
+    monkeypatch.setattr(module, "_float_json", repr)  # no 1e-05 fix
     with pytest.raises(EngineError, match="part of the facts"):
         e.evaluate(1, facts)
     monkeypatch.undo()
@@ -243,11 +299,21 @@ def test_durable_wraps_c_engine_errors(durable, monkeypatch):
 
 
 ALWAYS_TRUE = st.recursive(
-    st.sampled_from([Cmp("ge", "a", Ref("a")), Cmp("gt", "a", Lit(-1)), Cmp("ne", "b", Lit(7)),
-                     Cmp("eq", "c", Lit("x")), Cmp("le", "a", Ref("b"))]),
-    lambda inner: st.one_of(st.lists(inner, min_size=1, max_size=4).map(lambda items: All(tuple(items))),
-                            st.lists(inner, min_size=1, max_size=4).map(lambda items: Any(tuple(items)))),
-    max_leaves=12)
+    st.sampled_from(
+        [
+            Cmp("ge", "a", Ref("a")),
+            Cmp("gt", "a", Lit(-1)),
+            Cmp("ne", "b", Lit(7)),
+            Cmp("eq", "c", Lit("x")),
+            Cmp("le", "a", Ref("b")),
+        ]
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, min_size=1, max_size=4).map(lambda items: AllOf(tuple(items))),
+        st.lists(inner, min_size=1, max_size=4).map(lambda items: AnyOf(tuple(items))),
+    ),
+    max_leaves=12,
+)
 
 
 @settings(FUZZ, max_examples=max(FUZZ_EXAMPLES // 6, 1))
@@ -281,8 +347,9 @@ def rss_mb():
 
 def test_durable_engines_do_not_leak():
     """Leak check, not a timing test: each cycle builds, uses and closes an engine."""
-    rules = [rule(f"r{n}", Any((Cmp("lt", "a", Lit(n)), Cmp("eq", "b", Ref("a")))), scope=f"s{n % 4}")
-             for n in range(40)]
+    rules = [
+        rule(f"r{n}", AnyOf((Cmp("lt", "a", Lit(n)), Cmp("eq", "b", Ref("a")))), scope=f"s{n % 4}") for n in range(40)
+    ]
     facts = [fact(f"f{n}", scope=f"s{n % 4}", a=n, b=n % 3) for n in range(20)]
 
     def cycle():
@@ -290,7 +357,7 @@ def test_durable_engines_do_not_leak():
         e.evaluate(1, facts)
         e.close()
 
-    for _ in range(100):   # let allocator pools and caches settle first
+    for _ in range(100):  # let allocator pools and caches settle first
         cycle()
     before = rss_mb()
     for _ in range(2_000):
@@ -299,6 +366,7 @@ def test_durable_engines_do_not_leak():
 
 
 # --- differential fuzz --------------------------------------------------------------------
+
 
 def assert_engines_agree(rules, stages, cases):
     engines = [make_engine(name, rules) for name in ENGINES]
@@ -322,7 +390,7 @@ def test_engines_agree(scenario):
 @given(scenarios(max_rules=60))
 def test_engines_agree_with_tight_durable_limits(scenario):
     """Random packs rarely need splitting and few need many shards; with durable's limits
-    shrunk, every rule with an Any is split into flat conjunctions (MAX_GROUPS=1 leaves room
+    shrunk, every rule with an AnyOf is split into flat conjunctions (MAX_GROUPS=1 leaves room
     for the top `$and` only) and packs spread over many rulesets."""
     from assessor.engines import durable as module
 

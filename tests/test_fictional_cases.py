@@ -5,14 +5,15 @@ every decision in the rules.
 The expectations are written out by hand below, from the evidence in each case file, so a
 rule change that moves any of them is seen here and must be approved on purpose.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
 
-from assessor.assessment import Session
-from assessor.cases import case_files
+from assessor.files import case_files
+from assessor.session import Session
 
 CASES_DIR = Path(__file__).resolve().parent.parent / "cases"
 
@@ -35,8 +36,10 @@ EXPECTED = {
                 "community_engagement": ("exceeding", {"engaging": "all"}),
                 "problem_solving": ("exceeding", {"reach": "all", "evaluation": "fully", "resolution": "high"}),
                 "outcomes": ("exceeding", {"against_msf": "better", "over_time": "improved"}),
-                "satisfaction_informs_delivery": ("exceeding", {"understanding": "fully",
-                                                                "improvements": "frequently"}),
+                "satisfaction_informs_delivery": (
+                    "exceeding",
+                    {"understanding": "fully", "improvements": "frequently"},
+                ),
                 "sustainability": ("meeting", {"demonstrated": "convincingly"}),
             },
         },
@@ -47,12 +50,21 @@ EXPECTED = {
                 "spi_3b": ("none", "better", "meeting"),
             },
             "criteria": {
-                "ethos": ("exceeding", {"understanding": "fully", "improvements": "frequently",
-                                        "communication": "fully"}),
+                "ethos": (
+                    "exceeding",
+                    {"understanding": "fully", "improvements": "frequently", "communication": "fully"},
+                ),
                 "integration": ("meeting", {"standards": "implemented", "integration": "partially"}),
-                "spi_stability": ("exceeding", {"against_msf": "better", "over_time": "unchanged",
-                                                "minority_trend": "improved", "gap": "narrower",
-                                                "gap_response": "evidenced"}),
+                "spi_stability": (
+                    "exceeding",
+                    {
+                        "against_msf": "better",
+                        "over_time": "unchanged",
+                        "minority_trend": "improved",
+                        "gap": "narrower",
+                        "gap_response": "evidenced",
+                    },
+                ),
             },
         },
     },
@@ -70,8 +82,10 @@ EXPECTED = {
                 "community_engagement": ("meeting", {"engaging": "all"}),
                 "problem_solving": ("meeting", {"reach": "most", "evaluation": "partly", "resolution": "moderate"}),
                 "outcomes": ("failing", {"against_msf": "worse", "over_time": "unchanged"}),
-                "satisfaction_informs_delivery": ("meeting", {"understanding": "partially",
-                                                              "improvements": "occasionally"}),
+                "satisfaction_informs_delivery": (
+                    "meeting",
+                    {"understanding": "partially", "improvements": "occasionally"},
+                ),
                 "sustainability": ("meeting", {"demonstrated": "partially"}),
             },
         },
@@ -83,12 +97,21 @@ EXPECTED = {
                 "spi_3b": ("none", "same", "meeting"),
             },
             "criteria": {
-                "ethos": ("meeting", {"understanding": "partially", "improvements": "occasionally",
-                                      "communication": "partially"}),
+                "ethos": (
+                    "meeting",
+                    {"understanding": "partially", "improvements": "occasionally", "communication": "partially"},
+                ),
                 "integration": ("meeting", {"standards": "partially", "integration": "partially"}),
-                "spi_stability": ("meeting", {"against_msf": "worse", "over_time": "improved",
-                                              "minority_trend": "unchanged", "gap": "wider",
-                                              "gap_response": "evidenced"}),
+                "spi_stability": (
+                    "meeting",
+                    {
+                        "against_msf": "worse",
+                        "over_time": "improved",
+                        "minority_trend": "unchanged",
+                        "gap": "wider",
+                        "gap_response": "evidenced",
+                    },
+                ),
             },
         },
     },
@@ -119,9 +142,16 @@ EXPECTED = {
             "criteria": {
                 "ethos": ("failing", {"understanding": "not", "improvements": "rarely", "communication": "not"}),
                 "integration": ("failing", {"standards": "not", "integration": "not"}),
-                "spi_stability": ("failing", {"against_msf": "same", "over_time": "deteriorated",
-                                              "minority_trend": "deteriorated", "gap": "wider",
-                                              "gap_response": "not"}),
+                "spi_stability": (
+                    "failing",
+                    {
+                        "against_msf": "same",
+                        "over_time": "deteriorated",
+                        "minority_trend": "deteriorated",
+                        "gap": "wider",
+                        "gap_response": "not",
+                    },
+                ),
             },
         },
     },
@@ -139,8 +169,10 @@ EXPECTED = {
                 "community_engagement": ("meeting", {"engaging": "most"}),
                 "problem_solving": ("meeting", {"reach": "all", "evaluation": "fully", "resolution": "moderate"}),
                 "outcomes": ("meeting", {"against_msf": "mixed", "over_time": "mixed"}),
-                "satisfaction_informs_delivery": ("meeting", {"understanding": "fully",
-                                                              "improvements": "occasionally"}),
+                "satisfaction_informs_delivery": (
+                    "meeting",
+                    {"understanding": "fully", "improvements": "occasionally"},
+                ),
                 "sustainability": ("exceeding", {"demonstrated": "convincingly"}),
             },
         },
@@ -152,12 +184,21 @@ EXPECTED = {
                 "spi_3b": ("none", "same", "meeting"),
             },
             "criteria": {
-                "ethos": ("meeting", {"understanding": "fully", "improvements": "occasionally",
-                                      "communication": "partially"}),
+                "ethos": (
+                    "meeting",
+                    {"understanding": "fully", "improvements": "occasionally", "communication": "partially"},
+                ),
                 "integration": ("exceeding", {"standards": "implemented", "integration": "fully"}),
-                "spi_stability": ("meeting", {"against_msf": "better", "over_time": "deteriorated",
-                                              "minority_trend": "unchanged", "gap": "none",
-                                              "gap_response": "evidenced"}),
+                "spi_stability": (
+                    "meeting",
+                    {
+                        "against_msf": "better",
+                        "over_time": "deteriorated",
+                        "minority_trend": "unchanged",
+                        "gap": "none",
+                        "gap_response": "evidenced",
+                    },
+                ),
             },
         },
     },
@@ -176,8 +217,10 @@ EXPECTED = {
                 "community_engagement": ("exceeding", {"engaging": "all"}),
                 "problem_solving": ("exceeding", {"reach": "all", "evaluation": "fully", "resolution": "high"}),
                 "outcomes": ("meeting", {"against_msf": "same", "over_time": "unchanged"}),
-                "satisfaction_informs_delivery": ("exceeding", {"understanding": "fully",
-                                                                "improvements": "frequently"}),
+                "satisfaction_informs_delivery": (
+                    "exceeding",
+                    {"understanding": "fully", "improvements": "frequently"},
+                ),
                 "sustainability": ("meeting", {"demonstrated": "partially"}),
             },
         },
@@ -188,12 +231,21 @@ EXPECTED = {
                 "spi_3b": ("none", "better", "meeting"),
             },
             "criteria": {
-                "ethos": ("meeting", {"understanding": "partially", "improvements": "frequently",
-                                      "communication": "fully"}),
+                "ethos": (
+                    "meeting",
+                    {"understanding": "partially", "improvements": "frequently", "communication": "fully"},
+                ),
                 "integration": ("meeting", {"standards": "partially", "integration": "fully"}),
-                "spi_stability": ("failing", {"against_msf": "worse", "over_time": "unchanged",
-                                              "minority_trend": "improved", "gap": "narrower",
-                                              "gap_response": "evidenced"}),
+                "spi_stability": (
+                    "failing",
+                    {
+                        "against_msf": "worse",
+                        "over_time": "unchanged",
+                        "minority_trend": "improved",
+                        "gap": "narrower",
+                        "gap_response": "evidenced",
+                    },
+                ),
             },
         },
     },
@@ -211,8 +263,10 @@ EXPECTED = {
                 "community_engagement": ("meeting", {"engaging": "most"}),
                 "problem_solving": ("meeting", {"reach": "most", "evaluation": "partly", "resolution": "low"}),
                 "outcomes": ("exceeding", {"against_msf": "better", "over_time": "improved"}),
-                "satisfaction_informs_delivery": ("meeting", {"understanding": "partially",
-                                                              "improvements": "occasionally"}),
+                "satisfaction_informs_delivery": (
+                    "meeting",
+                    {"understanding": "partially", "improvements": "occasionally"},
+                ),
                 "sustainability": ("failing", {"demonstrated": "not"}),
             },
         },
@@ -223,12 +277,21 @@ EXPECTED = {
                 "spi_3b": ("none", "same", "meeting"),
             },
             "criteria": {
-                "ethos": ("meeting", {"understanding": "fully", "improvements": "frequently",
-                                      "communication": "partially"}),
+                "ethos": (
+                    "meeting",
+                    {"understanding": "fully", "improvements": "frequently", "communication": "partially"},
+                ),
                 "integration": ("exceeding", {"standards": "implemented", "integration": "fully"}),
-                "spi_stability": ("exceeding", {"against_msf": "better", "over_time": "unchanged",
-                                                "minority_trend": "unchanged", "gap": "wider",
-                                                "gap_response": "not"}),
+                "spi_stability": (
+                    "exceeding",
+                    {
+                        "against_msf": "better",
+                        "over_time": "unchanged",
+                        "minority_trend": "unchanged",
+                        "gap": "wider",
+                        "gap_response": "not",
+                    },
+                ),
             },
         },
     },
@@ -249,8 +312,9 @@ def summary(result: dict) -> dict:
     for fw in result["frameworks"]:
         out[fw["id"]] = {
             "grade": (fw["rule_grade"], fw["grade"]),
-            "indicators": {i["id"]: (i["msf"]["verdict"], i["trend"]["verdict"], i["outcome"])
-                           for i in fw["indicators"]},
+            "indicators": {
+                i["id"]: (i["msf"]["verdict"], i["trend"]["verdict"], i["outcome"]) for i in fw["indicators"]
+            },
             "criteria": {c["id"]: (c["judgement"], c["choices"]) for c in fw["criteria"]},
         }
     return out
@@ -292,6 +356,7 @@ def test_the_brief_is_met():
 
 
 # ------------------------------------------------------------------ rung coverage
+
 
 def all_rungs(session) -> set:
     """(framework, scope, decision, rung number, outcome) for every rung in the rules."""

@@ -5,6 +5,7 @@ must come out, and the page's DOM must hold both grades and every summary statem
 They are skipped, saying why, when no Chromium binary is installed (Debian:
 `apt-get install -y chromium`; or set CHROMIUM to the binary's path).
 """
+
 from __future__ import annotations
 
 import html
@@ -17,10 +18,10 @@ import zlib
 
 import pytest
 import yaml
+from conftest import CAMBRIDGESHIRE
 from markupsafe import escape
 
-from assessor.reporting import render_report
-from conftest import CAMBRIDGESHIRE
+from assessor.report.render import render_report
 
 PAYLOAD = "<script>alert(1)</script>"
 URL = "https://example.org/report?a=1&b=2"
@@ -132,8 +133,11 @@ def test_chart_points_sit_where_their_values_are(page, result):
     """The force's point lies between the ends of its interval, in the order of the numbers."""
     svg = re.findall(r'<svg class="chart-svg".*?</svg>', page, re.S)[0]
     force = re.search(r'<g class="row row-force">(.*?)</g>', svg, re.S).group(1)
-    x_lo, x_hi = (float(x) for x in re.findall(r'<line class="ci" x1="([\d.]+)"', force)[:1]
-                  + re.findall(r'<line class="ci" x1="[\d.]+" y1="[\d.]+" x2="([\d.]+)"', force)[:1])
+    x_lo, x_hi = (
+        float(x)
+        for x in re.findall(r'<line class="ci" x1="([\d.]+)"', force)[:1]
+        + re.findall(r'<line class="ci" x1="[\d.]+" y1="[\d.]+" x2="([\d.]+)"', force)[:1]
+    )
     cx = float(re.search(r'<circle class="mk mk-force" cx="([\d.]+)"', force).group(1))
     ind = result["frameworks"][0]["indicators"][0]
     lo, hi = ind["interval"]
@@ -214,9 +218,20 @@ def chromium() -> str | None:
 def run_browser(binary, tmp_path, *args) -> subprocess.CompletedProcess:
     profile = tmp_path / "profile"
     profile.mkdir(exist_ok=True)
-    command = [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               "--hide-scrollbars", f"--user-data-dir={profile}", *args]
+    command = [
+        binary,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--hide-scrollbars",
+        f"--user-data-dir={profile}",
+        *args,
+    ]
     return subprocess.run(command, capture_output=True, text=True, timeout=180)
 
 
@@ -226,8 +241,11 @@ def browser():
     if binary is None and os.environ.get("CHROMIUM"):
         pytest.skip(f"CHROMIUM={os.environ['CHROMIUM']} is not an executable")
     if binary is None:
-        pytest.skip("no Chromium binary found (tried " + ", ".join(BROWSERS)
-                    + "; install it with `apt-get install -y chromium` or set CHROMIUM)")
+        pytest.skip(
+            "no Chromium binary found (tried "
+            + ", ".join(BROWSERS)
+            + "; install it with `apt-get install -y chromium` or set CHROMIUM)"
+        )
     return binary
 
 
@@ -243,8 +261,8 @@ def png_rows(data: bytes) -> tuple:
     assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
     pos, idat, header = 8, b"", None
     while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + length]
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        body = data[pos + 8 : pos + 8 + length]
         if kind == b"IHDR":
             header = struct.unpack(">IIBBBBB", body)
         elif kind == b"IDAT":
@@ -255,7 +273,7 @@ def png_rows(data: bytes) -> tuple:
     bpp = 3 if colour == 2 else 4
     raw, stride, rows, previous = zlib.decompress(idat), width * bpp, [], bytes(width * bpp)
     for y in range(height):
-        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
         for i in range(stride):
             left = line[i - bpp] if i >= bpp else 0
             up, corner = previous[i], previous[i - bpp] if i >= bpp else 0
@@ -270,7 +288,7 @@ def png_rows(data: bytes) -> tuple:
                 near = min((abs(guess - left), 0, left), (abs(guess - up), 1, up), (abs(guess - corner), 2, corner))
                 line[i] = (line[i] + near[2]) & 255
         previous = bytes(line)
-        rows.append([tuple(line[x:x + 3]) for x in range(0, stride, bpp)])
+        rows.append([tuple(line[x : x + 3]) for x in range(0, stride, bpp)])
     return width, height, rows
 
 
@@ -299,7 +317,7 @@ def test_browser_dom_has_both_grades_and_every_summary_statement(browser, page_f
     text = visible_text(dom)
     for fw in result["frameworks"]:
         assert f"{result['period']} {fw['title']} Summary of judgement: {fw['grade_text']}" in text
-        assert f'badge grade-{fw["grade"]} badge-large' in dom
+        assert f"badge grade-{fw['grade']} badge-large" in dom
         for c in fw["criteria"]:
             for paragraph in c["statement"].split("\n\n"):
                 assert paragraph in text, paragraph

@@ -3,6 +3,7 @@
 A finding is checked by what a user acts on: file, line, column, check id and level,
 plus the words in the message that tell them what to do.
 """
+
 from __future__ import annotations
 
 import json
@@ -11,8 +12,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from assessor import reachability
 from assessor.cli import main
+from assessor.tooling import reachability
 
 FIXTURES = Path(__file__).resolve().parent / "lint"
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,8 +26,13 @@ SCENARIOS = {
     "scale-gap": (1, [("rules/patrol.yaml", 14, 7, "scale-gap", "error")]),
     "template-syntax": (1, [("templates/staffing.md.j2", 2, None, "template-syntax", "error")]),
     "undefined-fact": (1, [("rules/patrol.yaml", 16, 17, "bad-expression", "error")]),
-    "unfilled-slot": (1, [("rules/patrol.yaml", 14, 7, "unused-slot", "warning"),
-                          ("templates/staffing.md.j2", 1, 29, "unfilled-slot", "error")]),
+    "unfilled-slot": (
+        1,
+        [
+            ("rules/patrol.yaml", 14, 7, "unused-slot", "warning"),
+            ("templates/staffing.md.j2", 1, 29, "unfilled-slot", "error"),
+        ],
+    ),
     "unreachable-otherwise": (1, [("rules/patrol.yaml", 22, 9, "unreachable-rung", "error")]),
     "unreachable-rung": (1, [("rules/patrol.yaml", 16, 11, "unreachable-rung", "error")]),
     "unused-derived": (0, [("rules/patrol.yaml", 13, 7, "unused-derived", "warning")]),
@@ -51,8 +57,10 @@ def test_scenario(scenario):
     code, expected = SCENARIOS[scenario]
     result = lint(FIXTURES / scenario / "rules", "-f", "json")
     assert result.exit_code == code, result.output
-    found = [(str(Path(f["path"]).relative_to(FIXTURES / scenario)), f["line"], f["column"], f["check"], f["level"])
-             for f in json.loads(result.output)]
+    found = [
+        (str(Path(f["path"]).relative_to(FIXTURES / scenario)), f["line"], f["column"], f["check"], f["level"])
+        for f in json.loads(result.output)
+    ]
     assert found == expected
 
 
@@ -62,7 +70,8 @@ def test_parsable_format_is_one_line_per_finding():
     assert result.output.splitlines() == [
         f"{path}:16:11: [error] rung 'all' of choice 'extent' of criterion 'staffing' can never be chosen: "
         "whenever its condition holds, an earlier rung holds first: 'most' (line 15); reorder or tighten the "
-        "conditions, or remove the rung (unreachable-rung)"]
+        "conditions, or remove the rung (unreachable-rung)"
+    ]
 
 
 def test_text_format_counts_errors_and_warnings():
@@ -114,10 +123,14 @@ def test_a_fact_given_two_values_in_one_case_is_flagged(tmp_path):
     marker = "          engagement_plans: 31"
     assert text.count("          neighbourhoods: 31\n" + marker) == 1
     case = tmp_path / "case.yaml"
-    case.write_text(text.replace("          neighbourhoods: 31\n" + marker, "          neighbourhoods: 30\n" + marker),
-                    encoding="utf-8")
+    case.write_text(
+        text.replace("          neighbourhoods: 31\n" + marker, "          neighbourhoods: 30\n" + marker),
+        encoding="utf-8",
+    )
     line = case.read_text(encoding="utf-8").splitlines().index("          neighbourhoods: 30") + 1
     result = CliRunner().invoke(main, ["lint", str(root / "rules"), str(case), "-f", "parsable"])
     assert result.exit_code == 0, result.stdout  # a warning: the case still assesses
-    assert result.stdout == (f"{case}:{line}:11: [warning] neighbourhoods is 30 here but 31 in criterion "
-                             "'coverage'; the same fact should have one value (inconsistent-fact)\n")
+    assert result.stdout == (
+        f"{case}:{line}:11: [warning] neighbourhoods is 30 here but 31 in criterion "
+        "'coverage'; the same fact should have one value (inconsistent-fact)\n"
+    )

@@ -1,25 +1,29 @@
 """YAML loading: positions, refusals, and no memory kept between documents."""
+
 from __future__ import annotations
 
 import pytest
 
-from assessor import loading
-from assessor.findings import AssessorError
+from assessor.errors import AssessorError
+from assessor.source import document as loading
 
 
 def test_values_keep_their_line_and_column():
-    doc = loading.parse("a: 1\nb:\n  - x\n  - {c: yes, d: \"q\"}\n", "t.yaml")
+    doc = loading.parse('a: 1\nb:\n  - x\n  - {c: yes, d: "q"}\n', "t.yaml")
     assert doc.data == {"a": 1, "b": ["x", {"c": True, "d": "q"}]}
     assert doc.mark(("b", 1, "d")) == loading.Mark(4, 17, quoted=True)
     assert doc.key_marks[("b", 1, "c")] == loading.Mark(4, 6)
 
 
-@pytest.mark.parametrize("text, check, line", [
-    ("a: 1\na: 2\n", "duplicate-key", 2),
-    ("a: &x 1\nb: *x\n", "alias", 2),
-    ("a: !!python/object:os.system 1\n", "syntax", 1),
-    ("--- 1\n--- 2\n", "syntax", 2),
-])
+@pytest.mark.parametrize(
+    "text, check, line",
+    [
+        ("a: 1\na: 2\n", "duplicate-key", 2),
+        ("a: &x 1\nb: *x\n", "alias", 2),
+        ("a: !!python/object:os.system 1\n", "syntax", 1),
+        ("--- 1\n--- 2\n", "syntax", 2),
+    ],
+)
 def test_refusals_are_located(text, check, line):
     with pytest.raises(AssessorError) as info:
         loading.parse(text, "t.yaml")

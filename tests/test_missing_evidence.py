@@ -1,4 +1,5 @@
 """Evidence marked `unknown`: the report says what could not be assessed and what would settle it."""
+
 from __future__ import annotations
 
 from conftest import CAMBRIDGESHIRE
@@ -25,7 +26,7 @@ def test_an_unknown_fact_leaves_its_criterion_and_the_grade_unassessed(tmp_path,
 
 
 def test_an_unknown_survey_figure_leaves_the_indicator_unassessed(tmp_path, session):
-    from assessor.reporting import render_report
+    from assessor.report.render import render_report
 
     path = _case(tmp_path, "spi_1e: {value: 79.6, previous: 78.0,", "spi_1e: {value: 79.6, previous: unknown,")
     result = session.assess(path)
@@ -46,7 +47,7 @@ def test_an_unknown_survey_figure_leaves_the_indicator_unassessed(tmp_path, sess
 def test_an_omitted_fact_is_an_error_not_a_silent_gap(tmp_path, session):
     import pytest
 
-    from assessor.findings import AssessorError
+    from assessor.errors import AssessorError
 
     with pytest.raises(AssessorError) as info:
         session.assess(_case(tmp_path, "          pc_vacancies: 9 ", "          # pc_vacancies: 9 "))

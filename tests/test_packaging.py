@@ -1,4 +1,5 @@
 """The installed package carries every rule file and template the source tree has."""
+
 from __future__ import annotations
 
 import configparser

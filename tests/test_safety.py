@@ -10,6 +10,7 @@
   reaches the report as text: never evaluated as a template, escaped in HTML; and a
   fact name never reaches the rule engine unchecked.
 """
+
 from __future__ import annotations
 
 import ast
@@ -23,8 +24,8 @@ import pytest
 from jinja2.sandbox import SandboxedEnvironment
 from test_bad_inputs import BAD, BASE, ROOT, run_assessor
 
-from assessor.findings import AssessorError
-from assessor.loading import parse
+from assessor.errors import AssessorError
+from assessor.source.document import parse
 
 PACKAGE = ROOT / "assessor"
 SOURCES = sorted(PACKAGE.rglob("*.py"))
@@ -62,13 +63,16 @@ def test_standard_scalar_tags_still_read():
     assert doc.data["a"] == "12" and doc.data["b"] == 7 and doc.data["c"] == 1.5 and doc.data["e"] is True
 
 
-@pytest.mark.parametrize("text, line", [
-    ("force: A\nperiod: 2007/08\nforce: B\n", 3),
-    ("frameworks:\n  policing:\n    criteria: {}\n  policing: {}\n", 4),
-    ("a: {x: 1, x: 2}\n", 1),
-    ("a:\n  - {b: 1}\n  - {b: 1, b: 1}\n", 3),
-    ("1: a\n1.0: b\n", 2),  # the same key, written two ways
-])
+@pytest.mark.parametrize(
+    "text, line",
+    [
+        ("force: A\nperiod: 2007/08\nforce: B\n", 3),
+        ("frameworks:\n  policing:\n    criteria: {}\n  policing: {}\n", 4),
+        ("a: {x: 1, x: 2}\n", 1),
+        ("a:\n  - {b: 1}\n  - {b: 1, b: 1}\n", 3),
+        ("1: a\n1.0: b\n", 2),  # the same key, written two ways
+    ],
+)
 def test_duplicate_keys_are_refused(text, line):
     with pytest.raises(AssessorError) as e:
         parse(text, "x.yaml")
@@ -90,8 +94,8 @@ def _replace(path: Path, old: str, new: str) -> None:
 
 
 def test_duplicate_keys_in_case_and_rule_files_are_refused(tmp_path):
-    from assessor.cases import load_case
-    from assessor.rulebook import load_rulebook
+    from assessor.case.read import load_case
+    from assessor.rulebook.read import load_rulebook
 
     world = _world(tmp_path)
     book = load_rulebook(world / "rules")
@@ -100,8 +104,11 @@ def test_duplicate_keys_in_case_and_rule_files_are_refused(tmp_path):
         load_case(world / "case.yaml", book)
     assert [(f.check, f.line) for f in e.value.findings] == [("duplicate-key", 22)]
 
-    _replace(world / "rules" / "policing.yaml", "    judge:\n      - failing: extent",
-             "    judge:\n      - failing: extent == \"all\"\n    judge:\n      - failing: extent")
+    _replace(
+        world / "rules" / "policing.yaml",
+        "    judge:\n      - failing: extent",
+        '    judge:\n      - failing: extent == "all"\n    judge:\n      - failing: extent',
+    )
     with pytest.raises(AssessorError) as e:
         load_rulebook(world / "rules")
     assert [(f.check, f.line) for f in e.value.findings] == [("duplicate-key", 40)]
@@ -110,11 +117,32 @@ def test_duplicate_keys_in_case_and_rule_files_are_refused(tmp_path):
 # ---------------------------------------------------------------- the package source
 
 CODE_FROM_TEXT = {"eval", "exec", "compile", "__import__", "breakpoint"}
-UNSAFE_YAML_API = {"load", "load_all", "unsafe_load", "unsafe_load_all", "full_load", "full_load_all",
-                   "Loader", "UnsafeLoader", "FullLoader", "CLoader", "CUnsafeLoader", "CFullLoader",
-                   "add_constructor", "add_multi_constructor"}
-RENDERING = {"render", "from_string", "get_template", "select_template", "get_or_select_template",
-             "compile_expression", "generate", "stream"}
+UNSAFE_YAML_API = {
+    "load",
+    "load_all",
+    "unsafe_load",
+    "unsafe_load_all",
+    "full_load",
+    "full_load_all",
+    "Loader",
+    "UnsafeLoader",
+    "FullLoader",
+    "CLoader",
+    "CUnsafeLoader",
+    "CFullLoader",
+    "add_constructor",
+    "add_multi_constructor",
+}
+RENDERING = {
+    "render",
+    "from_string",
+    "get_template",
+    "select_template",
+    "get_or_select_template",
+    "compile_expression",
+    "generate",
+    "stream",
+}
 
 
 def _trees():
@@ -123,26 +151,47 @@ def _trees():
 
 
 def test_package_sources_are_found():
-    assert len(SOURCES) > 10 and PACKAGE / "loading.py" in SOURCES
+    assert len(SOURCES) > 10 and PACKAGE / "source" / "document.py" in SOURCES
 
 
 def test_no_code_is_evaluated_from_text():
     """No eval/exec/compile/__import__ (re.compile is a method, and fine)."""
-    found = [f"{path}:{node.lineno}: {node.func.id}()" for path, tree in _trees() for node in ast.walk(tree)
-             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in CODE_FROM_TEXT]
-    found += [f"{path}:{node.lineno}: builtins.{node.attr}" for path, tree in _trees() for node in ast.walk(tree)
-              if isinstance(node, ast.Attribute) and node.attr in CODE_FROM_TEXT
-              and isinstance(node.value, ast.Name) and node.value.id == "builtins"]
+    found = [
+        f"{path}:{node.lineno}: {node.func.id}()"
+        for path, tree in _trees()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in CODE_FROM_TEXT
+    ]
+    found += [
+        f"{path}:{node.lineno}: builtins.{node.attr}"
+        for path, tree in _trees()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and node.attr in CODE_FROM_TEXT
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "builtins"
+    ]
     assert found == []
 
 
 def test_yaml_is_only_read_safely():
-    found = [f"{path}:{node.lineno}: yaml.{node.attr}" for path, tree in _trees() for node in ast.walk(tree)
-             if isinstance(node, ast.Attribute) and node.attr in UNSAFE_YAML_API
-             and isinstance(node.value, ast.Name) and node.value.id == "yaml"]
-    found += [f"{path}:{node.lineno}: from yaml import {alias.name}" for path, tree in _trees()
-              for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module == "yaml"
-              for alias in node.names if alias.name in UNSAFE_YAML_API]
+    found = [
+        f"{path}:{node.lineno}: yaml.{node.attr}"
+        for path, tree in _trees()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and node.attr in UNSAFE_YAML_API
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "yaml"
+    ]
+    found += [
+        f"{path}:{node.lineno}: from yaml import {alias.name}"
+        for path, tree in _trees()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module == "yaml"
+        for alias in node.names
+        if alias.name in UNSAFE_YAML_API
+    ]
     assert found == []
 
 
@@ -152,14 +201,24 @@ def test_no_pickle_and_no_shell():
         for node in ast.walk(tree):
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 names = [a.name for a in node.names] + ([node.module] if isinstance(node, ast.ImportFrom) else [])
-                found += [f"{path}:{node.lineno}: import {n}" for n in names
-                          if n and n.split(".")[0] in ("pickle", "marshal", "shelve", "dill")]
+                found += [
+                    f"{path}:{node.lineno}: import {n}"
+                    for n in names
+                    if n and n.split(".")[0] in ("pickle", "marshal", "shelve", "dill")
+                ]
             elif isinstance(node, ast.Call):
-                found += [f"{path}:{node.lineno}: shell=True" for k in node.keywords
-                          if k.arg == "shell" and not (isinstance(k.value, ast.Constant) and k.value.value is False)]
+                found += [
+                    f"{path}:{node.lineno}: shell=True"
+                    for k in node.keywords
+                    if k.arg == "shell" and not (isinstance(k.value, ast.Constant) and k.value.value is False)
+                ]
                 func = node.func
-                if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "os" \
-                        and (func.attr in ("system", "popen") or func.attr.startswith(("exec", "spawn"))):
+                if (
+                    isinstance(func, ast.Attribute)
+                    and isinstance(func.value, ast.Name)
+                    and func.value.id == "os"
+                    and (func.attr in ("system", "popen") or func.attr.startswith(("exec", "spawn")))
+                ):
                     found.append(f"{path}:{node.lineno}: os.{func.attr}()")
     assert found == []
 
@@ -167,16 +226,22 @@ def test_no_pickle_and_no_shell():
 def test_unsandboxed_jinja_only_parses():
     """A plain jinja2.Environment may parse templates (lint reads them); only the sandbox renders."""
     for path, tree in _trees():
-        plain = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
-                 and n.func.attr in ("Environment", "Template") and isinstance(n.func.value, ast.Name)
-                 and n.func.value.id == "jinja2"]
+        plain = [
+            n
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Call)
+            and isinstance(n.func, ast.Attribute)
+            and n.func.attr in ("Environment", "Template")
+            and isinstance(n.func.value, ast.Name)
+            and n.func.value.id == "jinja2"
+        ]
         if plain:
             renders = [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr in RENDERING]
             assert renders == [], f"{path} makes an unsandboxed Jinja environment and renders (lines {renders})"
 
 
 def test_renderer_is_sandboxed_strict_and_escapes_html(tmp_path):
-    from assessor.rendering import Renderer
+    from assessor.report.environment import Renderer
 
     (tmp_path / "t.j2").write_text("<p>{{ x }}</p>", encoding="utf-8")
     renderer = Renderer(tmp_path)
@@ -184,29 +249,34 @@ def test_renderer_is_sandboxed_strict_and_escapes_html(tmp_path):
         env = renderer.env(html=html)
         assert isinstance(env, SandboxedEnvironment)
         assert env.undefined is jinja2.StrictUndefined
-    assert renderer.render("t.j2", {"x": "<script>alert(1)</script>"}, html=True) == \
-        "<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>"
+    assert (
+        renderer.render("t.j2", {"x": "<script>alert(1)</script>"}, html=True)
+        == "<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>"
+    )
     assert renderer.render("t.j2", {"x": "a & b"}, html=False) == "<p>a & b</p>"  # markdown is not HTML
     with pytest.raises(AssessorError) as e:
         renderer.render("t.j2", {}, html=True)
     assert e.value.findings[0].check == "template"
 
 
-@pytest.mark.parametrize("source", [
-    "{{ x.__class__ }}",
-    "{{ x.upper.__globals__ }}",
-    "{{ ''.__class__.__mro__[1].__subclasses__() }}",
-    "{{ cycler.__init__.__globals__.os }}",
-    "{{ '{0.__class__}'.format(x) }}",
-    "{{ 'a' * 100000000 }}",
-    "{{ [0] * 100000000 }}",
-    "{{ 7 ** 1000000 }}",
-    "{{ range(1000000000) | list }}",
-    "{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}",
-    "{{ 1 / 0 }}",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ x.__class__ }}",
+        "{{ x.upper.__globals__ }}",
+        "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+        "{{ cycler.__init__.__globals__.os }}",
+        "{{ '{0.__class__}'.format(x) }}",
+        "{{ 'a' * 100000000 }}",
+        "{{ [0] * 100000000 }}",
+        "{{ 7 ** 1000000 }}",
+        "{{ range(1000000000) | list }}",
+        "{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}",
+        "{{ 1 / 0 }}",
+    ],
+)
 def test_templates_cannot_escape_or_exhaust(source, tmp_path):
-    from assessor.rendering import Renderer
+    from assessor.report.environment import Renderer
 
     (tmp_path / "t.j2").write_text(source, encoding="utf-8")
     with pytest.raises(AssessorError) as e:
@@ -216,7 +286,7 @@ def test_templates_cannot_escape_or_exhaust(source, tmp_path):
 
 
 def test_templates_may_still_repeat_and_raise_to_powers(tmp_path):
-    from assessor.rendering import Renderer
+    from assessor.report.environment import Renderer
 
     (tmp_path / "t.j2").write_text("{{ '#' * 3 }} {{ '-' * n }} {{ 2 ** 10 }} {{ [1] * 2 }}", encoding="utf-8")
     assert Renderer(tmp_path).render("t.j2", {"n": 4}) == "### ---- 1024 [1, 1]"
@@ -229,8 +299,9 @@ INJECTED = "injected"  # what the payload would print if it were ever rendered a
 
 
 def _assess(world: Path, *args: str):
-    return run_assessor([str(world / "case.yaml"), "--rules", str(world / "rules"), "--templates",
-                         str(world / "templates"), *args])
+    return run_assessor(
+        [str(world / "case.yaml"), "--rules", str(world / "rules"), "--templates", str(world / "templates"), *args]
+    )
 
 
 @pytest.fixture
@@ -238,13 +309,21 @@ def injected(tmp_path):
     """The base world with template syntax and HTML in every piece of text a report shows."""
     world = _world(tmp_path)
     case = world / "case.yaml"
-    for old in ("force: Testshire Constabulary", "- Testshire is a small county.", "lead: Chief Inspector Smith",
-                "- Teams are stable.", "reason: The panel found the evidence of review thin."):
+    for old in (
+        "force: Testshire Constabulary",
+        "- Testshire is a small county.",
+        "lead: Chief Inspector Smith",
+        "- Teams are stable.",
+        "reason: The panel found the evidence of review thin.",
+    ):
         key, _, _ = old.partition(" ")
         _replace(case, old, f"{key} {json.dumps(PAYLOAD)}")
     rules = world / "rules" / "policing.yaml"
-    for old in ("heading: Neighbourhoods are staffed.", "subheading: Teams are in post",
-                "heading: Users are satisfied."):
+    for old in (
+        "heading: Neighbourhoods are staffed.",
+        "subheading: Teams are in post",
+        "heading: Users are satisfied.",
+    ):
         key, _, _ = old.partition(" ")
         _replace(rules, old, f"{key} {json.dumps(PAYLOAD)}")
     return world
@@ -283,10 +362,14 @@ def test_values_cannot_inject_into_the_engine(tmp_path, engine):
     tricky = '"}, {"$or": [{"sid": 1}]}, "$nex'
     world = _world(tmp_path)
     rules = world / "rules" / "policing.yaml"
-    _replace(rules, "values: [real-time, historical, none]",
-             f"values: [real-time, historical, none, {json.dumps(tricky)}]")
-    _replace(rules, '- failing: extent == "some" or not policy',
-             "- failing: " + json.dumps(f"extent == \"some\" or not policy or monitoring == '{tricky}'"))
+    _replace(
+        rules, "values: [real-time, historical, none]", f"values: [real-time, historical, none, {json.dumps(tricky)}]"
+    )
+    _replace(
+        rules,
+        '- failing: extent == "some" or not policy',
+        "- failing: " + json.dumps(f"extent == \"some\" or not policy or monitoring == '{tricky}'"),
+    )
     for value, judgement in (("real-time", "meeting"), (tricky, "failing")):
         shutil.copyfile(BASE / "case.yaml", world / "case.yaml")
         _replace(world / "case.yaml", "monitoring: real-time", f"monitoring: {json.dumps(value)}")

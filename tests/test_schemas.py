@@ -5,6 +5,7 @@ against these schemas, so a schema that rejects a good file (or accepts a
 mistake the assessor would refuse) misleads the people writing them. These
 tests keep the schemas, the bundled files and the code in step.
 """
+
 from __future__ import annotations
 
 import copy
@@ -14,21 +15,24 @@ import re
 import shutil
 from pathlib import Path
 
+import jsonschema
 import pytest
 import yaml
 
-jsonschema = pytest.importorskip("jsonschema")
-
-from assessor import cases as cases_module  # noqa: E402
-from assessor import expressions, rulebook, shapes  # noqa: E402
-from assessor.assessment import Session, bundled  # noqa: E402
-from assessor.findings import AssessorError  # noqa: E402
-from assessor.reporting import render_report  # noqa: E402
+from assessor.case import read as cases_module
+from assessor.errors import AssessorError
+from assessor.files import bundled, case_files
+from assessor.language import conditions as expressions
+from assessor.report.render import render_report
+from assessor.rulebook import model as rulebook
+from assessor.rulebook.read import load_rulebook
+from assessor.session import Session
+from assessor.source import reader as shapes
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = ROOT / "assessor" / "schemas"
 RULES = bundled("rules")
-CASES = cases_module.case_files(ROOT / "cases")
+CASES = case_files(ROOT / "cases")
 RULE_FILES = sorted(RULES.glob("*.yaml"))
 FRAMEWORK_FILE = RULES / "neighbourhood-policing.yaml"
 GRADING_FILE = RULES / rulebook.GRADING_FILE
@@ -60,8 +64,9 @@ def load_yaml(path: Path):
 
 
 def errors(name: str, document) -> list:
-    return [f"{'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}"
-            for e in validator(name).iter_errors(document)]
+    return [
+        f"{'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}" for e in validator(name).iter_errors(document)
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -104,27 +109,60 @@ def _subschemas(node, path=""):
 
 @pytest.mark.parametrize("name", SCHEMA_FILES)
 def test_every_field_has_a_title_and_a_description(name):
-    bare = [p or "(top)" for p, s in _subschemas(schema(name))
-            if set(s) != {"$ref"} and not (s.get("title") and s.get("description"))]
+    bare = [
+        p or "(top)"
+        for p, s in _subschemas(schema(name))
+        if set(s) != {"$ref"} and not (s.get("title") and s.get("description"))
+    ]
     assert not bare, f"{name}: fields without a title or description: {bare}"
 
 
 @pytest.mark.parametrize("name", SCHEMA_FILES)
 def test_every_object_closes_its_keys(name):
     """A misspelt key must be an error: every object says which keys it allows."""
-    open_objects = [p or "(top)" for p, s in _subschemas(schema(name))
-                    if s.get("type") == "object" and "additionalProperties" not in s]
+    open_objects = [
+        p or "(top)"
+        for p, s in _subschemas(schema(name))
+        if s.get("type") == "object" and "additionalProperties" not in s
+    ]
     assert not open_objects, f"{name}: objects without additionalProperties: {open_objects}"
 
 
 # Keywords that mean the same in Draft 2020-12 and in Draft 7, which is what the YAML language
 # server implements (a $ref to "#/$defs/..." is a plain JSON pointer, so it resolves in both).
 PORTABLE_KEYWORDS = {
-    "$schema", "$ref", "$defs", "title", "description", "examples", "type", "enum", "const",
-    "properties", "patternProperties", "additionalProperties", "propertyNames", "required",
-    "minProperties", "maxProperties", "items", "minItems", "maxItems", "uniqueItems",
-    "pattern", "minLength", "maxLength", "minimum", "maximum",
-    "allOf", "anyOf", "oneOf", "not", "if", "then", "else",
+    "$schema",
+    "$ref",
+    "$defs",
+    "title",
+    "description",
+    "examples",
+    "type",
+    "enum",
+    "const",
+    "properties",
+    "patternProperties",
+    "additionalProperties",
+    "propertyNames",
+    "required",
+    "minProperties",
+    "maxProperties",
+    "items",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+    "pattern",
+    "minLength",
+    "maxLength",
+    "minimum",
+    "maximum",
+    "allOf",
+    "anyOf",
+    "oneOf",
+    "not",
+    "if",
+    "then",
+    "else",
 }
 _NAMED = ("properties", "patternProperties", "$defs")  # their keys are names, their values schemas
 
@@ -163,7 +201,7 @@ def test_closed_vocabularies_match_the_code():
     assert rules["factType"]["enum"] == list(rulebook.FACT_TYPES)
     assert set(rules["columnType"]["enum"]) == set(rulebook.FACT_TYPES) - {"table"}
     assert set(rules["keyName"]["not"]["enum"]) == set(shapes.RESERVED)
-    book = rulebook.load_rulebook(RULES)
+    book = load_rulebook(RULES)
     grade_ids = [g for g, _ in book.grades]
     assert rules["gradeId"]["enum"] == grade_ids
     assert list(rules["gradeRung"]["properties"]) == grade_ids + ["otherwise"]
@@ -216,6 +254,7 @@ def test_the_name_pattern_is_the_code_s(name):
 
 # ---------------------------------------------------------------- the bundled files validate
 
+
 @pytest.mark.parametrize("path", RULE_FILES, ids=lambda p: p.name)
 def test_bundled_rule_files_validate(path):
     assert errors("rules.schema.json", as_json(load_yaml(path))) == []
@@ -238,6 +277,7 @@ def test_files_name_their_schema(path):
 
 
 # ---------------------------------------------------------------- the JSON output validates
+
 
 def _json_output(session, path, explain: bool) -> dict:
     """What `assess PATH -f json [--explain]` prints, parsed."""
@@ -272,6 +312,7 @@ def test_json_output_with_unknown_facts_validates(python_engine, tmp_path, expla
 
 # ---------------------------------------------------------------- wrong documents are rejected
 
+
 def _set(*path_and_value):
     *path, value = path_and_value
 
@@ -280,6 +321,7 @@ def _set(*path_and_value):
         for key in path[:-1]:
             target = target[key]
         target[path[-1]] = value
+
     return change
 
 
@@ -289,6 +331,7 @@ def _drop(*path):
         for key in path[:-1]:
             target = target[key]
         del target[path[-1]]
+
     return change
 
 
@@ -300,6 +343,7 @@ def _rename(*path_and_new):
         for key in path[:-1]:
             target = target[key]
         target[new] = target.pop(path[-1])
+
     return change
 
 
@@ -344,8 +388,13 @@ BAD_CASES = {  # each a mistake an inspector could make; the assessor refuses it
     "misspelt narrative heading": _rename(*NP, "criteria", "coverage", "strengths", "strenghts"),
     "no evidence": _drop(*NP, "criteria", "coverage", "evidence"),
     "unknown inside a table row": _set(*NP, "criteria", "coverage", "evidence", "bcu_staffing", 0, "sergeants", None),
-    "bullets nested four deep": _set(*NP, "criteria", "coverage", "strengths", [
-        {"text": "a", "items": [{"text": "b", "items": [{"text": "c", "items": [{"text": "d", "items": ["e"]}]}]}]}]),
+    "bullets nested four deep": _set(
+        *NP,
+        "criteria",
+        "coverage",
+        "strengths",
+        [{"text": "a", "items": [{"text": "b", "items": [{"text": "c", "items": [{"text": "d", "items": ["e"]}]}]}]}],
+    ),
     "overview count as text": _set("overview", "bcus", "three"),
     "no BCUs": _set("overview", "bcus", 0),
 }
@@ -376,7 +425,7 @@ def _assert_assessor_refuses_rules(tmp_path: Path, name: str, doc) -> None:
     shutil.copytree(RULES, rules)
     (rules / name).write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
     with pytest.raises(AssessorError):
-        rulebook.load_rulebook(rules)
+        load_rulebook(rules)
 
 
 @pytest.mark.parametrize("change", BAD_CASES.values(), ids=BAD_CASES.keys())
@@ -386,7 +435,7 @@ def test_bad_cases_are_rejected(change, tmp_path):
     path = tmp_path / "case.yaml"
     path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
     with pytest.raises(AssessorError):
-        cases_module.load_case(path, rulebook.load_rulebook(RULES))
+        cases_module.load_case(path, load_rulebook(RULES))
 
 
 @pytest.mark.parametrize("word", ["yes", "no", "true", "off"])
@@ -409,8 +458,12 @@ def test_a_new_case_validates(tmp_path):
     import sys
 
     out = tmp_path / "new.yaml"
-    run = subprocess.run([sys.executable, "-m", "assessor", "new-case", "--force", "Testshire Constabulary",
-                          "-o", str(out)], cwd=ROOT, capture_output=True, text=True)
+    run = subprocess.run(
+        [sys.executable, "-m", "assessor", "new-case", "--force", "Testshire Constabulary", "-o", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     if "No such command" in run.stderr:
         pytest.skip("assess new-case is not there yet")
     assert run.returncode == 0, run.stderr
@@ -421,7 +474,8 @@ BAD_RESULTS = {
     "an unexpected key": lambda d: d.__setitem__("grade", "meeting"),
     "a grade that does not exist": lambda d: d["frameworks"][0].__setitem__("grade", "good"),
     "a verdict that does not exist": lambda d: d["frameworks"][0]["indicators"][0]["msf"].__setitem__(
-        "verdict", "higher"),
+        "verdict", "higher"
+    ),
     "a criterion without its statement": lambda d: d["frameworks"][0]["criteria"][0].pop("statement"),
     "a rule revision that is not a digest": lambda d: d.__setitem__("rules_revision", "HEAD"),
 }

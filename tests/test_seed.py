@@ -3,12 +3,12 @@
 Every summary statement and every survey-indicator sentence is cut from the seed
 report itself and must appear verbatim (whitespace aside) in our report.
 """
+
 from __future__ import annotations
 
 import re
 
 import pytest
-
 from conftest import CAMBRIDGESHIRE, SEED
 
 # Typing slips in the published report, corrected so that the test compares wording,
@@ -44,7 +44,7 @@ def seed_statements(text: str) -> list:
         if line.strip() != "Summary statement":
             continue
         body = []
-        for nxt in lines[i + 1:]:
+        for nxt in lines[i + 1 :]:
             if nxt.strip() in STOP:
                 break
             body.append(nxt)
@@ -55,17 +55,23 @@ def seed_statements(text: str) -> list:
 def seed_indicator_sentences(text: str) -> list:
     flat = _squash(text)
     msf = re.findall(r"\d+\.\d% of [^.]*?in the year ending March 2008 .*?average for the MSF\.", flat)
-    trend = re.findall(r"Force performance (?:was unchanged|significantly improved) in the year ending March 2008;"
-                       r".*?in the year ending March 2006\.", flat)
-    gap = re.findall(r"There is a satisfaction gap between white users and users from minority ethnic groups with "
-                     r"the overall service provided\. Users from minority ethnic groups are [\d.]+ percentage points "
-                     r"less satisfied\.", flat)
+    trend = re.findall(
+        r"Force performance (?:was unchanged|significantly improved) in the year ending March 2008;"
+        r".*?in the year ending March 2006\.",
+        flat,
+    )
+    gap = re.findall(
+        r"There is a satisfaction gap between white users and users from minority ethnic groups with "
+        r"the overall service provided\. Users from minority ethnic groups are [\d.]+ percentage points "
+        r"less satisfied\.",
+        flat,
+    )
     return msf + trend + gap
 
 
 @pytest.fixture(scope="module")
 def report(session):
-    from assessor.reporting import render_report
+    from assessor.report.render import render_report
 
     result = session.assess(CAMBRIDGESHIRE)
     return result, _squash(render_report(session.renderer, result, "markdown"))
@@ -102,8 +108,10 @@ def test_both_frameworks_meet_the_standard(seed_text, report):
         ("citizen_focus", "meeting", "meeting"),
     ]
     assert _squash(seed_text).count("Summary of judgement Meeting the standard") == 2
-    moderation = ("Following the moderation process, Cambridgeshire Constabulary was assessed as meeting the standard. "
-                  "Neighbourhood policing has been implemented to a consistent standard across the force.")
+    moderation = (
+        "Following the moderation process, Cambridgeshire Constabulary was assessed as meeting the standard. "
+        "Neighbourhood policing has been implemented to a consistent standard across the force."
+    )
     assert moderation in _squash(seed_text)
     assert moderation in text
 
@@ -120,8 +128,8 @@ def test_judgements_come_from_evidence_not_from_answers():
     """No evidence value in the case is a rung word or a grade."""
     import yaml
 
-    from assessor.rulebook import load_rulebook
-    from assessor.assessment import bundled
+    from assessor.files import bundled
+    from assessor.rulebook.read import load_rulebook
 
     book = load_rulebook(bundled("rules"))
     words = {g for g, _ in book.grades}

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from assessor.statistics import (
+from assessor.evaluate.significance import (
     BETTER,
     SAME,
     WORSE,
@@ -100,8 +100,7 @@ def test_seed_verdicts(survey, value, reference, is_msf, higher, z2, expected):
 def test_spi_10b_vs_msf_is_the_close_call():
     # The only seed row that separates the pooled test from the unpooled Wald test
     # (research note §5): 2.6 pp falls just short of the 2.76 pp needed.
-    c = compare(11.7, 1_000, 14.3, 7_000, design_factor=1.2, higher_is_better=False,
-                confidence=CONFIDENCE)
+    c = compare(11.7, 1_000, 14.3, 7_000, design_factor=1.2, higher_is_better=False, confidence=CONFIDENCE)
     assert c.verdict == SAME
     assert round(c.margin_pp, 2) == 2.76
     assert abs(c.difference_pp) < c.margin_pp
@@ -109,8 +108,7 @@ def test_spi_10b_vs_msf_is_the_close_call():
 
 def test_confidence_level_is_honoured():
     # At 90% the same SPI 10b gap would be called significant.
-    c = compare(11.7, 1_000, 14.3, 7_000, design_factor=1.2, higher_is_better=False,
-                confidence=0.90)
+    c = compare(11.7, 1_000, 14.3, 7_000, design_factor=1.2, higher_is_better=False, confidence=0.90)
     assert c.critical == pytest.approx(1.644854, abs=1e-6)
     assert c.verdict == BETTER
 
@@ -147,9 +145,15 @@ CONSTRUCTED = [
 )
 def test_constructed_verdicts(survey, value, reference, is_msf, higher, z2, expected):
     n = survey["n"]
-    c = compare(value, n, reference, n * MSF_MULTIPLIER if is_msf else n,
-                design_factor=survey["design_factor"], higher_is_better=higher,
-                confidence=CONFIDENCE)
+    c = compare(
+        value,
+        n,
+        reference,
+        n * MSF_MULTIPLIER if is_msf else n,
+        design_factor=survey["design_factor"],
+        higher_is_better=higher,
+        confidence=CONFIDENCE,
+    )
     assert round(c.z, 2) == z2
     assert c.verdict == expected
 
@@ -157,16 +161,14 @@ def test_constructed_verdicts(survey, value, reference, is_msf, higher, z2, expe
 def test_spi_3b_gap_is_not_significant():
     # White 75.9% (n 1,650) against minority-ethnic 73.8% (n 150): the report finds
     # "no significant statistical gap". Gap smaller is better, tested as white vs BME.
-    c = compare(75.9, 1_650, 73.8, 150, design_factor=1.0, higher_is_better=True,
-                confidence=CONFIDENCE)
+    c = compare(75.9, 1_650, 73.8, 150, design_factor=1.0, higher_is_better=True, confidence=CONFIDENCE)
     assert round(c.z, 2) == 0.57
     assert c.verdict == SAME
     assert c.difference_pp == pytest.approx(2.1)
 
 
 def test_spi_3b_minority_ethnic_trend_is_unchanged():
-    c = compare(73.8, 150, 70.4, 150, design_factor=1.0, higher_is_better=True,
-                confidence=CONFIDENCE)
+    c = compare(73.8, 150, 70.4, 150, design_factor=1.0, higher_is_better=True, confidence=CONFIDENCE)
     assert round(c.z, 2) == 0.66
     assert c.verdict == SAME
 
@@ -199,9 +201,7 @@ def test_appendix_2_about_4_pp_for_the_bcs():
 # --- building blocks -------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "confidence, expected", [(0.95, 1.959964), (0.99, 2.575829), (0.90, 1.644854)]
-)
+@pytest.mark.parametrize("confidence, expected", [(0.95, 1.959964), (0.99, 2.575829), (0.90, 1.644854)])
 def test_z_critical(confidence, expected):
     assert z_critical(confidence) == pytest.approx(expected, abs=1e-6)
 
@@ -316,10 +316,8 @@ def test_flipping_direction_of_good_flips_verdict(z, critical):
 @relaxed
 @given(percentages, sizes, percentages, sizes, defts, confidences)
 def test_flipping_direction_of_good_flips_comparison(value, n, reference, rn, deft, conf):
-    up = compare(value, n, reference, rn, design_factor=deft, higher_is_better=True,
-                 confidence=conf)
-    down = compare(value, n, reference, rn, design_factor=deft, higher_is_better=False,
-                   confidence=conf)
+    up = compare(value, n, reference, rn, design_factor=deft, higher_is_better=True, confidence=conf)
+    down = compare(value, n, reference, rn, design_factor=deft, higher_is_better=False, confidence=conf)
     assert down.verdict == swap(up.verdict)
     assert (down.z, down.margin_pp) == (up.z, up.margin_pp)
 
@@ -335,8 +333,7 @@ def test_z_is_zero_iff_proportions_equal(p1, n1, p2, n2, d1, d2):
 @relaxed
 @given(published, sizes, published, sizes, defts, confidences, st.booleans())
 def test_verdict_same_iff_difference_inside_margin(value, n, reference, rn, deft, conf, up):
-    c = compare(value, n, reference, rn, design_factor=deft, higher_is_better=up,
-                confidence=conf)
+    c = compare(value, n, reference, rn, design_factor=deft, higher_is_better=up, confidence=conf)
     assert all(math.isfinite(x) for x in (c.z, c.critical, c.margin_pp, c.difference_pp))
     assume(abs(abs(c.z) - c.critical) > 1e-9)  # exact ties may round either way
     # margin 0 only when both are 0% or both 100%: no difference, and "same".
@@ -366,8 +363,7 @@ def _statsmodels_z(p1, n1, p2, n2, d1, d2):
 
 GRID = [
     (p1, n1, p2, n2, d)
-    for p1, p2 in [(51.4, 48.8), (11.7, 14.3), (79.6, 81.0), (2.0, 0.0), (99.5, 100.0),
-                   (0.0, 100.0)]
+    for p1, p2 in [(51.4, 48.8), (11.7, 14.3), (79.6, 81.0), (2.0, 0.0), (99.5, 100.0), (0.0, 100.0)]
     for n1, n2 in [(1_000, 7_000), (1_800, 1_800), (150, 1_650), (30, 12)]
     for d in (1.0, 1.2, 1.5)
 ]
@@ -406,8 +402,15 @@ def test_intervals_match_statsmodels(p, n, deft, conf):
 
 # --- bad inputs ----------------------------------------------------------------------
 
-OK = {"value": 50.0, "n": 1_000, "reference": 48.0, "reference_n": 7_000,
-      "design_factor": 1.2, "higher_is_better": True, "confidence": 0.95}
+OK = {
+    "value": 50.0,
+    "n": 1_000,
+    "reference": 48.0,
+    "reference_n": 7_000,
+    "design_factor": 1.2,
+    "higher_is_better": True,
+    "confidence": 0.95,
+}
 
 
 def _compare(**changes):
@@ -443,8 +446,7 @@ BAD = [
     ("mdd p 150", lambda: minimum_detectable_difference(150, 10, 10, 1, 0.95), "p", 150),
     ("mdd n1 0", lambda: minimum_detectable_difference(50, 0, 10, 1, 0.95), "n1", 0),
     ("mdd n2 -1", lambda: minimum_detectable_difference(50, 10, -1, 1, 0.95), "n2", -1),
-    ("mdd deft -1", lambda: minimum_detectable_difference(50, 10, 10, -1, 0.95),
-     "design_factor", -1),
+    ("mdd deft -1", lambda: minimum_detectable_difference(50, 10, 10, -1, 0.95), "design_factor", -1),
     ("mdd confidence 0", lambda: minimum_detectable_difference(50, 10, 10, 1, 0), "confidence", 0),
     ("verdict z nan", lambda: verdict(math.nan, True, 1.96), "z", math.nan),
     ("verdict direction str", lambda: verdict(1.0, "lower", 1.96), "higher_is_better", "lower"),

@@ -3,6 +3,7 @@
 Each test works on a copy of the `clean` lint fixture (one criterion, one case) in a
 temporary directory, so the repository's own cases and expectations are never touched.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -12,9 +13,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from assessor.cases import load_case
+from assessor.case.read import load_case
 from assessor.cli import main
-from assessor.rulebook import load_rulebook
+from assessor.rulebook.read import load_rulebook
 
 ROOT = Path(__file__).resolve().parent.parent
 CLEAN = Path(__file__).resolve().parent / "lint" / "clean"
@@ -90,8 +91,10 @@ def test_expectations_left_by_a_removed_case_fail(work):
     shutil.copy(work / "cases" / "testshire-2008.expected.yaml", work / "cases" / "gone-2008.expected.yaml")
     result = assess("test", "--rules", work / "rules", "--engine", "python")
     assert result.exit_code == 1
-    assert f"{work / 'cases' / 'gone-2008.expected.yaml'}: FAIL: expected judgements for a case that does not " \
-           "exist" in result.output
+    assert (
+        f"{work / 'cases' / 'gone-2008.expected.yaml'}: FAIL: expected judgements for a case that does not "
+        "exist" in result.output
+    )
 
 
 def test_a_case_that_does_not_load_is_an_input_error(work):
@@ -117,10 +120,14 @@ def test_coverage_lists_the_rungs_no_case_chooses_with_their_place(work):
     assert lines[0] == "Rule coverage: 3 of 9 rungs (33.3%) chosen by at least one of 1 case(s)."
     rules = work / "rules"
     missed = [line.split()[0] for line in lines[4:]]
-    assert missed == [f"{rules / 'grading.yaml'}:11:7",  # no indicators: the survey outcome is never used
-                      f"{rules / 'patrol.yaml'}:15:11", f"{rules / 'patrol.yaml'}:17:11",
-                      f"{rules / 'patrol.yaml'}:19:9", f"{rules / 'patrol.yaml'}:20:9",
-                      f"{rules / 'patrol.yaml'}:25:7"]
+    assert missed == [
+        f"{rules / 'grading.yaml'}:11:7",  # no indicators: the survey outcome is never used
+        f"{rules / 'patrol.yaml'}:15:11",
+        f"{rules / 'patrol.yaml'}:17:11",
+        f"{rules / 'patrol.yaml'}:19:9",
+        f"{rules / 'patrol.yaml'}:20:9",
+        f"{rules / 'patrol.yaml'}:25:7",
+    ]
     assert "all: staffed_share >= 0.95" in lines[5]
 
 
@@ -135,8 +142,22 @@ def test_coverage_below_the_minimum_fails(work):
 
 
 def git(where: Path, *args) -> None:
-    subprocess.run(["git", "-C", str(where), "-c", "user.name=test", "-c", "user.email=test@example.com",
-                    "-c", "commit.gpgsign=false", *args], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "git",
+            "-C",
+            str(where),
+            "-c",
+            "user.name=test",
+            "-c",
+            "user.email=test@example.com",
+            "-c",
+            "commit.gpgsign=false",
+            *args,
+        ],
+        check=True,
+        capture_output=True,
+    )
 
 
 @pytest.fixture
@@ -167,8 +188,11 @@ def test_diff_tables_each_changed_judgement_and_fails_on_change(repo):
 
 def test_diff_reports_a_case_that_fails_on_one_side(repo):
     # the new rules need a fact the case does not give
-    edit(repo / "rules" / "patrol.yaml", "      policy: {type: yes/no",
-         "      vehicles: {type: integer, min: 0}\n      policy: {type: yes/no")
+    edit(
+        repo / "rules" / "patrol.yaml",
+        "      policy: {type: yes/no",
+        "      vehicles: {type: integer, min: 0}\n      policy: {type: yes/no",
+    )
     result = assess("diff", "HEAD", "--rules", repo / "rules", "--engine", "python")
     assert result.exit_code == 0
     row = next(line for line in result.output.splitlines() if line.startswith("| testshire-2008"))

@@ -1,14 +1,15 @@
-"""Rule engines over the IR (`assessor/ir.py`): same rules and facts in, same firings out.
+"""⑥ Rule engines over the IR (`assessor/language/ir.py`): same rules and facts in, same firings out.
 
 `make_engine` imports an engine's module only when asked for it, so `--engine python`
 never loads durable-rules (a C extension that needs gcc to install and fails on 3.13).
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Protocol
 
-from assessor.ir import EngineFact, EngineRule
+from assessor.language.ir import EngineFact, EngineRule
 
 ENGINES = ("durable", "python")
 

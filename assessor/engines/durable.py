@@ -22,6 +22,7 @@ Driving durable naively crashes the process or silently answers wrong; the pitfa
   fact is matched (error 303), and fewer than 512 children per alpha node (a full hash set
   makes registration or matching loop forever).
 """
+
 from __future__ import annotations
 
 import itertools
@@ -37,25 +38,25 @@ from json.encoder import encode_basestring
 import durable_rules_engine as dre
 
 from assessor.engines import EngineError
-from assessor.ir import All, Any, Cmp, Cond, EngineFact, EngineRule, Ref, Value, names_read
+from assessor.language.ir import AllOf, AnyOf, Cmp, Cond, EngineFact, EngineRule, Ref, Value, names_read
 
 _OPERATORS = {"eq": "$eq", "ne": "$neq", "lt": "$lt", "le": "$lte", "gt": "$gt", "ge": "$gte"}
-_TRIGGER = {"kind": "$eval"}   # facts carry no `kind`, so it matches the trigger alone
-_TRIGGER_FACT = '{"kind":"$eval","id":"t","sid":"%s"}'   # _TRIGGER as asserted; % sid
-_SENTINEL = "sentinel"         # cannot clash: the other rules are named r0, r1, ...
-_ALL_FRAMES = 65535            # `cap`: one activation per rule carrying all its frames (probe §5)
+_TRIGGER = {"kind": "$eval"}  # facts carry no `kind`, so it matches the trigger alone
+_TRIGGER_FACT = '{"kind":"$eval","id":"t","sid":"%s"}'  # _TRIGGER as asserted; % sid
+_SENTINEL = "sentinel"  # cannot clash: the other rules are named r0, r1, ...
+_ALL_FRAMES = 65535  # `cap`: one activation per rule carrying all its frames (probe §5)
 
 # P9/C5: 256 rules behind one alpha node crash (all of a shard's rules of one scope share
 # the node testing it, and used to share the trigger's). Well below that, smaller shards also keep time linear
 # in rules: the C cost per rule rose from 1.9 to 2.7 us between 200 and 1,000 rules in 200-rule
 # shards, and stayed near 2.0 us in small ones (make bench).
 MAX_RULES_PER_SHARD = 50
-MAX_GROUPS = 15                # $and/$or per pattern: two slots each of 32, error 113 at 16
-STACK_BUDGET = 56              # of durable's 64-slot alpha stack per fact, error 303 beyond
-MAX_PARTS = 64                 # durable rules one IR rule may be split into (see _split)
-MAX_INT = 2**53                # durable compares int with float as doubles; beyond this that is inexact
-MAX_STRING = 10_000            # durable compares strings with 16-bit lengths: 65,536 bytes compare as 0
-MAX_VALUES = 248               # per fact, besides id, sid, scope, stage: at 255 properties the batch stops (P6)
+MAX_GROUPS = 15  # $and/$or per pattern: two slots each of 32, error 113 at 16
+STACK_BUDGET = 56  # of durable's 64-slot alpha stack per fact, error 303 beyond
+MAX_PARTS = 64  # durable rules one IR rule may be split into (see _split)
+MAX_INT = 2**53  # durable compares int with float as doubles; beyond this that is inexact
+MAX_STRING = 10_000  # durable compares strings with 16-bit lengths: 65,536 bytes compare as 0
+MAX_VALUES = 248  # per fact, besides id, sid, scope, stage: at 255 properties the batch stops (P6)
 
 _EXPONENT = re.compile(r"\d[eE]")
 # A rule's action message is '{"<rule>":[{"m":<fact>},...]}' with each fact's text exactly as
@@ -74,14 +75,22 @@ def _attr(name: str) -> str:
 def _refused(value: Value) -> EngineError:
     return EngineError(
         f"durable cannot compare {value!r:.60}: values must be booleans, integers within ±2**53, "
-        f"finite floats or strings of at most {MAX_STRING:,} characters")
+        f"finite floats or strings of at most {MAX_STRING:,} characters"
+    )
 
 
 def _checked(value: Value) -> Value:
     """`value` if durable compares it as Python does, else EngineError."""
     kind = type(value)
-    if (kind is bool or kind is int and -MAX_INT <= value <= MAX_INT
-            or kind is float and math.isfinite(value) or kind is str and len(value) <= MAX_STRING):
+    if (
+        kind is bool
+        or kind is int
+        and -MAX_INT <= value <= MAX_INT
+        or kind is float
+        and math.isfinite(value)
+        or kind is str
+        and len(value) <= MAX_STRING
+    ):
         return value
     raise _refused(value)
 
@@ -129,13 +138,14 @@ def _dumps(obj) -> str:
 
 # --- conditions -> durable patterns ---------------------------------------------------------
 
+
 def _simplify(cond: Cond) -> Cond:
-    """Flatten All-in-All and Any-in-Any, unwrap one-item groups: fewer groups (MAX_GROUPS)."""
+    """Flatten AllOf-in-AllOf and AnyOf-in-AnyOf, unwrap one-item groups: fewer groups (MAX_GROUPS)."""
     if isinstance(cond, Cmp):
         if cond.op not in _OPERATORS:
             raise EngineError(f"unknown comparison {cond.op!r}")
         return cond
-    if not isinstance(cond, (All, Any)):
+    if not isinstance(cond, (AllOf, AnyOf)):
         raise EngineError(f"not an IR condition: {cond!r}")
     if not cond.items:
         raise EngineError(f"empty {type(cond).__name__} in a condition")
@@ -147,7 +157,7 @@ def _simplify(cond: Cond) -> Cond:
 
 def _conjuncts(cond: Cond) -> tuple[Cond, ...]:
     """The items a pattern's top `$and` (after scope and stage) holds for `cond`."""
-    return cond.items if isinstance(cond, All) else (cond,)
+    return cond.items if isinstance(cond, AllOf) else (cond,)
 
 
 def _groups(cond: Cond) -> int:
@@ -160,16 +170,17 @@ def _pattern_groups(cond: Cond) -> int:
 
 def _split(cond: Cond) -> list[Cond]:
     """Conditions whose disjunction is `cond`, each with at most MAX_GROUPS groups in its
-    pattern: a top Any splits into its branches, an All is distributed over its widest Any."""
+    pattern: a top AnyOf splits into its branches, an AllOf is distributed over its widest AnyOf."""
     if _pattern_groups(cond) <= MAX_GROUPS:
         return [cond]
-    if isinstance(cond, Any):
+    if isinstance(cond, AnyOf):
         branches = cond.items
     else:
-        widest = max((i for i, item in enumerate(cond.items) if isinstance(item, Any)),
-                     key=lambda i: _groups(cond.items[i]))
-        rest = cond.items[:widest] + cond.items[widest + 1:]
-        branches = tuple(_simplify(All(rest + (branch,))) for branch in cond.items[widest].items)
+        widest = max(
+            (i for i, item in enumerate(cond.items) if isinstance(item, AnyOf)), key=lambda i: _groups(cond.items[i])
+        )
+        rest = cond.items[:widest] + cond.items[widest + 1 :]
+        branches = tuple(_simplify(AllOf(rest + (branch,))) for branch in cond.items[widest].items)
     parts: list[Cond] = []
     for branch in branches:
         parts.extend(_split(branch))
@@ -184,22 +195,23 @@ def _pending(cond: Cond) -> int:
     if isinstance(cond, Cmp):
         return 1
     costs = [_pending(item) for item in cond.items]
-    return sum(costs) if isinstance(cond, Any) else sum(costs) - len(costs) + 1
+    return sum(costs) if isinstance(cond, AnyOf) else sum(costs) - len(costs) + 1
 
 
 def _expression(cond: Cond) -> dict:
     if isinstance(cond, Cmp):
         if isinstance(cond.operand, Ref):
-            right = {"$m": _attr(cond.operand.name)}   # same-fact attribute, compared at alpha level
+            right = {"$m": _attr(cond.operand.name)}  # same-fact attribute, compared at alpha level
         else:
             right = _checked(cond.operand.value)
         return {_OPERATORS[cond.op]: {_attr(cond.name): right}}
-    return {"$and" if isinstance(cond, All) else "$or": [_expression(item) for item in cond.items]}
+    return {"$and" if isinstance(cond, AllOf) else "$or": [_expression(item) for item in cond.items]}
 
 
 @dataclass(frozen=True)
 class _Part:
     """One durable rule: an IR rule, or one disjunct of it when it had to be split."""
+
     rule_id: str
     scope: str
     stage: int
@@ -215,8 +227,10 @@ def _layout(parts: list[_Part]) -> list[list[_Part]]:
     for part in parts:
         cost = _pending(part.cond)
         if cost > STACK_BUDGET:
-            raise EngineError(f"rule {part.rule_id}: condition has too many alternatives for durable "
-                              f"({cost} match-stack slots, at most {STACK_BUDGET})")
+            raise EngineError(
+                f"rule {part.rule_id}: condition has too many alternatives for durable "
+                f"({cost} match-stack slots, at most {STACK_BUDGET})"
+            )
         for members, pending in shards:
             if len(members) < MAX_RULES_PER_SHARD and pending[part.scope] + cost <= STACK_BUDGET:
                 break
@@ -230,6 +244,7 @@ def _layout(parts: list[_Part]) -> list[list[_Part]]:
 
 # --- the C engine ---------------------------------------------------------------------------
 
+
 class _Shard:
     """One ruleset in the C engine and the driver of probe §8 for it."""
 
@@ -240,21 +255,38 @@ class _Shard:
             read[part.scope] |= names_read(part.cond)
         for scope, names in read.items():
             if len(names) > MAX_VALUES:
-                raise EngineError(f"scope {scope!r} reads {len(names)} values; "
-                                  f"durable takes at most {MAX_VALUES} per fact")
+                raise EngineError(
+                    f"scope {scope!r} reads {len(names)} values; durable takes at most {MAX_VALUES} per fact"
+                )
         # per scope, the JSON text of a fact after its id and sid: scope and stage as the rules
         # test them, then (name, '"attribute":') for the values this shard reads only, which
         # keeps batches small and within the property limit (P6)
-        stage = parts[0].stage   # _layout gives each shard the parts of one stage
-        self.scopes = {scope: (_dumps({"scope": scope, "stage": stage})[1:-1],
-                               tuple((name, f",{encode_basestring(_attr(name))}:") for name in sorted(names)))
-                       for scope, names in read.items()}
+        stage = parts[0].stage  # _layout gives each shard the parts of one stage
+        self.scopes = {
+            scope: (
+                _dumps({"scope": scope, "stage": stage})[1:-1],
+                tuple((name, f",{encode_basestring(_attr(name))}:") for name in sorted(names)),
+            )
+            for scope, names in read.items()
+        }
         ruleset = {
-            name: {"all": [{"m": {"$and": [
-                {"$eq": {"scope": part.scope}}, {"$eq": {"stage": part.stage}},
-                *map(_expression, _conjuncts(part.cond))]}}], "cap": _ALL_FRAMES}
-            for name, part in zip(self._rule_ids, parts)}
-        ruleset[_SENTINEL] = {"all": [{"t": {"$eq": _TRIGGER}}], "cap": 1}   # `cap`: actions give lists
+            name: {
+                "all": [
+                    {
+                        "m": {
+                            "$and": [
+                                {"$eq": {"scope": part.scope}},
+                                {"$eq": {"stage": part.stage}},
+                                *map(_expression, _conjuncts(part.cond)),
+                            ]
+                        }
+                    }
+                ],
+                "cap": _ALL_FRAMES,
+            }
+            for name, part in zip(self._rule_ids, parts)
+        }
+        ruleset[_SENTINEL] = {"all": [{"t": {"$eq": _TRIGGER}}], "cap": 1}  # `cap`: actions give lists
         self._handle = dre.create_ruleset(f"assessor{next(_ruleset_names)}", _dumps(ruleset))
         handles.append(self._handle)
 
@@ -283,7 +315,7 @@ class _Shard:
         message = action[1] if action else None
         started = bool(message)
         while message:
-            name = message[2:message.index('"', 2)]   # one rule per message; names need no escapes
+            name = message[2 : message.index('"', 2)]  # one rule per message; names need no escapes
             found.setdefault(name, set()).update(map(int, _FRAME_ID.findall(message)))
             message = dre.complete_and_start_action(self._handle, state)
         return started
@@ -295,7 +327,7 @@ class _Shard:
         found: dict[str, set[int]] = {}
         started = False
         try:
-            _code, state = dre.assert_facts(self._handle, batch)   # 1, 2: unmatched, repeated (P2)
+            _code, state = dre.assert_facts(self._handle, batch)  # 1, 2: unmatched, repeated (P2)
             started = self._drain(state, found)
             if _SENTINEL not in found:
                 raise EngineError("durable-rules read only part of the facts (probe P6)")
@@ -338,8 +370,10 @@ class DurableEngine:
         self._closed = weakref.finalize(self, _delete_rulesets, self._handles)
         self._sids = itertools.count()
         try:
-            self._shards = {stage: [_Shard(members, self._handles) for members in _layout(stage_parts)]
-                            for stage, stage_parts in parts.items()}
+            self._shards = {
+                stage: [_Shard(members, self._handles) for members in _layout(stage_parts)]
+                for stage, stage_parts in parts.items()
+            }
         except (dre.error, MemoryError) as exc:
             self.close()
             raise EngineError(f"durable-rules: {exc}") from exc
@@ -356,19 +390,19 @@ class DurableEngine:
 
     def evaluate(self, stage: int, facts: Sequence[EngineFact]) -> dict[str, tuple[str, ...]]:
         if not self._closed.alive:
-            raise EngineError("the durable engine is closed")   # its handles may be reused
+            raise EngineError("the durable engine is closed")  # its handles may be reused
         facts = [fact for fact in facts if fact.stage == stage]
         shards = self._shards.get(stage, ())
         routes = self._routes.get(stage, {})
         batches: list[list[tuple[int, EngineFact]]] = [[] for _ in shards]
         for index, fact in enumerate(facts):
-            for n in routes.get(fact.scope, ()):   # no rule reads other scopes: no shard needs them
+            for n in routes.get(fact.scope, ()):  # no rule reads other scopes: no shard needs them
                 batches[n].append((index, fact))
-        sid = str(next(self._sids))     # sessions are per ruleset: one sid serves every shard
+        sid = str(next(self._sids))  # sessions are per ruleset: one sid serves every shard
         matched: dict[str, set[str]] = defaultdict(set)
         for shard, items in zip(shards, batches):
             if not items:
-                continue    # C3: never assert an empty batch; nothing of this shard can fire
+                continue  # C3: never assert an empty batch; nothing of this shard can fire
             for rule_id, indexes in shard.matches(sid, items):
                 matched[rule_id].update(facts[index].id for index in indexes)
         return {rule_id: tuple(sorted(ids)) for rule_id, ids in sorted(matched.items())}

@@ -1,4 +1,5 @@
 """The reference engine: each IR condition compiled once into nested Python closures."""
+
 from __future__ import annotations
 
 import operator
@@ -6,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 
 from assessor.engines import EngineError
-from assessor.ir import All, Any, Cmp, Cond, EngineFact, EngineRule, Ref, Value
+from assessor.language.ir import AllOf, AnyOf, Cmp, Cond, EngineFact, EngineRule, Ref, Value
 
 Predicate = Callable[[Mapping[str, Value]], bool]
 
@@ -32,7 +33,7 @@ def compile_condition(cond: Cond) -> Predicate:
             return lambda values: compare(values[name], values[other])
         literal = cond.operand.value
         return lambda values: compare(values[name], literal)
-    if not isinstance(cond, (All, Any)):
+    if not isinstance(cond, (AllOf, AnyOf)):
         raise EngineError(f"not an IR condition: {cond!r}")
     if not cond.items:
         raise EngineError(f"empty {type(cond).__name__} in a condition")
@@ -40,19 +41,16 @@ def compile_condition(cond: Cond) -> Predicate:
     if len(parts) == 1:
         return parts[0]
     # plain loops: all()/any() over a generator cost about twice as much per call
-    if isinstance(cond, All):
-        def every(values):
-            for part in parts:
-                if not part(values):
-                    return False
-            return True
+    if isinstance(cond, AllOf):
+
+        def every(values):  # noqa: SIM110 (a plain loop is faster than all() on this hot path)
+            return all(part(values) for part in parts)
+
         return every
 
-    def some(values):
-        for part in parts:
-            if part(values):
-                return True
-        return False
+    def some(values):  # noqa: SIM110 (a plain loop is faster than any() on this hot path)
+        return any(part(values) for part in parts)
+
     return some
 
 

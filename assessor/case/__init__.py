@@ -1,0 +1,1 @@
+"""④ A case file → the evidence of one force, checked against the facts the rulebook declares."""

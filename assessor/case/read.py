@@ -1,0 +1,391 @@
+"""Case files → validated evidence, checked against the facts the rules declare.
+
+A case must give every fact the rules read. A fact the inspector could not
+establish is written as `unknown` (or left empty, `~`): the criteria that need
+it are then reported as not assessed, with the facts that would settle them.
+An omitted fact is an error, so evidence is never lost to a typo.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+import re
+from dataclasses import dataclass, field
+
+from assessor.rulebook.model import FactSpec, Rulebook
+from assessor.source.document import parse, read_text
+from assessor.source.reader import MAX_NUMBER, MAX_TEXT, Reader, kind_of, short_repr
+
+NARRATIVE = ("strengths", "work_in_progress", "areas_for_improvement")
+CONTEXT = ("geography", "demography", "strategic_priorities", "performance_overview")
+OVERVIEW = ("bcus", "neighbourhood_teams", "officers_dedicated", "pcsos_dedicated", "cdrps", "population", "households")
+SURVEY_FIGURES = ("value", "previous", "msf_average", "n", "previous_n", "msf_n")
+_COMPARISON_OF = {"msf_average": "msf", "msf_n": "msf", "previous": "previous", "previous_n": "previous"}
+UNKNOWN = "unknown"
+MAX_FACT_TEXT = 1000  # a text fact is a value rules compare; narrative belongs under strengths and the like
+
+
+@dataclass(frozen=True)
+class CaseFramework:
+    evidence: dict  # criterion -> {fact: value or None (unknown)}
+    narrative: dict  # criterion -> {strengths|work_in_progress|areas_for_improvement: [item]}
+    surveys: dict  # indicator -> {figure: number}
+    moderation: dict | None  # {grade, reason}
+
+
+@dataclass(frozen=True)
+class Case:
+    path: str
+    digest: str
+    force: str
+    short_name: str
+    fictional: bool
+    period: str
+    published: str
+    overview: dict
+    context: dict
+    frameworks: dict = field(default_factory=dict)  # framework id -> CaseFramework
+
+
+def load_case(path, book: Rulebook) -> Case:
+    text = read_text(path, "case file")
+    doc = parse(text, str(path))
+    r = Reader(doc)
+    top = r.mapping(
+        ("force", "period", "frameworks"),
+        ("short_name", "fictional", "published", "overview", "context"),
+        what="a case file",
+    )
+    if top is None:
+        r.raise_if_errors()
+    force = r.at("force").text("force") if "force" in top else None
+    period = _period(r.at("period")) if "period" in top else None
+    short = r.at("short_name").text("short_name") if "short_name" in top else force
+    fictional = top.get("fictional", False)
+    if not isinstance(fictional, bool):
+        r.at("fictional").error("type", f"fictional must be yes or no, got {kind_of(fictional)}")
+    published = r.at("published").text("published") if "published" in top else ""
+    overview = _overview(r.at("overview")) if "overview" in top else {}
+    context = _context(r.at("context")) if "context" in top else {}
+    frameworks = {}
+    if "frameworks" in top:
+        fr = r.at("frameworks")
+        given = fr.mapping(what="frameworks") or {}
+        known = {fw.id: fw for fw in book.frameworks}
+        for fid in given:
+            if fid not in known:
+                fr.at(fid).error(
+                    "unknown-framework",
+                    f"framework {short_repr(fid)} is not in the rules; the rules define {', '.join(known)}",
+                    key=True,
+                )
+        for fid, fw in known.items():
+            if fid not in given:
+                fr.error("missing-framework", f"the case has no evidence for framework {fid!r} ({fw.title})")
+                continue
+            frameworks[fid] = _framework(fr.at(fid), fw, book, overview)
+    r.raise_if_errors()
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return Case(
+        str(path), digest, force, short or force, fictional, period, published or "", overview, context, frameworks
+    )
+
+
+def _period(r: Reader) -> str | None:
+    """A financial year written as the report does: 2007/08 (April 2007 to March 2008)."""
+    v = r.value
+    m = re.fullmatch(r"(\d{4})/(\d{2})", v) if isinstance(v, str) else None
+    if m is None or (int(m.group(1)) + 1) % 100 != int(m.group(2)):
+        r.error("bad-value", f"period must be a financial year such as 2007/08, got {kind_of(v)}")
+        return None
+    return v
+
+
+def year_ending(period: str) -> int:
+    """The calendar year in whose March the financial year ends: 2007/08 -> 2008."""
+    return int(period[:4]) + 1
+
+
+def _overview(r: Reader) -> dict:
+    m = r.mapping(optional=OVERVIEW, what="overview") or {}
+    out = {}
+    for k in m:
+        if k in OVERVIEW:
+            if m[k] is None or m[k] == UNKNOWN:
+                out[k] = None  # not yet known: what needs it is reported as not assessed
+                continue
+            # survey samples are drawn per BCU: a force has at least one
+            v = r.at(k).number(f"overview.{k}", low=1 if k == "bcus" else 0, integer=True)
+            if v is not None:
+                out[k] = v
+    return out
+
+
+def _context(r: Reader) -> dict:
+    m = r.mapping(optional=CONTEXT, what="context") or {}
+    return {k: _blocks(r.at(k), allow_headings=True) for k in m if k in CONTEXT}
+
+
+def _blocks(r: Reader, allow_headings: bool = False, depth: int = 0) -> list:
+    """Narrative: a list of paragraphs; an item may be {text, items} for a lead-in with bullets."""
+    items = r.items()
+    out = []
+    for i, item in enumerate(items or []):
+        ir_ = r.at(i)
+        if isinstance(item, str):
+            if len(item) > MAX_TEXT:
+                ir_.error("too-long", f"this text is {len(item)} characters; the limit is {MAX_TEXT}")
+            out.append(item)
+        elif isinstance(item, dict) and allow_headings and set(item) == {"heading"}:
+            out.append({"heading": ir_.at("heading").text("heading")})
+        elif isinstance(item, dict) and depth < 3:
+            m = ir_.mapping(("text", "items"), what="a paragraph with bullets")
+            if m is not None and "text" in m and "items" in m:
+                out.append({"text": ir_.at("text").text("text"), "items": _blocks(ir_.at("items"), depth=depth + 1)})
+        else:
+            ir_.error("type", f"each item must be text, or {{text: ..., items: [...]}}, got {kind_of(item)}")
+    return out
+
+
+def _framework(r: Reader, fw, book: Rulebook, overview: dict) -> CaseFramework:
+    m = r.mapping(("criteria",), ("surveys", "moderation"), what=f"framework {fw.id!r}")
+    evidence, narrative, surveys, moderation = {}, {}, {}, None
+    if m is None:
+        return CaseFramework(evidence, narrative, surveys, moderation)
+    if "criteria" in m:
+        cr = r.at("criteria")
+        given = cr.mapping(what="criteria") or {}
+        known = {c.id: c for c in fw.criteria}
+        for cid in given:
+            if cid not in known:
+                cr.at(cid).error(
+                    "unknown-criterion",
+                    f"criterion {short_repr(cid)} is not in framework {fw.id!r}; its criteria are {', '.join(known)}",
+                    key=True,
+                )
+        for cid, c in known.items():
+            if cid not in given:
+                cr.error("missing-criterion", f"the case has nothing for criterion {cid!r} ({c.heading})")
+                continue
+            cc = cr.at(cid)
+            cm = cc.mapping(("evidence",), NARRATIVE, what=f"criterion {cid!r}") or {}
+            narrative[cid] = {k: (_blocks(cc.at(k)) if k in cm else []) for k in NARRATIVE}
+            evidence[cid] = _evidence(cc.at("evidence"), c.evidence) if "evidence" in cm else {}
+    if fw.indicators:
+        if "surveys" not in m:
+            r.error("missing-key", f"framework {fw.id!r} needs 'surveys' with figures for {', '.join(fw.indicators)}")
+        else:
+            surveys = _surveys(r.at("surveys"), fw, book, overview)
+    elif "surveys" in m:
+        r.at("surveys").error("unknown-key", f"framework {fw.id!r} uses no survey indicators", key=True)
+    if "moderation" in m:
+        mr = r.at("moderation")
+        mm = mr.mapping(("grade", "reason"), what="moderation")
+        if mm and "grade" in mm and "reason" in mm:
+            grades = [g for g, _ in book.grades]
+            if mm["grade"] not in grades:
+                mr.at("grade").error(
+                    "bad-value", f"moderation grade must be one of {', '.join(grades)}, got {kind_of(mm['grade'])}"
+                )
+            moderation = {"grade": mm["grade"], "reason": mr.at("reason").text("moderation reason")}
+    return CaseFramework(evidence, narrative, surveys, moderation)
+
+
+def _evidence(r: Reader, specs: tuple) -> dict:
+    given = r.mapping(what="evidence")
+    if given is None:
+        return {}
+    known = {s.name: s for s in specs}
+    import difflib
+
+    out = {}
+    for name in given:
+        if name not in known:
+            hint = difflib.get_close_matches(str(name), list(known), n=1)
+            r.at(name).error(
+                "unknown-fact",
+                f"unknown fact {short_repr(name)}"
+                + (
+                    f"; did you mean {hint[0]!r}?"
+                    if hint
+                    else f"; this criterion's facts are {', '.join(known) or 'none'}"
+                ),
+                key=True,
+            )
+    missing = [s for s in specs if s.name not in given]
+    for s in missing:
+        r.error(
+            "missing-fact",
+            f"missing fact {s.name!r} ({_expected(s)})"
+            + (f": {s.describe}" if s.describe else "")
+            + "; write `unknown` if the evidence was not gathered",
+        )
+    for s in specs:
+        if s.name in given:
+            out[s.name] = _fact_value(r.at(s.name), s)
+    return out
+
+
+def _expected(s: FactSpec) -> str:
+    if s.type == "one-of":
+        return "one of " + ", ".join(s.values)
+    if s.type == "yes/no":
+        return "yes or no"
+    if s.type == "date":
+        return "a date, YYYY-MM-DD"
+    if s.type == "table":
+        return "a list of rows with " + ", ".join(n for n, _ in s.columns)
+    rng = ""
+    if s.min is not None and s.max is not None:
+        rng = f" from {_num(s.min)} to {_num(s.max)}"
+    elif s.min is not None:
+        rng = f" of at least {_num(s.min)}"
+    elif s.max is not None:
+        rng = f" of at most {_num(s.max)}"
+    return {"integer": "a whole number", "number": "a number", "percentage": "a percentage", "text": "text"}[
+        s.type
+    ] + rng
+
+
+def _num(x) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+def _fact_value(r: Reader, s: FactSpec, in_table: bool = False):
+    v = r.value
+    if (v is None or v == UNKNOWN) and not in_table:
+        return None
+    bad = False
+    if s.type == "integer":
+        bad = not (isinstance(v, int) and not isinstance(v, bool))
+    elif s.type in ("number", "percentage"):
+        bad = not (isinstance(v, (int, float)) and not isinstance(v, bool))
+        if not bad and not math.isfinite(v):
+            r.error("not-finite", f"{s.name} must be a finite number, got {v}")
+            return None
+    elif s.type == "yes/no":
+        bad = not isinstance(v, bool)
+    elif s.type == "date":
+        bad = not (isinstance(v, dt.date) and not isinstance(v, dt.datetime))
+    elif s.type == "one-of":
+        bad = v not in s.values
+    elif s.type == "text":
+        bad = not isinstance(v, str)
+    elif s.type == "table":
+        return _table(r, s)
+    if s.type == "text" and not bad and len(v) > MAX_FACT_TEXT:
+        r.error(
+            "too-long",
+            f"{s.name} is {len(v):,} characters long; a text fact has at most {MAX_FACT_TEXT:,} "
+            "(longer text belongs under strengths, work_in_progress or areas_for_improvement)",
+        )
+        return None
+    if bad:
+        hint = ""
+        if isinstance(v, str) and s.type in ("integer", "number", "percentage"):
+            hint = " (write the number without quotes or units)"
+        r.error("wrong-type", f"{s.name} must be {_expected(s)}, got {kind_of(v)}{hint}")
+        return None
+    if s.type in ("integer", "number", "percentage"):
+        if abs(v) > MAX_NUMBER:
+            r.error(
+                "out-of-range",
+                f"{s.name} is too large to be judged exactly: numbers must lie within "
+                f"±{MAX_NUMBER:,} (2**53), got {short_repr(v)}",
+            )
+            return None
+        if (s.min is not None and v < s.min) or (s.max is not None and v > s.max):
+            r.error("out-of-range", f"{s.name} must be {_expected(s)}, got {v}")
+            return None
+    return v
+
+
+def _table(r: Reader, s: FactSpec):
+    rows = r.items(f"{s.name} (a list of rows)")
+    if rows is None:
+        return None
+    cols = dict(s.columns)
+    out = []
+    for i, _ in enumerate(rows):
+        rr = r.at(i)
+        m = rr.mapping(tuple(cols), what=f"row {i + 1} of {s.name}")
+        if m is None:
+            continue
+        row = {n: _fact_value(rr.at(n), spec, in_table=True) for n, spec in cols.items() if n in m}
+        out.append(row)
+    return out
+
+
+def _bcus_written(r: Reader) -> bool:
+    top = r.doc.data
+    written = top.get("overview") if isinstance(top, dict) else None
+    return isinstance(written, dict) and "bcus" in written
+
+
+def _surveys(r: Reader, fw, book: Rulebook, overview: dict) -> dict:
+    given = r.mapping(what="surveys") or {}
+    out = {}
+    for key in given:
+        if key not in fw.indicators:
+            r.at(key).error(
+                "unknown-indicator",
+                f"indicator {short_repr(key)} is not used by framework {fw.id!r}; it uses {', '.join(fw.indicators)}",
+                key=True,
+            )
+    for ind_id in fw.indicators:
+        ind = book.indicators[ind_id]
+        if ind_id not in given:
+            r.error("missing-indicator", f"missing survey figures for {ind.label} ({ind_id})")
+            continue
+        ir_ = r.at(ind_id)
+        required = (
+            ["value"]
+            + (["msf_average"] if "msf" in ind.compare else [])
+            + (["previous"] if "previous" in ind.compare else [])
+        )
+        if ind.sample_given:
+            required += ["n"] + (["previous_n"] if "previous" in ind.compare else [])
+        # figures of a comparison the rules do not make would be silently ignored: refuse them
+        optional = [
+            f for f in SURVEY_FIGURES if f not in required and _COMPARISON_OF.get(f, ind.compare[0]) in ind.compare
+        ]
+        if ind.gap_with:
+            required += [ind.gap_with]
+            optional += [f"{ind.gap_with}_n"]
+        m = ir_.mapping(tuple(required), tuple(optional), what=f"survey figures for {ind.label}")
+        if m is None:
+            continue
+        figures = {}
+        for k in m:
+            if k not in required and k not in optional:
+                continue
+            if m[k] is None or m[k] == UNKNOWN:
+                figures[k] = None  # not gathered: the indicator is reported as not assessed
+                continue
+            pct = not (k in ("n", "previous_n", "msf_n") or k.endswith("_n"))
+            v = ir_.at(k).number(f"{ind.label} {k}", low=0 if pct else 1, high=100 if pct else None, integer=not pct)
+            if v is not None:
+                figures[k] = v
+        design = book.designs.get(ind.survey)
+        bcus_written = "bcus" in overview or _bcus_written(r)  # if written but wrong, that is reported
+        if design is not None and not ind.sample_given and design.per == "bcu" and not bcus_written:
+            ir_.error(
+                "missing-key",
+                f"{ind.label} comes from the {design.title}, sampled per BCU: the case overview needs 'bcus'",
+            )
+        elif (
+            design is not None
+            and ind.gap_with
+            and f"{ind.gap_with}_n" not in m
+            and design.per == "bcu"
+            and not bcus_written
+        ):  # the comparison group is the rest of the sample
+            ir_.error(
+                "missing-key",
+                f"{ind.label}'s gap with {ind.gap_with} users needs their number "
+                f"({ind.gap_with}_n), or 'bcus' in the case overview for the sample size",
+            )
+        out[ind_id] = figures
+    return out

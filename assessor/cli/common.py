@@ -1,0 +1,31 @@
+"""What every command shares: the exit codes in --help, and how findings end a run."""
+
+from __future__ import annotations
+
+import sys
+from typing import NoReturn
+
+import click
+
+from assessor.errors import EXIT_BAD_INPUT, EXIT_ENGINE, EXIT_FINDINGS, EXIT_OK, Finding
+
+EXIT_CODES = f"""\b
+Exit codes:
+  {EXIT_OK}  assessed (or checks passed)
+  {EXIT_FINDINGS}  checks found problems: lint errors, failed expectations,
+     judgements changed under --fail-on-change
+  {EXIT_BAD_INPUT}  bad input or usage; the message names file, line and what was expected
+  {EXIT_ENGINE}  the rule engine failed (a bug: please report it with the case file)
+"""
+
+
+def report_findings(findings) -> None:
+    """Print each finding to stderr as `error: path:line:col: message (check)`."""
+    for f in [findings] if isinstance(findings, Finding) else findings:
+        click.echo(f"error: {f}", err=True)
+
+
+def fail(findings) -> NoReturn:
+    """Print the findings and exit 2: the input was bad, and the message says where and why."""
+    report_findings(findings)
+    sys.exit(EXIT_BAD_INPUT)

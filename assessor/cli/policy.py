@@ -1,0 +1,297 @@
+"""Policy-staff commands: lint, test, coverage, diff, new-case.
+
+Each command is a thin shell over a module that returns plain data (linting,
+expectations, coverage, ruleset_diff, skeleton); printing and exit codes stay here.
+Commands that assess many cases use one Session: rules compiled once, engines kept warm.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from assessor.cli.common import EXIT_CODES, fail, report_findings
+from assessor.cli.options import engine_option, rules_option, rules_path, templates_option, templates_path
+from assessor.errors import EXIT_BAD_INPUT, EXIT_ENGINE, EXIT_FINDINGS, EXIT_OK, AssessorError, Finding
+from assessor.files import write_atomically
+
+
+def _case_paths(rules: Path, given: tuple, required: bool = True) -> list:
+    """The cases named, else every case in the cases/ directory beside the rules."""
+    from assessor.files import case_files
+
+    paths = [Path(p) for p in given] or case_files(rules.parent / "cases")
+    if not paths and required:
+        fail(Finding(str(rules.parent / "cases"), None, None, "io", "no case files here; name the case files to use"))
+    return paths
+
+
+def _where(place) -> str:
+    return ":".join(str(x) for x in (place.path, place.line, place.column) if x is not None)
+
+
+class _Cases:
+    """Assess cases one by one with one Session, reporting each case that cannot be assessed."""
+
+    def __init__(self, rules: Path, templates_dir, engine: str):
+        from assessor.session import Session
+
+        try:
+            self.session = Session(rules, templates_path(rules, templates_dir), engine)
+        except AssessorError as e:
+            fail(e.findings)
+        self.bad_input = False
+
+    def assess(self, path: Path) -> dict | None:
+        from assessor.engines import EngineError
+
+        try:
+            return self.session.assess(path)
+        except AssessorError as e:
+            report_findings(e.findings)
+            self.bad_input = True
+            return None
+        except EngineError as e:
+            click.echo(f"error: {path}: the {self.session.engine} engine failed: {e}", err=True)
+            sys.exit(EXIT_ENGINE)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.session.close()
+
+
+# ---------------------------------------------------------------- lint
+
+
+@click.command(epilog=EXIT_CODES)
+@click.argument("rules_dir", required=False, type=click.Path(exists=True, file_okay=False))
+@click.argument("cases", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "parsable", "json"]),
+    default="text",
+    show_default=True,
+    help="parsable: path:line:col: [level] message (check-id)",
+)
+@templates_option()
+def lint(rules_dir, cases, fmt, templates_dir):
+    """Check RULES_DIR (default: the bundled rules), its templates and CASES (default: cases/*.yaml beside
+    the rules). Exit 1 when there are errors; warnings alone exit 0."""
+    from assessor.tooling.lint import format_findings
+    from assessor.tooling.lint import lint as run_lint
+
+    rules = rules_path(rules_dir)
+    findings = run_lint(rules, _case_paths(rules, cases, required=False), templates_path(rules, templates_dir))
+    click.echo(format_findings(findings, fmt), nl=False)
+    sys.exit(EXIT_FINDINGS if any(f.level == "error" for f in findings) else EXIT_OK)
+
+
+# ---------------------------------------------------------------- test
+
+
+@click.command(epilog=EXIT_CODES)
+@click.argument("cases", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--update",
+    is_flag=True,
+    help="Write each case's expected judgements from its assessment now "
+    "(only when a change is intended; review the diff).",
+)
+@rules_option()
+@templates_option()
+@engine_option()
+def test(cases, update, rules_dir, templates_dir, engine):
+    """Assess CASES (default: every case beside the rules) and compare the judgements with each case's
+    <name>.expected.yaml: grades, criterion judgements and choices, indicator verdicts and outcomes."""
+    from assessor.tooling.expectations import compare, dump, expected_path, flatten, read_expected, summary
+
+    rules = rules_path(rules_dir)
+    paths = _case_paths(rules, cases)
+    failed = 0
+    with _Cases(rules, templates_dir, engine) as run:
+        for path in paths:
+            result = run.assess(path)
+            if result is None:
+                continue
+            actual = summary(result["frameworks"])
+            exp = expected_path(path)
+            if update:
+                text = dump(actual, path.name)
+                if exp.is_file() and exp.read_text(encoding="utf-8") == text:
+                    click.echo(f"{exp}: unchanged")
+                else:
+                    write_atomically(str(exp), text)
+                    click.echo(f"{exp}: written")
+                continue
+            if not exp.is_file():
+                failed += 1
+                click.echo(
+                    f"{path}: FAIL: no expected judgements ({exp} does not exist); check the report, "
+                    "then write them with `assess test --update`"
+                )
+                continue
+            try:
+                mismatches = compare(read_expected(exp), flatten(actual), str(exp))
+            except AssessorError as e:
+                run.bad_input = True
+                report_findings(e.findings)
+                continue
+            if mismatches:
+                failed += 1
+                click.echo(f"{path}: FAIL: {len(mismatches)} judgement(s) differ from {exp}")
+                for m in mismatches:
+                    click.echo(f"  {_where(m.place)}: {m.describe()}")
+            else:
+                click.echo(f"{path}: ok")
+    if not cases:
+        failed += _orphans(rules.parent / "cases")
+    if not update:
+        click.echo(f"{len(paths)} case(s): {failed} failed" + (", some could not be assessed" if run.bad_input else ""))
+    sys.exit(EXIT_BAD_INPUT if run.bad_input else EXIT_FINDINGS if failed else EXIT_OK)
+
+
+def _orphans(directory: Path) -> int:
+    """Expected files left behind by a renamed or removed case would otherwise be ignored silently."""
+    from assessor.files import EXPECTED_SUFFIX
+
+    orphans = [
+        p
+        for p in sorted(directory.glob(f"*{EXPECTED_SUFFIX}"))
+        if not p.with_name(p.name[: -len(EXPECTED_SUFFIX)] + ".yaml").is_file()
+    ]
+    for p in orphans:
+        click.echo(f"{p}: FAIL: expected judgements for a case that does not exist; rename or remove it")
+    return len(orphans)
+
+
+# ---------------------------------------------------------------- coverage
+
+
+@click.command(epilog=EXIT_CODES)
+@click.argument("cases", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--min-coverage",
+    type=click.FloatRange(0, 100),
+    default=None,
+    metavar="PERCENT",
+    help="Exit 1 when fewer than PERCENT of the rungs are chosen by some case.",
+)
+@rules_option()
+@templates_option()
+@engine_option()
+def coverage(cases, min_coverage, rules_dir, templates_dir, engine):
+    """Which rungs of the rules (choices, judgements, indicator outcomes, grades) no case chooses."""
+    from assessor.tooling.rule_coverage import format_coverage, measure
+
+    rules = rules_path(rules_dir)
+    paths = _case_paths(rules, cases)
+    with _Cases(rules, templates_dir, engine) as run:
+        results = [r["frameworks"] for r in map(run.assess, paths) if r is not None]
+        cov = measure(run.session.book, results)
+    click.echo(format_coverage(cov), nl=False)
+    if run.bad_input:
+        sys.exit(EXIT_BAD_INPUT)
+    if min_coverage is not None and cov.percent < min_coverage:
+        click.echo(f"Coverage {cov.percent:.1f}% is below the minimum of {min_coverage:g}%.")
+        sys.exit(EXIT_FINDINGS)
+    sys.exit(EXIT_OK)
+
+
+# ---------------------------------------------------------------- diff
+
+
+@click.command(epilog=EXIT_CODES)
+@click.argument("base_rev")
+@click.argument("cases", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@click.option("--fail-on-change", is_flag=True, help="Exit 1 when any judgement changes.")
+@click.option(
+    "--rules",
+    "rules_dir",
+    type=click.Path(exists=True, file_okay=False),
+    default=None,
+    help="Rules directory in a git work tree (default: the bundled rules).",
+)
+@engine_option()
+def diff(base_rev, cases, fail_on_change, rules_dir, engine):
+    """Judge CASES (default: every case beside the rules) with the rules as at BASE_REV and as they are
+    now, and print what changed as a Markdown table."""
+    from assessor.tooling.judgement_diff import changes, judge, markdown, materialise
+
+    if base_rev.startswith("-"):
+        raise click.BadParameter(f"{base_rev!r} is not a revision", param_hint="BASE_REV")
+    rules = rules_path(rules_dir)
+    paths = _case_paths(rules, cases)
+    with tempfile.TemporaryDirectory(prefix="assess-diff-") as tmp:
+        try:
+            shown_as = materialise(rules, base_rev, Path(tmp))
+        except AssessorError as e:
+            fail(e.findings)
+        before = judge(Path(tmp), paths, engine, shown_as)
+    found, failing = changes(before, judge(rules, paths, engine))
+    click.echo(markdown(found, failing, base_rev, rules, len(paths)), nl=False)
+    sys.exit(EXIT_FINDINGS if fail_on_change and found else EXIT_OK)
+
+
+# ---------------------------------------------------------------- new-case
+
+
+def _period(ctx, param, value: str) -> str:
+    m = re.fullmatch(r"(\d{4})/(\d{2})", value)
+    if m is None or (int(m.group(1)) + 1) % 100 != int(m.group(2)):
+        raise click.BadParameter(f"expected a financial year such as 2007/08, got {value!r}")
+    return value
+
+
+@click.command("new-case", epilog=EXIT_CODES)
+@click.option(
+    "--force",
+    "force_name",
+    required=True,
+    help="The force's name as the report writes it, e.g. 'Cambridgeshire Constabulary'.",
+)
+@click.option("--period", default="2007/08", show_default=True, callback=_period, help="The financial year inspected.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the case to FILE (never overwritten) instead of standard output.",
+)
+@rules_option()
+def new_case(force_name, period, output, rules_dir):
+    """A case file to fill in: every fact the rules need as `unknown`, with its type, range and meaning."""
+    from assessor.rulebook.read import load_rulebook
+    from assessor.tooling.new_case import skeleton
+
+    if not force_name.strip():
+        raise click.BadParameter("the force's name is empty", param_hint="--force")
+    try:
+        text = skeleton(load_rulebook(rules_path(rules_dir)), force_name.strip(), period)
+        if output is None:
+            click.echo(text, nl=False)
+            return
+        if Path(output).exists():
+            raise AssessorError(
+                Finding(
+                    output,
+                    None,
+                    None,
+                    "io",
+                    "already exists; new-case never overwrites a case file: choose another name",
+                )
+            )
+        write_atomically(output, text)
+    except AssessorError as e:
+        fail(e.findings)
+    click.echo(
+        f"wrote {output}: replace each `unknown` with the evidence, then run `assess lint` and `assess {output}`",
+        err=True,
+    )

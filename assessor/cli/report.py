@@ -1,0 +1,62 @@
+"""`assess CASE`: one case graded, as a report in Markdown, HTML, JSON or text."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from assessor.cli.common import EXIT_CODES, fail
+from assessor.cli.options import engine_option, rules_option, rules_path, templates_option, templates_path
+from assessor.errors import EXIT_ENGINE, AssessorError
+from assessor.files import write_atomically
+
+
+@click.command(epilog=EXIT_CODES)
+@click.argument("case", type=click.Path(dir_okay=False))
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(["markdown", "html", "json", "text"]),
+    default="markdown",
+    show_default=True,
+    help="Report format.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the report to FILE (atomically) instead of standard output.",
+)
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Add, per criterion, the facts each rule read, why each rung held or "
+    "not, and the smallest change of one fact that would change each "
+    "decision.",
+)
+@rules_option()
+@templates_option()
+@engine_option()
+def report(case, fmt, output, explain, rules_dir, templates_dir, engine):
+    """Assess CASE (a case file of evidence) and print the graded report."""
+    from assessor.engines import EngineError
+    from assessor.report.render import render_report
+    from assessor.session import Session
+
+    try:
+        rules = rules_path(rules_dir)
+        with Session(rules, templates_path(rules, templates_dir), engine) as session:
+            result = session.assess(case, margins=explain)
+            text = render_report(session.renderer, result, fmt, explain=explain)
+        if output:
+            write_atomically(output, text)
+        else:
+            click.echo(text, nl=False)
+    except AssessorError as e:
+        fail(e.findings)
+    except EngineError as e:
+        click.echo(f"error: {case}: the {engine} engine failed: {e}", err=True)
+        sys.exit(EXIT_ENGINE)

@@ -1,0 +1,1 @@
+"""⑤ The rulebook model → engine programs: flat rules over the IR, staged by what they depend on."""

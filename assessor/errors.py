@@ -1,0 +1,65 @@
+"""The one error type users see: a finding with a place, a check id and a plain message.
+
+Exit codes are defined here once; the CLI documents them in --help.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1  # lint errors, failed expectations, changed judgements under --fail-on-change
+EXIT_BAD_INPUT = 2  # bad input or usage: the message says what was expected
+EXIT_ENGINE = 3  # the rule engine failed: a bug, to be reported with the case file
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """A problem at a place in a file. Lines and columns are 1-based; None when unknown.
+
+    Findings compare on place and check id, not on wording, so tests survive message edits.
+    """
+
+    path: str
+    line: int | None
+    column: int | None
+    check: str
+    message: str = field(compare=False)
+    level: str = field(default="error", compare=False)
+
+    def __post_init__(self):
+        for name in ("line", "column"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ValueError(f"{name} must be 1-based, got {value}")
+
+    def place(self) -> str:
+        parts = [self.path]
+        if self.line is not None:
+            parts.append(str(self.line))
+            if self.column is not None:
+                parts.append(str(self.column))
+        return ":".join(parts)
+
+    def __str__(self) -> str:
+        return f"{self.place()}: {self.message} ({self.check})"
+
+    def to_dict(self) -> dict:
+        return {
+            "path": self.path,
+            "line": self.line,
+            "column": self.column,
+            "check": self.check,
+            "level": self.level,
+            "message": self.message,
+        }
+
+
+class AssessorError(Exception):
+    """Raised when input cannot be assessed: one or more findings explain why."""
+
+    def __init__(self, findings: list[Finding] | Finding):
+        if isinstance(findings, Finding):
+            findings = [findings]
+        self.findings = sorted(findings, key=lambda f: (f.path, f.line or 0, f.column or 0, f.check))
+        super().__init__("\n".join(str(f) for f in self.findings))

@@ -1,0 +1,128 @@
+"""Survey indicators: each indicator's figures tested against the MSF average and over time.
+
+The tests themselves are in significance.py; this module knows the rules' survey
+settings (design factor, sample per force or per BCU, MSF multiplier) and which
+figures a case marks unknown.
+"""
+
+from __future__ import annotations
+
+from assessor.case.read import Case
+from assessor.evaluate import significance as statistics
+from assessor.rulebook.model import Indicator, Rulebook
+
+
+def _sample_size(book: Rulebook, ind: Indicator, case: Case) -> float | None:
+    design = book.designs[ind.survey]
+    if design.per == "bcu":
+        bcus = case.overview.get("bcus")
+        return None if bcus is None else design.sample_size * bcus
+    return design.sample_size
+
+
+def _needed(ind: Indicator, figures: dict, case: Case, book: Rulebook) -> list:
+    """The figures this indicator's tests need that the case marks unknown."""
+    names = (
+        ["value"]
+        + (["msf_average"] if "msf" in ind.compare else [])
+        + (["previous"] if "previous" in ind.compare else [])
+        + ([ind.gap_with] if ind.gap_with else [])
+    )
+    if ind.sample_given:
+        names += ["n"] + (["previous_n"] if "previous" in ind.compare else [])
+    missing = [f"{ind.id}.{k}" for k in names + [k for k in figures if k.endswith("_n")] if figures.get(k, 0) is None]
+    # the comparison group's sample defaults to the rest of the survey's, which needs the BCU count
+    gap_sample_from_bcus = ind.gap_with and f"{ind.gap_with}_n" not in figures
+    if (not ind.sample_given or gap_sample_from_bcus) and _sample_size(book, ind, case) is None:
+        missing.append("overview.bcus")
+    return sorted(set(missing))
+
+
+def indicator_figures(book: Rulebook, ind: Indicator, figures: dict, case: Case) -> dict:
+    design = book.designs[ind.survey]
+    row = {
+        "id": ind.id,
+        "label": ind.label,
+        "survey": design.id,
+        "better": "higher" if ind.higher_is_better else "lower",
+        "value": figures.get("value"),
+        "assessed": True,
+        "missing": _needed(ind, figures, case, book),
+    }
+    if row["missing"]:
+        none = {"verdict": None}
+        return {
+            **row,
+            "assessed": False,
+            "n": figures.get("n"),
+            "interval": None,
+            "msf": {"average": figures.get("msf_average"), **none},
+            "trend": {"previous": figures.get("previous"), **none},
+            "outcome": None,
+        }
+    n = figures.get("n") or _sample_size(book, ind, case)
+    row["n"] = n
+    row["interval"] = _interval(figures["value"], n, design, book)
+    kwargs = dict(design_factor=design.design_factor, higher_is_better=ind.higher_is_better, confidence=book.confidence)
+    if "msf" in ind.compare:
+        msf_n = figures.get("msf_n") or n * design.msf_multiplier
+        c = statistics.compare(figures["value"], n, figures["msf_average"], msf_n, **kwargs)
+        row["msf"] = {
+            "average": figures["msf_average"],
+            "n": msf_n,
+            "interval": _interval(figures["msf_average"], msf_n, design, book),
+            **_comparison(c),
+        }
+    else:
+        row["msf"] = {"average": None, "verdict": "none"}
+    if "previous" in ind.compare:
+        prev_n = figures.get("previous_n") or n
+        c = statistics.compare(figures["value"], n, figures["previous"], prev_n, **kwargs)
+        comp = _comparison(c)
+        comp["change_pp"] = comp.pop("difference_pp")
+        row["trend"] = {
+            "previous": figures["previous"],
+            "n": prev_n,
+            "interval": _interval(figures["previous"], prev_n, design, book),
+            **comp,
+        }
+    else:
+        row["trend"] = {"previous": None, "verdict": "none"}
+    if ind.gap_with:
+        other = figures[ind.gap_with]
+        other_n = figures.get(f"{ind.gap_with}_n") or max(_sample_size(book, ind, case) - n, 1)
+        # the gap is the comparison group's figure minus the indicator's: smaller is better
+        c = statistics.compare(
+            other,
+            other_n,
+            figures["value"],
+            n,
+            design_factor=design.design_factor,
+            higher_is_better=False,
+            confidence=book.confidence,
+        )
+        row["gap"] = {
+            "with": ind.gap_with,
+            "other": other,
+            "other_n": other_n,
+            "gap_pp": round(other - figures["value"], 6),
+            "z": round(c.z, 4),
+            "critical": round(c.critical, 4),
+            "significant": c.verdict != "same",
+        }
+    return row
+
+
+def _interval(p: float, n: float, design, book: Rulebook) -> list:
+    lo, hi = statistics.interval(p, n, design.design_factor, book.confidence)
+    return [round(lo, 2), round(hi, 2)]
+
+
+def _comparison(c) -> dict:
+    return {
+        "difference_pp": round(c.difference_pp, 6),
+        "z": round(c.z, 4),
+        "critical": round(c.critical, 4),
+        "margin_pp": round(c.margin_pp, 4),
+        "verdict": c.verdict,
+    }

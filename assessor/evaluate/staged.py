@@ -1,0 +1,316 @@
+"""The staged run: derived values, engine, first rung that held.
+
+For each framework: compute every indicator's comparisons; then, stage by
+stage, build one engine fact per decision whose inputs are all known, ask the
+engine which rules held, and choose per decision the first rung whose rule
+fired (or `otherwise`). A decision that reads an unknown value is not assessed,
+and says which facts would settle it.
+"""
+
+from __future__ import annotations
+
+from assessor.case.read import Case
+from assessor.compile.compiler import CompiledDecision, CompiledFramework, CompiledScope
+from assessor.engines import make_engine
+from assessor.errors import AssessorError
+from assessor.evaluate.indicators import indicator_figures
+from assessor.evaluate.why_not import plain, value, why_not
+from assessor.language import conditions as ex
+from assessor.language.ir import EngineFact
+from assessor.rulebook.model import Rulebook
+
+
+class Missing:
+    """A value the case does not give; remembers which facts would settle it."""
+
+    __slots__ = ("facts",)
+
+    def __init__(self, facts):
+        self.facts = frozenset(facts)
+
+
+def assess_framework(book: Rulebook, program: CompiledFramework, case: Case, engine) -> dict:
+    fw = program.framework
+    cf = case.frameworks[fw.id]
+    indicators = [indicator_figures(book, book.indicators[i], cf.surveys[i], case) for i in fw.indicators]
+    scope_values: dict = {}
+    decided: dict = {}  # (scope id, decision) -> per-fact outcome dicts
+    traces: dict = {}
+
+    def values_for(scope: CompiledScope) -> dict:
+        if scope.id not in scope_values:
+            if scope.kind == "grade":
+                criteria = [
+                    {"id": c.id, "judgement": decided[(c.id, "judgement")]["outcome"]} for c in program.criteria
+                ]
+                if any(r["judgement"] is None for r in criteria):
+                    # the grade waits on the facts that would settle each unassessed criterion
+                    criteria = Missing(
+                        {
+                            f"{c}: {fact}"
+                            for (c, name), d in decided.items()
+                            if name == "judgement" and d["outcome"] is None
+                            for fact in d["missing"]
+                        }
+                    )
+                scope_values[scope.id] = scope_inputs(scope, {"criteria": criteria}, indicators)
+            else:
+                scope_values[scope.id] = scope_inputs(scope, cf.evidence.get(scope.id, {}), indicators)
+        return scope_values[scope.id]
+
+    for stage in program.stages:
+        facts, pending = [], []
+        for scope in program.scopes:
+            if scope.kind == "indicator":
+                for ind in (i for i in indicators if i["assessed"]):
+                    values = {"msf": ind["msf"]["verdict"], "trend": ind["trend"]["verdict"]}
+                    stage_facts(scope, stage, values, ind["id"], facts, pending, decided)
+            elif any(d.stage == stage for d in scope.decisions):  # inputs are complete by its first stage
+                stage_facts(scope, stage, values_for(scope), scope.id, facts, pending, decided)
+        fired = engine.evaluate(stage, facts) if facts else {}
+        for scope, d, fact_id, outcome, trace in settle(pending, fired, decided):
+            if scope.kind == "indicator":
+                ind = next(i for i in indicators if i["id"] == fact_id)
+                ind["outcome"] = outcome
+                ind["trace"] = trace
+            else:
+                traces.setdefault(scope.id, {})[d.name] = trace
+
+    criteria = []
+    for scope in program.criteria:
+        c = scope.criterion
+        choices = {d.name: decided[(c.id, d.name)]["outcome"] for d in scope.decisions if d.name != "judgement"}
+        j = decided[(c.id, "judgement")]
+        missing = sorted({m for d in scope.decisions for m in decided[(c.id, d.name)]["missing"]})
+        criteria.append(
+            {
+                "id": c.id,
+                "heading": c.heading,
+                "subheading": c.subheading,
+                "judgement": j["outcome"],
+                "judgement_text": book.grade_label(j["outcome"]),
+                "choices": choices,
+                "assessed": not missing,
+                "missing": missing,
+                "values": _public_values(scope_values.get(c.id, {}), scope),
+                "narrative": cf.narrative.get(c.id, {}),
+                "trace": traces.get(c.id, {}),
+                "statement_template": c.statement,
+            }
+        )
+    g = decided[("grade", "grade")]
+    rule_grade = g["outcome"]
+    moderation = None
+    if cf.moderation is not None:
+        moderation = {
+            "grade": cf.moderation["grade"],
+            "grade_text": book.grade_label(cf.moderation["grade"]),
+            "reason": cf.moderation["reason"],
+            "changed": rule_grade is not None and cf.moderation["grade"] != rule_grade,
+        }
+    grade = moderation["grade"] if moderation else rule_grade
+    for ind in indicators:
+        ind["outcome_text"] = book.grade_label(ind["outcome"])
+    return {
+        "id": fw.id,
+        "title": fw.title,
+        "grade": grade,
+        "grade_text": book.grade_label(grade),
+        "rule_grade": rule_grade,
+        "rule_grade_text": book.grade_label(rule_grade),
+        "assessed": rule_grade is not None,
+        "missing": g["missing"],
+        "moderation": moderation,
+        "grade_trace": traces.get("grade", {}).get("grade", {}),
+        "indicators": indicators,
+        "criteria": criteria,
+    }
+
+
+def scope_inputs(scope: CompiledScope, given: dict, indicators: list) -> dict:
+    """The values a criterion or grade scope reads: its inputs, the indicators, then derived values."""
+    values = {k: (Missing({k}) if v is None else v) for k, v in given.items()}
+    unassessed = [m for i in indicators for m in i["missing"]]
+    values["indicators"] = Missing(unassessed) if unassessed else [_indicator_row(i) for i in indicators]
+    for i in indicators:
+        values[i["id"]] = Missing(i["missing"]) if i["missing"] else _indicator_row(i)
+    return derive_values(scope, values)
+
+
+def derive_values(scope: CompiledScope, values: dict) -> dict:
+    for d in scope.derived:
+        values[d.name] = _derive(d, values)
+    return values
+
+
+def stage_facts(
+    scope: CompiledScope, stage: int, values: dict, fact_id: str, facts: list, pending: list, decided: dict
+) -> None:
+    """Add the engine facts for this scope's decisions of `stage`; record those that cannot be assessed."""
+    for d in scope.decisions:
+        if d.stage != stage:
+            continue
+        missing = _missing(d, values) if scope.kind != "indicator" else set()
+        if missing:
+            decided[(scope.id, d.name)] = {"outcome": None, "missing": sorted(missing)}
+            values[d.name] = Missing(missing)
+            continue
+        facts.append(_fact(d, fact_id, values))
+        pending.append((scope, d, fact_id, values))
+
+
+def settle(pending: list, fired: dict, decided: dict):
+    """Choose each pending decision's outcome from what fired; later decisions read it as a value."""
+    for scope, d, fact_id, values in pending:
+        outcome, trace = _choose(d, fired, f"{d.engine_scope}@{fact_id}", values, _labels(scope))
+        if scope.kind != "indicator":
+            decided[(scope.id, d.name)] = {"outcome": outcome, "missing": []}
+            values[d.name] = outcome
+        yield scope, d, fact_id, outcome, trace
+
+
+def criterion_outcomes(scope: CompiledScope, evidence: dict, indicators: list, engine) -> dict:
+    """Every decision of one criterion for the given evidence: what-if analysis reuses the staged run."""
+    values = scope_inputs(scope, evidence, indicators)
+    decided: dict = {}
+    for stage in sorted({d.stage for d in scope.decisions}):
+        facts, pending = [], []
+        stage_facts(scope, stage, values, scope.id, facts, pending, decided)
+        fired = engine.evaluate(stage, facts) if facts else {}
+        for _ in settle(pending, fired, decided):
+            pass
+    return {name: d["outcome"] for (_, name), d in decided.items()}
+
+
+def _derive(d, values: dict):
+    missing = set()
+    for name in d.expr.reads:
+        v = values.get(name)
+        if isinstance(v, Missing):
+            missing |= v.facts
+    if missing:
+        return Missing(missing)
+    try:
+        return ex.evaluate(d.expr.tree, values)
+    except ex.ExpressionError as e:
+        p = d.expr.place
+        raise AssessorError(
+            p.finding(
+                "evaluation",
+                f"cannot compute {d.name if not d.name.startswith('_d') else repr(d.expr.source)}: {e.message}"
+                " with this case's evidence",
+            )
+        ) from None
+
+
+def _missing(d: CompiledDecision, values: dict) -> set:
+    out = set()
+    for name in d.reads:
+        v = values.get(name)
+        if isinstance(v, Missing):
+            out |= v.facts
+        elif v is None and name in values:
+            out.add(name)
+    for name in d.value_names:  # hoisted values
+        v = values.get(name)
+        if isinstance(v, Missing):
+            out |= v.facts
+    return out
+
+
+def _engine_values(d: CompiledDecision, values: dict) -> dict:
+    return {name: ex.engine_value(value(name, values)) for name in d.value_names}
+
+
+def _fact(d: CompiledDecision, fact_id: str, values: dict) -> EngineFact:
+    return EngineFact(f"{d.engine_scope}@{fact_id}", d.engine_scope, d.stage, _engine_values(d, values))
+
+
+def _labels(scope: CompiledScope) -> dict:
+    """Hoisted values are shown by the text they compute, so a reader sees what was compared."""
+    return {d.name: d.expr.source for d in scope.derived if d.name.startswith("_d")}
+
+
+def _choose(d: CompiledDecision, fired: dict, fact_key: str, values: dict, labels: dict) -> tuple:
+    """The first rung whose rule fired on this fact, and the trace of every rung."""
+    chosen = None
+    rungs = []
+    for rung in d.rungs:
+        held = rung.rule_id is None or fact_key in fired.get(rung.rule_id, ())
+        rungs.append(
+            {
+                "outcome": rung.outcome,
+                "condition": "otherwise" if rung.expression is None else " ".join(rung.expression.source.split()),
+                "rule": rung.rule_id,
+                "held": held,
+                "why": None if held else why_not(rung.condition, values, labels),
+                "line": rung.expression.place.line if rung.expression is not None else None,
+            }
+        )
+        if held and chosen is None:
+            chosen = rung.outcome
+    read = {labels.get(name, name.replace("__", ".")): plain(value(name, values)) for name in sorted(d.value_names)}
+    return chosen, {"chosen": chosen, "fact": fact_key, "rungs": rungs, "read": read}
+
+
+def _public_values(values: dict, scope: CompiledScope) -> dict:
+    """Facts and derived values of a criterion, for explanations (tables and records left out)."""
+    out = {}
+    hoisted = _labels(scope)
+    for k, v in values.items():
+        if isinstance(v, (list, dict)):
+            continue
+        key = hoisted.get(k, k)
+        out[key] = None if isinstance(v, Missing) else plain(v)
+    return out
+
+
+def _indicator_row(ind: dict) -> dict:
+    """What rule conditions may read about an indicator (see rulebook._indicator_types)."""
+    row = {
+        "id": ind["id"],
+        "msf": ind["msf"]["verdict"],
+        "trend": ind["trend"]["verdict"],
+        "outcome": ind.get("outcome"),
+        "value": ind["value"],
+        "change_pp": ind["trend"].get("change_pp", 0.0),
+        "difference_pp": ind["msf"].get("difference_pp", 0.0),
+    }
+    if "gap" in ind:
+        row["gap_pp"] = ind["gap"]["gap_pp"]
+        row["gap"] = (
+            "worse"
+            if ind["gap"]["significant"] and ind["gap"]["gap_pp"] > 0
+            else ("better" if ind["gap"]["significant"] else "same")
+        )
+    return row
+
+
+class Assessor:
+    """Compiled rules with one engine per framework, reused across cases."""
+
+    def __init__(self, book: Rulebook, programs: tuple, engine_name: str):
+        self.book = book
+        self.programs = programs
+        self.engine_name = engine_name
+        self._engines: dict = {}
+
+    def frameworks(self, case: Case) -> list:
+        out = []
+        for program in self.programs:
+            engine = self._engines.get(program.framework.id)
+            if engine is None:
+                engine = self._engines[program.framework.id] = make_engine(self.engine_name, program.rules)
+            out.append(assess_framework(self.book, program, case, engine))
+        return out
+
+    def close(self) -> None:
+        for engine in self._engines.values():
+            engine.close()
+        self._engines.clear()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

@@ -1,0 +1,74 @@
+"""The intermediate form both engines evaluate: flat, typed, no negation, no arithmetic.
+
+The compiler produces it from the rule files; `engines/durable.py` and
+`engines/python.py` must give identical answers on it. See docs/architecture.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+Value = bool | int | float | str
+
+COMPARISONS = ("eq", "ne", "lt", "le", "gt", "ge")
+ORDERING = ("lt", "le", "gt", "ge")
+
+
+@dataclass(frozen=True)
+class Lit:
+    value: Value
+
+
+@dataclass(frozen=True)
+class Ref:
+    name: str
+
+
+Operand = Lit | Ref
+
+
+@dataclass(frozen=True)
+class Cmp:
+    op: str
+    name: str
+    operand: Operand
+
+
+@dataclass(frozen=True)
+class AllOf:
+    items: tuple
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    items: tuple
+
+
+Cond = Cmp | AllOf | AnyOf
+
+
+@dataclass(frozen=True)
+class EngineRule:
+    id: str
+    stage: int
+    scope: str
+    condition: Cond
+
+
+@dataclass(frozen=True)
+class EngineFact:
+    id: str
+    scope: str
+    stage: int
+    values: Mapping[str, Value] = field(default_factory=dict)
+
+
+def names_read(cond: Cond) -> set[str]:
+    """Every value name a condition reads."""
+    if isinstance(cond, Cmp):
+        out = {cond.name}
+        if isinstance(cond.operand, Ref):
+            out.add(cond.operand.name)
+        return out
+    return set().union(*(names_read(c) for c in cond.items))

@@ -1,0 +1,1 @@
+"""⑧ The result document → Markdown, HTML, text or JSON, worded by the templates."""

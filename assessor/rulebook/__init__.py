@@ -1,0 +1,1 @@
+"""③ rules/*.yaml → the validated, typed model of frameworks, criteria, facts and scales."""

@@ -1,0 +1,176 @@
+"""The rulebook as a typed model: frameworks, criteria, facts, scales and their rungs.
+
+`rulebook.read` builds it from rules/*.yaml; every later stage reads it and none changes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from assessor.errors import Finding
+from assessor.language import conditions as ex
+
+FACT_TYPES = ("integer", "number", "percentage", "yes/no", "date", "one-of", "text", "table")
+# The evaluator names its scopes after criterion ids, next to the framework's own scopes,
+# and a criterion's own decisions next to its `judgement`: these names would collide.
+RESERVED_CRITERIA = ("grade", "indicators")
+RESERVED_SLOTS = ("judgement",)
+MAX_WORD = 200  # characters in a one-of value (the engine compares it as a string)
+# What one condition and one decision may ask of durable-rules, whose C engine has fixed
+# tables; the numbers are engines/durable.py's (a test keeps them equal). Beyond them the
+# engine would refuse the rules at run time, so they are refused here, with a place.
+ENGINE_GROUPS = 15  # and/or groups in one engine pattern (durable.MAX_GROUPS) ...
+ENGINE_PARTS = 64  # ... or else at most this many patterns it is split into (durable.MAX_PARTS)
+ENGINE_OPEN = 56  # alternatives open at once while one fact is matched (durable.STACK_BUDGET)
+ENGINE_VALUES = 248  # values the conditions of one decision compare (durable.MAX_VALUES)
+VERDICT = ex.Type("choice", ("better", "same", "worse", "none"))
+GRADING_FILE = "grading.yaml"
+
+
+@dataclass(frozen=True)
+class Place:
+    path: str
+    line: int | None
+    column: int | None
+
+    def finding(self, check: str, message: str, offset: int = 0, quoted: bool = False) -> Finding:
+        col = None if self.column is None else self.column + offset + (1 if quoted and offset else 0)
+        return Finding(self.path, self.line, col, check, message)
+
+
+@dataclass(frozen=True)
+class FactSpec:
+    name: str
+    type: str
+    describe: str = ""
+    min: float | None = None
+    max: float | None = None
+    values: tuple = ()
+    columns: tuple = ()  # ((name, FactSpec), ...) for tables
+    place: Place | None = None
+
+    @property
+    def expr_type(self) -> ex.Type:
+        if self.type in ("integer", "number", "percentage"):
+            return ex.NUMBER
+        if self.type == "yes/no":
+            return ex.BOOLEAN
+        if self.type == "date":
+            return ex.DATE
+        if self.type == "one-of":
+            return ex.Type("choice", self.values)
+        if self.type == "table":
+            return ex.Type("table", columns=tuple((n, c.expr_type) for n, c in self.columns))
+        return ex.TEXT
+
+
+@dataclass(frozen=True)
+class Expression:
+    source: str
+    tree: ex.Node
+    place: Place
+    quoted: bool = False
+    reads: frozenset = frozenset()  # names in scope it reads (heads of dotted names)
+
+
+@dataclass(frozen=True)
+class Derived:
+    name: str
+    expr: Expression
+
+
+@dataclass(frozen=True)
+class Rung:
+    outcome: str
+    condition: Expression | None  # None for `otherwise`
+
+
+@dataclass(frozen=True)
+class Decision:
+    name: str
+    kind: str  # choice | judgement | grade | outcome
+    rungs: tuple  # of Rung; a final `otherwise` rung has condition None
+    place: Place
+
+    @property
+    def outcomes(self) -> tuple:
+        seen = []
+        for r in self.rungs:
+            if r.outcome not in seen:
+                seen.append(r.outcome)
+        return tuple(seen)
+
+    @property
+    def otherwise(self) -> str | None:
+        last = self.rungs[-1] if self.rungs else None
+        return last.outcome if last is not None and last.condition is None else None
+
+
+@dataclass(frozen=True)
+class Criterion:
+    id: str
+    heading: str
+    subheading: str
+    evidence: tuple  # of FactSpec
+    derive: tuple  # of Derived
+    choices: tuple  # of Decision
+    judgement: Decision
+    statement: str  # template path under templates/
+    place: Place
+
+    @property
+    def decisions(self) -> tuple:
+        return self.choices + (self.judgement,)
+
+
+@dataclass(frozen=True)
+class Framework:
+    id: str
+    title: str
+    order: int  # frameworks appear in the report by order, then id
+    indicators: tuple  # indicator ids
+    criteria: tuple
+    derive: tuple
+    grade: Decision
+    path: str
+
+
+@dataclass(frozen=True)
+class SurveyDesign:
+    id: str
+    title: str
+    design_factor: float
+    sample_size: int
+    per: str  # force | bcu
+    msf_multiplier: float
+
+
+@dataclass(frozen=True)
+class Indicator:
+    id: str
+    label: str
+    survey: str
+    higher_is_better: bool
+    compare: tuple  # subset of ("msf", "previous")
+    sample_given: bool  # the case must give n (e.g. minority-ethnic respondents)
+    gap_with: str | None  # a comparison group figure the case gives, e.g. white users
+
+
+@dataclass(frozen=True)
+class Rulebook:
+    directory: str
+    grades: tuple  # ((id, label), ...) best first
+    confidence: float
+    designs: dict
+    indicators: dict
+    outcome: Decision
+    frameworks: tuple
+    revision: str  # sha256 over the rule files used
+    docs: dict = field(default_factory=dict, compare=False)  # path -> Document, for lint
+
+    def grade_label(self, grade: str | None) -> str | None:
+        """The scale's label for a grade; None when not assessed (templates word that)."""
+        return dict(self.grades).get(grade)
+
+
+# ---------------------------------------------------------------- loading

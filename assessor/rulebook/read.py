@@ -1,0 +1,601 @@
+"""Rule files → the validated model of rulebook.model.
+
+`rules/grading.yaml` holds the grade scale and the survey settings; every other
+`rules/*.yaml` file is one framework. Every condition is parsed and type-checked
+here, so a rulebook that loads is one the engines can run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from assessor.errors import AssessorError, Finding
+from assessor.language import conditions as ex
+from assessor.language import ir
+from assessor.rulebook.model import (
+    ENGINE_GROUPS,
+    ENGINE_OPEN,
+    ENGINE_PARTS,
+    ENGINE_VALUES,
+    FACT_TYPES,
+    GRADING_FILE,
+    MAX_WORD,
+    RESERVED_CRITERIA,
+    RESERVED_SLOTS,
+    VERDICT,
+    Criterion,
+    Decision,
+    Derived,
+    Expression,
+    FactSpec,
+    Framework,
+    Indicator,
+    Place,
+    Rulebook,
+    Rung,
+    SurveyDesign,
+)
+from assessor.source.document import load
+from assessor.source.reader import Reader
+
+
+def load_rulebook(directory: str | Path) -> Rulebook:
+    d = Path(directory)
+    if not d.is_dir():
+        raise AssessorError(
+            Finding(
+                str(d),
+                None,
+                None,
+                "io",
+                "rules directory does not exist" if not d.exists() else "rules path is not a directory",
+            )
+        )
+    files = sorted(p for p in d.glob("*.yaml"))
+    if not any(p.name == GRADING_FILE for p in files):
+        raise AssessorError(
+            Finding(
+                str(d / GRADING_FILE),
+                None,
+                None,
+                "io",
+                f"the rules directory needs {GRADING_FILE} (the grade scale and survey settings)",
+            )
+        )
+    findings: list[Finding] = []
+    docs = {}
+    digest = hashlib.sha256()
+    for p in files:
+        try:
+            docs[p] = load(p, "rule file")
+        except AssessorError as e:
+            findings.extend(e.findings)
+            continue
+        digest.update(p.name.encode() + b"\0" + p.read_bytes() + b"\0")
+    if findings:
+        raise AssessorError(findings)
+    grading = docs.pop(d / GRADING_FILE)
+    g = _read_grading(Reader(grading, findings))
+    frameworks = []
+    if not docs:
+        findings.append(Finding(str(d), None, None, "no-frameworks", "the rules directory has no framework files"))
+    for doc in docs.values():
+        fw = _read_framework(Reader(doc, findings), g)
+        if fw is not None:
+            frameworks.append(fw)
+    seen = {}
+    for fw in frameworks:
+        if fw.id in seen:
+            findings.append(
+                Finding(fw.path, 1, 1, "duplicate-id", f"framework {fw.id!r} is also defined in {seen[fw.id]}")
+            )
+        seen[fw.id] = fw.path
+    if findings:
+        raise AssessorError(findings)
+    frameworks.sort(key=lambda f: (f.order, f.id))
+    all_docs = {str(p): doc for p, doc in docs.items()}
+    all_docs[str(d / GRADING_FILE)] = grading
+    return Rulebook(
+        str(d),
+        g["grades"],
+        g["confidence"],
+        g["designs"],
+        g["indicators"],
+        g["outcome"],
+        tuple(frameworks),
+        digest.hexdigest(),
+        all_docs,
+    )
+
+
+def _place(r: Reader) -> Place:
+    m = r.doc.mark(r.where)
+    return Place(r.doc.path, m.line if m else None, m.column if m else None)
+
+
+def _read_grading(r: Reader) -> dict:
+    out = {"grades": (), "confidence": 0.95, "designs": {}, "indicators": {}, "outcome": None}
+    top = r.mapping(("grades", "surveys"), what="grading.yaml")
+    if top is None:
+        r.raise_if_errors()
+    if "grades" in top:
+        gr = r.at("grades")
+        grades = gr.mapping(("exceeding", "meeting", "failing"), what="grades")
+        if grades:
+            out["grades"] = tuple((k, gr.at(k).text(f"the label of grade {k!r}")) for k in grades)
+    if "surveys" not in top:
+        r.raise_if_errors()
+    s = r.at("surveys")
+    surveys = s.mapping(("confidence", "designs", "indicators", "outcome"), what="surveys")
+    if surveys is None:
+        r.raise_if_errors()
+    if "confidence" in surveys:
+        c = s.at("confidence").number("surveys.confidence", 0.5, 0.9999)
+        out["confidence"] = c if c is not None else 0.95
+    written_designs = surveys.get("designs") if isinstance(surveys.get("designs"), dict) else {}
+    if "designs" in surveys:
+        ds = s.at("designs")
+        for key in ds.mapping(what="surveys.designs") or {}:
+            dr = ds.at(key)
+            if not ds.key_ident(key, "survey"):
+                continue
+            fields = ("title", "design_factor", "sample_size", "per", "msf_multiplier")
+            m = dr.mapping(fields, what=f"survey {key!r}")
+            if m is None or not set(fields) <= set(m):  # reported: a key missing (perhaps misspelt)
+                continue
+            per = m["per"]
+            if per not in ("force", "bcu"):
+                dr.at("per").error("bad-value", f"per must be 'force' or 'bcu', got {per!r}")
+            design = SurveyDesign(
+                key,
+                dr.at("title").text() or "",
+                dr.at("design_factor").number(low=0.1, high=10.0) or 1.0,
+                dr.at("sample_size").number(low=1, integer=True) or 1,
+                per,
+                dr.at("msf_multiplier").number(low=0.1, high=1000) or 1.0,
+            )
+            out["designs"][key] = design
+    if "indicators" in surveys:
+        ins = s.at("indicators")
+        for key in ins.mapping(what="surveys.indicators") or {}:
+            ir_ = ins.at(key)
+            if not ins.key_ident(key, "indicator"):
+                continue
+            m = ir_.mapping(("label", "survey", "better"), ("compare", "sample", "gap_with"), what=f"indicator {key!r}")
+            if m is None:
+                continue
+            if (
+                not isinstance(m.get("survey"), str)
+                or m.get("survey") not in out["designs"]
+                and m.get("survey") not in written_designs
+            ):
+                ir_.at("survey").error(
+                    "unknown-survey",
+                    f"survey {m.get('survey')!r} is not one of the designs: "
+                    f"{', '.join(out['designs']) or 'none declared'}",
+                )
+            if m.get("better") not in ("higher", "lower"):
+                ir_.at("better").error("bad-value", f"better must be 'higher' or 'lower', got {m.get('better')!r}")
+            compare = m.get("compare", ["msf", "previous"])
+            if not isinstance(compare, list) or not compare or any(c not in ("msf", "previous") for c in compare):
+                ir_.at("compare").error("bad-value", "compare must list 'msf', 'previous' or both")
+                compare = ["msf", "previous"]
+            sample = m.get("sample", "design")
+            if sample not in ("design", "given"):
+                ir_.at("sample").error(
+                    "bad-value", "sample must be 'design' (the survey's sample size) or 'given' (the case gives n)"
+                )
+            gap = m.get("gap_with")
+            if gap is not None:
+                gap = ir_.at("gap_with").ident()
+            label = (ir_.at("label").text() if "label" in m else None) or key  # missing: reported
+            out["indicators"][key] = Indicator(
+                key, label, m.get("survey"), m.get("better") == "higher", tuple(compare), sample == "given", gap
+            )
+    if "outcome" in surveys:
+        names = {"msf": VERDICT, "trend": VERDICT}
+        out["outcome"] = _read_decision(
+            s.at("outcome"), "outcome", "outcome", names, allowed=tuple(k for k, _ in out["grades"])
+        )
+    r.raise_if_errors()
+    return out
+
+
+def _read_framework(r: Reader, g: dict) -> Framework | None:
+    top = r.mapping(("framework", "title", "criteria", "grade"), ("order", "indicators"), what="a framework file")
+    if top is None or not {"framework", "title", "criteria", "grade"} <= set(top):
+        return None
+    fid = r.at("framework").ident("framework")
+    title = r.at("title").text()
+    order = r.at("order").number("order", integer=True) if "order" in top else None
+    indicators = []
+    if "indicators" in top:
+        ins = r.at("indicators")
+        for i, ind in enumerate(ins.items("indicators") or []):
+            if not isinstance(ind, str) or ind not in g["indicators"]:
+                ins.at(i).error(
+                    "unknown-indicator",
+                    f"indicator {ind!r} is not declared in grading.yaml; declared: "
+                    f"{', '.join(g['indicators']) or 'none'}",
+                )
+            elif ind in indicators:
+                ins.at(i).error("duplicate-id", f"indicator {ind!r} is listed twice")
+            else:
+                indicators.append(ind)
+    grade_ids = tuple(k for k, _ in g["grades"])
+    indicator_scope = _indicator_types(g, indicators)
+    criteria = []
+    cr = r.at("criteria")
+    ids = {}
+    for i, _ in enumerate(cr.items("criteria") or []):
+        c = _read_criterion(cr.at(i), grade_ids, indicator_scope)
+        if c is None:
+            continue
+        if c.id in ids:
+            cr.at(i, "id").error("duplicate-id", f"criterion {c.id!r} is already defined at line {ids[c.id]}")
+        ids[c.id] = c.place.line
+        criteria.append(c)
+    gr = r.at("grade")
+    gm = gr.mapping(("decide",), ("derive",), what="grade")
+    grade = None
+    derive = ()
+    if gm is not None:
+        names = dict(indicator_scope)
+        names["criteria"] = ex.Type("table", columns=(("id", ex.TEXT), ("judgement", ex.Type("choice", grade_ids))))
+        derive = _read_derive(gr.at("derive"), names) if "derive" in gm else ()
+        for d in derive:
+            names[d.name] = ex.NUMBER
+        if "decide" in gm:
+            grade = _read_decision(gr.at("decide"), "grade", "grade", names, allowed=grade_ids)
+    if fid is None or title is None or grade is None:
+        return None
+    return Framework(
+        fid, title, 100 if order is None else order, tuple(indicators), tuple(criteria), derive, grade, r.doc.path
+    )
+
+
+def _indicator_types(g: dict, indicators: list) -> dict:
+    """The names criteria and grades may read about survey indicators."""
+    columns = (
+        ("id", ex.TEXT),
+        ("msf", VERDICT),
+        ("trend", VERDICT),
+        ("outcome", ex.Type("choice", tuple(k for k, _ in g["grades"]))),
+        ("value", ex.NUMBER),
+        ("change_pp", ex.NUMBER),
+        ("difference_pp", ex.NUMBER),
+    )
+    names = {"indicators": ex.Type("table", columns=columns)}
+    for ind in indicators:
+        cols = columns
+        if g["indicators"][ind].gap_with:
+            cols = cols + (("gap_pp", ex.NUMBER), ("gap", VERDICT))
+        names[ind] = ex.Type("record", columns=cols)
+    return names
+
+
+def _read_criterion(r: Reader, grade_ids: tuple, indicator_scope: dict) -> Criterion | None:
+    m = r.mapping(
+        ("id", "heading", "evidence", "judge", "statement"), ("subheading", "derive", "choose"), what="a criterion"
+    )
+    if m is None or not {"id", "heading", "judge", "statement", "evidence"} <= set(m):
+        return None
+    cid = r.at("id").ident("criterion id")
+    if cid in RESERVED_CRITERIA:
+        r.at("id").error("reserved-name", f"criterion id {cid!r} is a reserved word; choose another name")
+        cid = None
+    heading = r.at("heading").text()
+    subheading = r.at("subheading").text() if "subheading" in m else ""
+    statement = r.at("statement").text()
+    evidence = _read_evidence(r.at("evidence"))
+    names = dict(indicator_scope)
+    for f in evidence:
+        if f.name in names:
+            r.at("evidence", f.name).error(
+                "duplicate-name", f"{f.name!r} is already the name of an indicator", key=True
+            )
+        names[f.name] = f.expr_type
+    derive = _read_derive(r.at("derive"), names) if "derive" in m else ()
+    for d in derive:
+        names[d.name] = ex.NUMBER
+    choices = []
+    if "choose" in m:
+        ch = r.at("choose")
+        for slot in ch.mapping(what="choose") or {}:
+            if not ch.key_ident(slot, "slot"):
+                continue
+            if slot in RESERVED_SLOTS:
+                ch.at(slot).error(
+                    "reserved-name",
+                    f"slot {slot!r} is a reserved word: the criterion's judgement "
+                    "is given under 'judge'; choose another name",
+                    key=True,
+                )
+                continue
+            if slot in names:
+                ch.at(slot).error("duplicate-name", f"slot {slot!r} has the name of a fact or derived value", key=True)
+                continue
+            d = _read_decision(ch.at(slot), slot, "choice", names)
+            if d is not None:
+                choices.append(d)
+                names[slot] = ex.Type("choice", d.outcomes)
+            else:  # still a name, so later conditions reading it are not reported as well
+                names[slot] = ex.Type("choice", _written_outcomes(ch.at(slot).value))
+    judgement = _read_decision(r.at("judge"), "judgement", "judgement", names, allowed=grade_ids)
+    if None in (cid, heading, statement, judgement):
+        return None
+    return Criterion(cid, heading, subheading or "", evidence, derive, tuple(choices), judgement, statement, _place(r))
+
+
+def _written_outcomes(rungs) -> tuple:
+    """The outcomes a decision names, however broken its conditions."""
+    out = []
+    for rung in rungs if isinstance(rungs, list) else ():
+        for outcome, cond in rung.items() if isinstance(rung, dict) else ():
+            word = cond if outcome == "otherwise" else outcome
+            if isinstance(word, str) and word not in out:
+                out.append(word)
+    return tuple(out)
+
+
+def _read_evidence(r: Reader) -> tuple:
+    specs = []
+    for name in r.mapping(what="evidence") or {}:
+        if not r.key_ident(name, "fact"):
+            continue
+        spec = read_fact_spec(r.at(name), name)
+        if spec is not None:
+            specs.append(spec)
+    return tuple(specs)
+
+
+def read_fact_spec(r: Reader, name: str, in_table: bool = False) -> FactSpec | None:
+    v = r.value
+    if isinstance(v, str):  # shorthand: `bcus: integer`
+        v = {"type": v}
+        m = v
+    else:
+        m = r.mapping(("type",), ("describe", "min", "max", "values", "columns"), what=f"fact {name!r}")
+        if m is None or "type" not in m:
+            return None
+    t = m["type"]
+    if t not in FACT_TYPES or (in_table and t == "table"):
+        allowed = [x for x in FACT_TYPES if not (in_table and x == "table")]
+        (r.at("type") if isinstance(r.value, dict) else r).error(
+            "bad-type", f"fact {name!r} has type {t!r}; expected one of {', '.join(allowed)}"
+        )
+        return None
+    low, high = m.get("min"), m.get("max")
+    if "min" in m:
+        low = r.at("min").number(f"min of {name!r}")
+    if "max" in m:
+        high = r.at("max").number(f"max of {name!r}")
+    if t == "percentage":
+        low = 0 if low is None else low
+        high = 100 if high is None else high
+    if ("min" in m or "max" in m) and t not in ("integer", "number", "percentage"):
+        r.error("bad-key", f"min and max apply to numbers, not to {t!r} facts")
+    if low is not None and high is not None and low > high:
+        r.error("bad-range", f"fact {name!r} has min {low} above max {high}")
+    values = ()
+    if t == "one-of":
+        vals = r.at("values").items(f"values of {name!r}") if "values" in m else None
+        if not vals:
+            r.error("missing-key", f"fact {name!r} is one-of, so it needs 'values': the list of allowed words")
+        elif any(not isinstance(x, str) for x in vals) or len(set(vals)) != len(vals):
+            r.at("values").error("bad-value", f"values of {name!r} must be distinct words")
+        elif any(len(x) > MAX_WORD or not x.strip() for x in vals):
+            i = next(i for i, x in enumerate(vals) if len(x) > MAX_WORD or not x.strip())
+            r.at("values", i).error(
+                "bad-value", f"each value of {name!r} must be a word or short phrase of at most {MAX_WORD} characters"
+            )
+        else:
+            values = tuple(vals)
+        if not values:  # reported above; read as text, so conditions comparing it are not reported too
+            t = "text"
+    elif "values" in m:
+        r.error("bad-key", f"'values' applies to one-of facts, not to {t!r}")
+    columns = ()
+    if t == "table":
+        cr = r.at("columns")
+        if "columns" not in m:
+            r.error("missing-key", f"table {name!r} needs 'columns'")
+        else:
+            cols = []
+            for cname in cr.mapping(what=f"columns of {name!r}") or {}:
+                if cr.key_ident(cname, "column"):
+                    spec = read_fact_spec(cr.at(cname), cname, in_table=True)
+                    if spec is not None:
+                        cols.append((cname, spec))
+            columns = tuple(cols)
+    elif "columns" in m:
+        r.error("bad-key", f"'columns' applies to table facts, not to {t!r}")
+    describe = m.get("describe", "")
+    if not isinstance(describe, str):
+        r.at("describe").error("type", f"describe of {name!r} must be text")
+        describe = ""
+    return FactSpec(name, t, describe, low, high, values, columns, _place(r))
+
+
+def _expression(r: Reader, names: dict, condition: bool) -> Expression | None:
+    source = r.value
+    if not isinstance(source, str) or not source.strip():
+        what = "a condition" if condition else "a calculation"
+        if isinstance(source, bool):
+            hint = " (write the condition out; a bare yes/no is not a condition)"
+        else:
+            hint = ""
+        r.error("bad-expression", f"{r.label} must be {what} written as text, got {_short(source)}{hint}")
+        return None
+    mark = r.doc.mark(r.where)
+    try:
+        tree = ex.parse(source)
+        checker = ex.Checker(names)
+        if condition:
+            checker.condition(tree)
+        else:
+            t = checker.check(tree)
+            if t.kind != "number":
+                raise ex.ExpressionError(f"a derived value must be a number, but this is {t.describe()}", 0)
+    except ex.ExpressionError as e:
+        offset = e.offset if "\n" not in source[: e.offset] else 0
+        shown = " ".join(source.split())
+        shown = shown if len(shown) <= 100 else shown[:97] + "..."
+        r.error("bad-expression", f"{e.message}: {shown!r}", offset=offset)
+        return None
+    return Expression(source, tree, _place(r), bool(mark and mark.quoted), frozenset(checker.read))
+
+
+def _short(v) -> str:
+    from assessor.source.reader import kind_of
+
+    return kind_of(v)
+
+
+def _read_derive(r: Reader, names: dict) -> tuple:
+    out = []
+    m = r.mapping(what="derive")
+    for name in m or {}:
+        if not r.key_ident(name, "derived value"):
+            continue
+        if name in names:
+            r.at(name).error("duplicate-name", f"derived value {name!r} has the name of a fact", key=True)
+            continue
+        e = _expression(r.at(name), names, condition=False)
+        if e is not None:
+            out.append(Derived(name, e))
+        names[name] = ex.NUMBER  # even if broken: later readers of it are not reported too
+    return tuple(out)
+
+
+def _read_decision(r: Reader, name: str, kind: str, names: dict, allowed: tuple | None = None) -> Decision | None:
+    rungs = r.items(f"{r.label} (a list of '- outcome: condition' rungs)")
+    if rungs is None:
+        return None
+    if not rungs:
+        r.error("empty-scale", f"{r.label} has no rungs")
+        return None
+    out = []
+    for i, rung in enumerate(rungs):
+        rr = r.at(i)
+        if not isinstance(rung, dict) or len(rung) != 1:
+            rr.error(
+                "bad-rung",
+                "each rung is one 'outcome: condition' pair, e.g. '- all: staffed_share == 1', "
+                "or '- otherwise: outcome' last",
+            )
+            continue
+        ((outcome, cond),) = rung.items()
+        if outcome == "otherwise":
+            if i != len(rungs) - 1:
+                rr.at(outcome).error(
+                    "otherwise-not-last",
+                    "'otherwise' must be the last rung: rungs after it can never be chosen",
+                    key=True,
+                )
+            word = rr.at(outcome).ident("the outcome after 'otherwise'") if isinstance(cond, str) else None
+            if word is None and not isinstance(cond, str):
+                rr.at(outcome).error("bad-rung", f"'otherwise' names the outcome to choose, got {_short(cond)}")
+            if word is not None:
+                if allowed is not None and word not in allowed:
+                    rr.at(outcome).error("bad-outcome", f"{word!r} is not a grade; expected {', '.join(allowed)}")
+                out.append(Rung(word, None))
+            continue
+        if not rr.key_ident(outcome, "outcome"):
+            continue
+        if allowed is not None and outcome not in allowed:
+            rr.at(outcome).error("bad-outcome", f"{outcome!r} is not a grade; expected {', '.join(allowed)}", key=True)
+            continue
+        e = _expression(rr.at(outcome), names, condition=True)
+        if e is not None and _fits_engine(rr.at(outcome), e):
+            out.append(Rung(outcome, e))
+        elif e is not None:
+            out.append(None)
+    if len(out) != len(rungs) or None in out:
+        return None
+    values = set()
+    for rung in out:
+        if rung.condition is not None:
+            values |= ir.names_read(_lowered(rung.condition))
+    if len(values) > ENGINE_VALUES:
+        r.error(
+            "too-complex",
+            f"{r.label} compares {len(values)} different values; the rule engine takes at most "
+            f"{ENGINE_VALUES} per decision: split it into several decisions",
+        )
+        return None
+    return Decision(name, kind, tuple(out), _place(r))
+
+
+def _lowered(e: Expression) -> ir.Cond:
+    """The condition as the compiler will lower it, computed operands named by their text
+    (as the compiler names them), so its size is known before any engine sees it."""
+
+    def hoist(node: ex.Node) -> str:
+        return "#" + " ".join(e.source[node.start : node.end].split())
+
+    return ex.Lowering(hoist, lambda name: name.replace(".", "__")).condition(e.tree)
+
+
+def _fits_engine(r: Reader, e: Expression) -> bool:
+    """A finding, and False, if the condition is larger than durable-rules can hold."""
+    cond = _flat(_lowered(e))
+    if _open(cond) > ENGINE_OPEN:
+        r.error(
+            "too-complex",
+            f"this condition keeps {_open(cond)} alternatives open at once ('or', and each "
+            f"value of a list after 'in'); the rule engine takes at most {ENGINE_OPEN}: split "
+            "it into several rungs or a derived value",
+        )
+        return False
+    conjuncts = cond.items if isinstance(cond, ir.AllOf) else (cond,)
+    groups = 1 + sum(map(_groups, conjuncts))
+    alternatives = _alternatives(cond)
+    if groups > ENGINE_GROUPS and alternatives > ENGINE_PARTS:
+        shown = f"{alternatives:,}" if alternatives < 10**6 else "over a million"
+        r.error(
+            "too-complex",
+            f"this condition nests {groups} groups of 'and'/'or' and has "
+            f"{shown} alternative ways to hold; the rule engine "
+            f"takes {ENGINE_GROUPS} groups, or {ENGINE_PARTS} alternatives: split it into several "
+            "rungs or choices",
+        )
+        return False
+    return True
+
+
+def _flat(cond: ir.Cond) -> ir.Cond:
+    """The condition as the engine holds it: nested groups of the same kind merged, groups of one unwrapped."""
+    if isinstance(cond, ir.Cmp):
+        return cond
+    items = []
+    for item in map(_flat, cond.items):
+        items.extend(item.items if type(item) is type(cond) else (item,))
+    return items[0] if len(items) == 1 else type(cond)(tuple(items))
+
+
+def _groups(cond: ir.Cond) -> int:
+    return 0 if isinstance(cond, ir.Cmp) else 1 + sum(map(_groups, cond.items))
+
+
+def _open(cond: ir.Cond) -> int:
+    """Alternatives pending at once: an 'or' pushes all its branches, an 'and' one at a time."""
+    if isinstance(cond, ir.Cmp):
+        return 1
+    costs = [_open(item) for item in cond.items]
+    return sum(costs) if isinstance(cond, ir.AnyOf) else sum(costs) - len(costs) + 1
+
+
+def _alternatives(cond: ir.Cond) -> int:
+    """The ways the condition can hold (terms of its disjunctive form), capped: the most
+    engine patterns splitting it could need."""
+    if isinstance(cond, ir.Cmp):
+        return 1
+    counts = [_alternatives(item) for item in cond.items]
+    if isinstance(cond, ir.AnyOf):
+        return min(sum(counts), 10**9)
+    total = 1
+    for n in counts:
+        total = min(total * n, 10**9)
+    return total

@@ -1,0 +1,120 @@
+"""Every decision of a rulebook, where it and its rungs stand in the rule files, and what it may read.
+
+Lint, the reachability search and `assess coverage` report rungs by file and line.
+The rulebook keeps the place of each condition but not of keys (a fact, a derived
+value, a decision, an `otherwise` rung), so those are looked up here in the loaded
+documents the rulebook keeps for tools (`Rulebook.docs`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from assessor.language import conditions as ex
+from assessor.rulebook.model import GRADING_FILE, VERDICT, Criterion, Decision, Place, Rulebook
+from assessor.rulebook.read import _indicator_types
+
+
+@dataclass(frozen=True)
+class Site:
+    """A decision in its place: the scale lint searches and coverage counts."""
+
+    label: str  # e.g. "choice 'extent' of criterion 'coverage'"
+    framework: str | None  # None for the survey outcome scale, shared by every framework
+    scope: str  # a criterion id, "grade", or "indicators"
+    decision: Decision
+    place: Place  # the decision's key
+    rungs: tuple  # Place of each rung's outcome key, in order
+    names: dict  # name -> expressions.Type its conditions may read
+    facts: dict = field(default_factory=dict)  # name -> FactSpec of the criterion's evidence, for their ranges
+    derived: dict = field(default_factory=dict)  # name -> expression tree of each derived value in scope
+
+    @property
+    def key(self) -> tuple:
+        """What a result's traces are matched on (see tooling/rule_coverage.py)."""
+        return (self.framework, self.scope, self.decision.name)
+
+
+def key_place(doc, where: tuple) -> Place:
+    """The place of the key naming the value at `where` (of the value itself if it has no key)."""
+    mark = doc.key_marks.get(tuple(where)) or doc.mark(where)
+    return Place(doc.path, mark.line if mark else None, mark.column if mark else None)
+
+
+def criterion_index(doc, cid: str) -> int:
+    """Where criterion `cid` stands in its file's `criteria` list (the rulebook loaded, so it is there)."""
+    return next(i for i, item in enumerate(doc.data["criteria"]) if isinstance(item, dict) and item.get("id") == cid)
+
+
+def sites(book: Rulebook) -> list:
+    grading = book.docs[str(Path(book.directory) / GRADING_FILE)]
+    out = [
+        _site(
+            grading,
+            ("surveys", "outcome"),
+            "the survey indicator outcome",
+            None,
+            "indicators",
+            book.outcome,
+            {"msf": VERDICT, "trend": VERDICT},
+        )
+    ]
+    scope = {"grades": book.grades, "indicators": book.indicators}
+    for fw in book.frameworks:
+        doc = book.docs[fw.path]
+        indicator_names = _indicator_types(scope, list(fw.indicators))
+        for c in fw.criteria:
+            out += _criterion_sites(doc, fw.id, c, indicator_names)
+        names = dict(indicator_names)
+        names["criteria"] = ex.Type(
+            "table", columns=(("id", ex.TEXT), ("judgement", ex.Type("choice", tuple(g for g, _ in book.grades))))
+        )
+        names.update({d.name: ex.NUMBER for d in fw.derive})
+        out.append(
+            _site(
+                doc,
+                ("grade", "decide"),
+                f"grade of framework {fw.id!r}",
+                fw.id,
+                "grade",
+                fw.grade,
+                names,
+                derived={d.name: d.expr.tree for d in fw.derive},
+            )
+        )
+    return out
+
+
+def _criterion_sites(doc, fid: str, c: Criterion, indicator_names: dict) -> list:
+    i = criterion_index(doc, c.id)
+    names = dict(indicator_names)
+    names.update({f.name: f.expr_type for f in c.evidence})
+    names.update({d.name: ex.NUMBER for d in c.derive})
+    extra = {"facts": {f.name: f for f in c.evidence}, "derived": {d.name: d.expr.tree for d in c.derive}}
+    out = []
+    for d in c.choices:
+        out.append(
+            _site(
+                doc,
+                ("criteria", i, "choose", d.name),
+                f"choice {d.name!r} of criterion {c.id!r}",
+                fid,
+                c.id,
+                d,
+                dict(names),
+                **extra,
+            )
+        )
+        names[d.name] = ex.Type("choice", d.outcomes)  # later decisions may read this choice
+    out.append(
+        _site(doc, ("criteria", i, "judge"), f"judgement of criterion {c.id!r}", fid, c.id, c.judgement, names, **extra)
+    )
+    return out
+
+
+def _site(doc, where: tuple, label: str, fid, scope: str, d: Decision, names: dict, **extra) -> Site:
+    rungs = tuple(
+        key_place(doc, where + (i, "otherwise" if r.condition is None else r.outcome)) for i, r in enumerate(d.rungs)
+    )
+    return Site(label, fid, scope, d, key_place(doc, where), rungs, names, **extra)

@@ -1,0 +1,151 @@
+"""One assessment, end to end: rules and case in, the result document out.
+
+The result is plain data (the JSON output, documented in docs/json-output.md);
+every report format is rendered from it.
+"""
+
+from __future__ import annotations
+
+from assessor import __version__
+from assessor.case.read import Case, load_case, year_ending
+from assessor.compile.compiler import compile_rulebook
+from assessor.evaluate import significance
+from assessor.evaluate.staged import Assessor
+from assessor.files import bundled
+from assessor.report.environment import Renderer
+from assessor.rulebook.model import Rulebook
+from assessor.rulebook.read import load_rulebook
+
+
+class Session:
+    """Rules compiled once, engines kept warm: assess many cases with one Session."""
+
+    def __init__(self, rules_dir=None, templates_dir=None, engine: str = "durable"):
+        self.book: Rulebook = load_rulebook(rules_dir or bundled("rules"))
+        self.programs = compile_rulebook(self.book)
+        self.renderer = Renderer(templates_dir or bundled("templates"))
+        self.engine = engine
+        self._assessor = Assessor(self.book, self.programs, engine)
+        self._what_if: dict = {}
+
+    def close(self) -> None:
+        self._assessor.close()
+        for engine in self._what_if.values():
+            engine.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def load(self, case_path) -> Case:
+        return load_case(case_path, self.book)
+
+    def assess(self, case_path, margins: bool = False) -> dict:
+        return self.assess_case(self.load(case_path), margins)
+
+    def assess_case(self, case: Case, margins: bool = False) -> dict:
+        frameworks = self._assessor.frameworks(case)
+        for fw, program in zip(frameworks, self.programs):
+            for c, scope in zip(fw["criteria"], program.criteria):
+                c["margins"] = self._margins(program, scope, case, fw) if margins else None
+        year = year_ending(case.period)
+        for fw, program in zip(frameworks, self.programs):
+            indicators = {i["id"]: i for i in fw["indicators"]}
+            for c, scope in zip(fw["criteria"], program.criteria):
+                c["reads_indicators"] = _reads_indicators(scope, indicators)
+                context = {
+                    **c["choices"],
+                    "choices": c["choices"],
+                    "values": c["values"],
+                    "indicators": indicators,
+                    "force": case.force,
+                    "year": year,
+                    "previous_year": year - 2,
+                }
+                template = c.pop("statement_template")
+                c["statement"] = self.renderer.statement(template, context) if c["assessed"] else None
+                if c["reads_indicators"]:
+                    for ind in fw["indicators"]:
+                        ind["sentences"] = (
+                            self.renderer.statement(f"statements/indicators/{ind['id']}.md.j2", {**context, "ind": ind})
+                            if ind["assessed"]
+                            else None
+                        )
+        return {
+            "force": case.force,
+            "short_name": case.short_name,
+            "fictional": case.fictional,
+            "period": case.period,
+            "year": year,
+            "previous_year": year - 2,
+            "published": case.published,
+            "assessor_version": __version__,
+            "rules_revision": self.book.revision,
+            "case_digest": case.digest,
+            "engine": self.engine,
+            "overview": case.overview,
+            "context": case.context,
+            "survey_method": self.survey_method(case),
+            "frameworks": frameworks,
+        }
+
+    def _margins(self, program, scope, case: Case, fw: dict) -> list:
+        from assessor.engines import make_engine
+        from assessor.evaluate.what_if import criterion_margins
+
+        engine = self._what_if.get(program.framework.id)
+        if engine is None:  # what-if runs are many and small: the Python engine, built once
+            engine = self._what_if[program.framework.id] = make_engine("python", program.rules)
+        return criterion_margins(scope, case.frameworks[fw["id"]].evidence.get(scope.id, {}), fw["indicators"], engine)
+
+    def survey_method(self, case: Case) -> dict:
+        """The survey parameters this assessment applied, for Appendix 2."""
+        book = self.book
+        designs = []
+        for d in book.designs.values():
+            n = d.sample_size * ((case.overview.get("bcus") or 1) if d.per == "bcu" else 1)
+            # p = 50% is where sampling error is largest: the margin quoted is the cautious one
+            margin = significance.minimum_detectable_difference(
+                50.0, n, n * d.msf_multiplier, d.design_factor, book.confidence
+            )
+            designs.append(
+                {
+                    "id": d.id,
+                    "title": d.title,
+                    "design_factor": d.design_factor,
+                    "sample_size": d.sample_size,
+                    "per": d.per,
+                    "msf_multiplier": d.msf_multiplier,
+                    "force_sample": n,
+                    "margin_pp": round(margin, 2),
+                }
+            )
+        example = next((d for d in book.designs.values() if d.per == "force"), next(iter(book.designs.values()), None))
+        out = {
+            "confidence": book.confidence,
+            "critical": round(significance.z_critical(book.confidence), 4),
+            "designs": designs,
+            "example": None,
+        }
+        if example is not None:
+            low, high = significance.interval(81.0, example.sample_size, example.design_factor, book.confidence)
+            out["example"] = {
+                "value": 81.0,
+                "n": example.sample_size,
+                "low": round(low, 2),
+                "high": round(high, 2),
+                "half_width": round((high - low) / 2, 2),
+            }
+        return out
+
+
+def _reads_indicators(scope, indicators: dict) -> bool:
+    names = {"indicators", *indicators}
+    reads = set()
+    for d in scope.decisions:
+        reads |= d.reads
+    for d in scope.derived:
+        reads |= d.expr.reads
+    return bool(reads & names)

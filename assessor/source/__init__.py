@@ -1,0 +1,3 @@
+"""① YAML with positions: documents whose every value knows its file, line and column, and a reader that
+checks their shape.
+"""

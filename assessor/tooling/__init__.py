@@ -1,0 +1,1 @@
+"""Policy-staff tools over a rulebook: lint, expected judgements, rule coverage, judgement diffs, new cases."""

@@ -1,0 +1,155 @@
+"""`assess diff`: the judgements a rule change flips, as a Markdown table for a pull request.
+
+The rules directory as it was at a git revision is written into a temporary
+directory (`git show REV:path` for each rule file); every case is then judged
+with those rules and with the rules on disk. Statements are not rendered: only
+judgements are compared, so templates play no part.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from assessor.case.read import load_case
+from assessor.compile.compiler import compile_rulebook
+from assessor.engines import EngineError
+from assessor.errors import AssessorError, Finding
+from assessor.evaluate.staged import Assessor
+from assessor.rulebook.read import load_rulebook
+from assessor.tooling.expectations import ABSENT, flatten, show, summary
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A case that could not be judged with one side's rules."""
+
+    message: str
+
+
+def materialise(rules_dir: Path, rev: str, into: Path) -> str:
+    """Write the rule files of `rules_dir` as at `rev` into `into`; return how to name them ("REV:rules/")."""
+    top = _git(
+        rules_dir,
+        "rev-parse",
+        "--show-toplevel",
+        what=f"{rules_dir} is not inside a git repository; assess diff compares with a git revision",
+    )
+    top = Path(top.decode("utf-8").strip())
+    _git(
+        rules_dir,
+        "rev-parse",
+        "--verify",
+        "--quiet",
+        f"{rev}^{{commit}}",
+        what=f"unknown revision {rev!r} (in a shallow clone, fetch it first: git fetch origin <branch>)",
+    )
+    prefix = Path(rules_dir).resolve().relative_to(top.resolve()).as_posix()
+    folder = "" if prefix == "." else f"{prefix}/"
+    # -z: names as they are, not quoted as git quotes unusual characters by default
+    listing = _git(
+        top, "ls-tree", "-z", "--name-only", rev, folder or ".", what=f"cannot list {folder or 'the top'} at {rev}"
+    )
+    names = [n for n in listing.decode("utf-8").split("\0") if n.endswith(".yaml")]
+    if not names:
+        raise AssessorError(
+            Finding(str(rules_dir), None, None, "git", f"{folder or 'the top'} holds no rule files at {rev}")
+        )
+    for name in names:
+        (into / Path(name).name).write_bytes(_git(top, "show", f"{rev}:{name}", what=f"cannot read {name} at {rev}"))
+    return f"{rev}:{folder}"
+
+
+def _git(where: Path, *args, what: str) -> bytes:
+    try:
+        done = subprocess.run(["git", "-C", str(where), *args], capture_output=True, check=False)
+    except OSError as e:
+        raise AssessorError(Finding(str(where), None, None, "git", f"cannot run git: {e.strerror}")) from None
+    if done.returncode != 0:
+        raise AssessorError(Finding(str(where), None, None, "git", what))
+    return done.stdout
+
+
+def judge(rules_dir: Path, case_paths: list, engine: str, shown_as: str | None = None) -> dict:
+    """case path -> flattened judgements (expectations.flatten), or Failure. `shown_as` names a
+    temporary rules directory in messages."""
+    try:
+        book = load_rulebook(rules_dir)
+    except AssessorError as e:
+        failure = Failure("the rules do not load: " + _first(e, rules_dir, shown_as))
+        return {p: failure for p in case_paths}
+    out = {}
+    with Assessor(book, compile_rulebook(book), engine) as assessor:
+        for p in case_paths:
+            try:
+                out[p] = flatten(summary(assessor.frameworks(load_case(p, book))))
+            except AssessorError as e:
+                out[p] = Failure(_first(e, rules_dir, shown_as))
+            except EngineError as e:
+                out[p] = Failure(f"the {engine} engine failed: {e}")
+    return out
+
+
+def _first(e: AssessorError, rules_dir: Path, shown_as: str | None) -> str:
+    text = str(e.findings[0])
+    if shown_as:
+        text = text.replace(f"{rules_dir}/", shown_as)
+    more = len(e.findings) - 1
+    return text + (f" (and {more} more)" if more else "")
+
+
+@dataclass(frozen=True)
+class Change:
+    case: str
+    key: tuple  # (framework, item, what); ("", "", "assessment") when a side failed
+    before: str
+    after: str
+
+
+def changes(before: dict, after: dict) -> tuple:
+    """(changes, cases that fail with both rule sets)."""
+    out, failing = [], []
+    for case in before:
+        old, new = before[case], after[case]
+        name = Path(case).stem
+        if isinstance(old, Failure) or isinstance(new, Failure):
+            if isinstance(old, Failure) and isinstance(new, Failure):
+                failing.append((name, new.message))
+            else:
+                out.append(Change(name, ("", "", "assessment"), _outcome(old), _outcome(new)))
+            continue
+        for key in list(old) + [k for k in new if k not in old]:
+            a, b = old.get(key, ABSENT), new.get(key, ABSENT)
+            if a != b:
+                out.append(Change(name, key, show(a), show(b)))
+    return out, failing
+
+
+def _outcome(side) -> str:
+    return f"fails: {side.message}" if isinstance(side, Failure) else "assessed"
+
+
+def markdown(found: list, failing: list, base: str, rules_dir: Path, cases: int) -> str:
+    lines = [f"**Judgements: rules at `{base}` → rules in `{rules_dir}`** ({cases} case(s))", ""]
+    if not found:
+        lines.append("No judgement changes.")
+    else:
+        lines += ["| Case | Framework | Criterion or indicator | What | Before | After |", "|---|---|---|---|---|---|"]
+        for c in found:
+            fid, item, what = c.key
+            cells = (c.case, fid or "–", item or "–", what, c.before, c.after)
+            lines.append("| " + " | ".join(_cell(x) for x in cells) + " |")
+        lines += [
+            "",
+            f"{len(found)} change(s). Approve them on purpose: update the expected judgements with "
+            "`assess test --update` and review that diff too.",
+        ]
+    if failing:
+        lines += ["", "Not assessed with either set of rules:"]
+        lines += [f"- {_cell(name)}: {_cell(message)}" for name, message in failing]
+    return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")

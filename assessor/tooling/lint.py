@@ -1,0 +1,227 @@
+"""`assess lint`: every problem in rules, templates and cases, located, in one run.
+
+Loader, parser and type errors come from `rulebook.load_rulebook` and
+`case.read.load_case`. Once the rules load, static checks look for what loads but
+is still a mistake: facts and derived values nothing reads, scales with a rung
+that can never be chosen or a gap (reachability.py), and statement templates whose
+slots do not match the choices of their criterion.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+from assessor.errors import AssessorError, Finding
+from assessor.rulebook.sites import criterion_index, key_place, sites
+from assessor.source.document import load
+from assessor.tooling import reachability
+from assessor.tooling.template_reads import TemplateReads, read_template
+
+# What a statement template is given besides the criterion's choices (assessment.Session.assess_case).
+STATEMENT_CONTEXT = frozenset({"choices", "values", "indicators", "force", "year", "previous_year"})
+
+
+def lint(rules_dir: Path, case_paths: list, templates_dir: Path) -> list:
+    from assessor.case.read import load_case
+    from assessor.rulebook.read import load_rulebook
+
+    try:
+        book = load_rulebook(rules_dir)
+    except AssessorError as e:
+        return e.findings
+    findings, reads = check_templates(book, templates_dir)
+    findings += check_unused(book, reads)
+    for site in sites(book):
+        findings += reachability.check(site)
+    for path in case_paths:
+        try:
+            case = load_case(path, book)
+        except AssessorError as e:
+            findings += e.findings
+            continue
+        findings += check_repeated_facts(case, load(path, "case file"))
+    return sorted(findings, key=lambda f: (f.path, f.line or 0, f.column or 0, f.check))
+
+
+def check_repeated_facts(case, doc) -> list:
+    """A fact named in several criteria (or in the overview too) should hold one value:
+    a case giving 31 neighbourhoods in one criterion and 30 in another contradicts itself."""
+    out = []
+    for fid, cf in case.frameworks.items():
+        seen = {k: ("the overview", v) for k, v in case.overview.items() if v is not None}
+        for cid, evidence in cf.evidence.items():
+            for name, value in evidence.items():
+                if value is None:
+                    continue
+                if name in seen and seen[name][1] != value:
+                    where, first = seen[name]
+                    finding = doc.finding(
+                        ("frameworks", fid, "criteria", cid, "evidence", name),
+                        "inconsistent-fact",
+                        f"{name} is {value!r} here but {first!r} in {where}; the same fact should have one value",
+                        key=True,
+                    )
+                    out.append(dataclasses.replace(finding, level="warning"))
+                seen.setdefault(name, (f"criterion {cid!r}", value))
+    return out
+
+
+def check_templates(book, templates_dir: Path) -> tuple:
+    """Templates exist and parse; each statement's slots are filled by its criterion's choices.
+
+    Returns the findings, and criterion id -> TemplateReads of every template the criterion
+    renders (for check_unused).
+    """
+    out, reads = [], {}
+    for fw in book.frameworks:
+        indicator_reads = TemplateReads()
+        for ind in fw.indicators:
+            name = f"statements/indicators/{ind}.md.j2"
+            if not (templates_dir / name).is_file():
+                out.append(
+                    Finding(
+                        fw.path, None, None, "missing-template", f"indicator {ind!r} needs the sentence template {name}"
+                    )
+                )
+                continue
+            try:
+                indicator_reads = indicator_reads | read_template(templates_dir, name)
+            except AssessorError as e:
+                out += e.findings
+        for c in fw.criteria:
+            if not (templates_dir / c.statement).is_file():
+                out.append(
+                    c.place.finding(
+                        "missing-template",
+                        f"criterion {c.id!r}: statement template {c.statement} does not exist under {templates_dir}",
+                    )
+                )
+                continue
+            try:
+                statement = read_template(templates_dir, c.statement)
+            except AssessorError as e:
+                out += e.findings
+                continue
+            # indicator sentences are rendered with the context of each criterion that reads indicators
+            reads_indicators = _reads(c.derive, c.decisions) & {"indicators", *fw.indicators}
+            reads[c.id] = statement | indicator_reads if reads_indicators else statement
+            out += _check_slots(book, fw, c, statement, reads[c.id])
+    return out, reads
+
+
+def _check_slots(book, fw, c, statement: TemplateReads, rendered: TemplateReads) -> list:
+    """`statement`: what the statement template reads; `rendered`: what every template of the criterion reads."""
+    slots = [d.name for d in c.choices]
+    out = []
+    for name, place in statement.names.items():
+        if name not in STATEMENT_CONTEXT and name not in slots and name not in statement.optional:
+            out.append(
+                Finding(
+                    *place,
+                    "unfilled-slot",
+                    f"the statement of criterion {c.id!r} reads {name!r}, which no choice fills; "
+                    f"its choices are {', '.join(slots) or 'none'} "
+                    f"(add a choice {name!r} under `choose`, or correct the name in the template)",
+                )
+            )
+    for name, place in statement.choices.items():
+        if name not in slots and f"choices.{name}" not in statement.optional:
+            out.append(
+                Finding(
+                    *place,
+                    "unfilled-slot",
+                    f"the statement of criterion {c.id!r} reads choices.{name}, which no choice fills; "
+                    f"its choices are {', '.join(slots) or 'none'}",
+                )
+            )
+    # `values` holds the criterion's facts (not tables), derived values and outcomes (evaluation._public_values)
+    shown = sorted(
+        {f.name for f in c.evidence if f.type != "table"} | {d.name for d in c.derive} | {d.name for d in c.decisions}
+    )
+    for name, place in statement.values.items():
+        if name not in shown and f"values.{name}" not in statement.optional:
+            out.append(
+                Finding(
+                    *place,
+                    "unknown-value",
+                    f"the statement of criterion {c.id!r} reads values.{name}, but {name!r} is not a "
+                    f"fact, derived value or outcome of the criterion; they are {', '.join(shown)}",
+                )
+            )
+    doc = book.docs[fw.path]
+    i = criterion_index(doc, c.id)
+    for d in c.choices:
+        if d.name not in rendered.names and d.name not in rendered.choices:
+            out.append(
+                _warning(
+                    key_place(doc, ("criteria", i, "choose", d.name)),
+                    "unused-slot",
+                    f"choice {d.name!r} of criterion {c.id!r} is used by no template (its statement "
+                    f"is {c.statement}), so its wording never reaches the report",
+                )
+            )
+    return out
+
+
+def check_unused(book, template_reads: dict) -> list:
+    """Facts and derived values that no derived value, condition or template reads."""
+    out = []
+    for fw in book.frameworks:
+        doc = book.docs[fw.path]
+        for c in fw.criteria:
+            i = criterion_index(doc, c.id)
+            shown = set(template_reads[c.id].values) if c.id in template_reads else set()
+            reads = _reads(c.derive, c.decisions) | shown
+            for f in c.evidence:
+                if f.name not in reads:
+                    out.append(
+                        _warning(
+                            key_place(doc, ("criteria", i, "evidence", f.name)),
+                            "unused-fact",
+                            f"fact {f.name!r} of criterion {c.id!r} is read by no derived value, "
+                            "condition or template; use it in a rule or remove it (every case must "
+                            "still give it)",
+                        )
+                    )
+            out += _unused_derived(doc, ("criteria", i, "derive"), c.derive, reads, f"criterion {c.id!r}")
+        out += _unused_derived(
+            doc, ("grade", "derive"), fw.derive, _reads(fw.derive, (fw.grade,)), f"the grade of framework {fw.id!r}"
+        )
+    return out
+
+
+def _reads(derive: tuple, decisions: tuple) -> set:
+    return set().union(
+        *(d.expr.reads for d in derive),
+        *(r.condition.reads for d in decisions for r in d.rungs if r.condition is not None),
+    )
+
+
+def _unused_derived(doc, where: tuple, derive: tuple, reads: set, owner: str) -> list:
+    return [
+        _warning(
+            key_place(doc, where + (d.name,)),
+            "unused-derived",
+            f"derived value {d.name!r} of {owner} is read by no condition, later derived value or "
+            "template; use it or remove it",
+        )
+        for d in derive
+        if d.name not in reads
+    ]
+
+
+def _warning(place, check: str, message: str) -> Finding:
+    return Finding(place.path, place.line, place.column, check, message, "warning")
+
+
+def format_findings(findings: list, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps([f.to_dict() for f in findings], indent=2, ensure_ascii=False) + "\n"
+    if fmt == "parsable":
+        return "".join(f"{f.place()}: [{f.level}] {f.message} ({f.check})\n" for f in findings)
+    lines = [f"{f.place()}: {f.level}: {f.message} ({f.check})" for f in findings]
+    errors = sum(f.level == "error" for f in findings)
+    lines.append(f"{errors} error(s), {len(findings) - errors} warning(s)" if findings else "no problems found")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,88 @@
+"""`assess new-case`: a case file to fill in, listing every fact and survey figure the rules need.
+
+Each fact, survey figure and the number of BCUs is `unknown` (case/read.py reads
+that as "not gathered") with its type, range and description in a comment
+beside it: a skeleton assesses, but nothing in it is graded until it is filled.
+"""
+
+from __future__ import annotations
+
+import json
+
+from assessor.case.read import NARRATIVE, UNKNOWN, _expected
+from assessor.rulebook.model import Rulebook
+
+
+def skeleton(book: Rulebook, force: str, period: str) -> str:
+    out = [
+        "# yaml-language-server: $schema=../assessor/schemas/case.schema.json",
+        f"# Case file for {_flat(force)}, made by `assess new-case` from the rules in {book.directory}.",
+        f"# Replace each `{UNKNOWN}` with the evidence; leave `{UNKNOWN}` where it was not gathered: the",
+        "# criteria needing it are then reported as not assessed, naming the fact.",
+        f"force: {json.dumps(force, ensure_ascii=False)}",
+        "# short_name: the force's name as the report's running text uses it",
+        "fictional: no",
+        f"period: {period}  # the financial year inspected, April to March",
+        "# published: the month the report is published, e.g. September 2008",
+    ]
+    if _needs_bcus(book):
+        out += ["overview:", "  # basic command units: user satisfaction surveys sample each BCU", f"  bcus: {UNKNOWN}"]
+    out.append("frameworks:")
+    for fw in book.frameworks:
+        out += [f"  {fw.id}:  # {_flat(fw.title)}", "    criteria:"]
+        for c in fw.criteria:
+            out += [f"      # {_flat(c.heading)}", f"      {c.id}:"]
+            out.append("        evidence:" if c.evidence else "        evidence: {}")
+            for f in c.evidence:
+                out += [f"          # {line}" for line in _fact_comment(f)]
+                out.append(f"          {f.name}: {UNKNOWN}")
+            out += [f"        {k}: []" for k in NARRATIVE]
+        if fw.indicators:
+            out.append("    surveys:")
+            for ind_id in fw.indicators:
+                out += _survey(book, book.indicators[ind_id])
+        out += [
+            "    # moderation:  # only if the moderation panel changed or confirmed the grade",
+            "    #   grade: meeting",
+            "    #   reason: the panel's reason, as the report gives it",
+        ]
+    return "\n".join(out) + "\n"
+
+
+def _fact_comment(f) -> list:
+    expected = "a list of rows" if f.type == "table" else _expected(f)
+    lines = [f"{_flat(f.describe)}: {expected}" if f.describe else expected]
+    if f.type == "table":
+        lines.append("  - {" + ", ".join(f"{name}: {_expected(col)}" for name, col in f.columns) + "}")
+    return lines
+
+
+def _survey(book: Rulebook, ind) -> list:
+    design = book.designs[ind.survey]
+    figures = [("value", "% in the year inspected")]
+    if "msf" in ind.compare:
+        figures.append(("msf_average", "% average of the most similar forces (MSF)"))
+    if "previous" in ind.compare:
+        figures.append(("previous", "% two years earlier"))
+    if ind.sample_given:
+        figures.append(("n", "respondents in the year inspected"))
+        if "previous" in ind.compare:
+            figures.append(("previous_n", "respondents two years earlier"))
+    if ind.gap_with:
+        figures.append((ind.gap_with, f"% for {ind.gap_with} users, the other side of the gap"))
+    lines = [f"      {ind.id}:  # {ind.label}, {design.title}"]
+    lines += [f"        {name}: {UNKNOWN}  # {what}" for name, what in figures]
+    return lines
+
+
+def _needs_bcus(book: Rulebook) -> bool:
+    """Per-BCU surveys size their sample from the case's number of BCUs unless the case gives n."""
+    used = {i for fw in book.frameworks for i in fw.indicators}
+    return any(
+        book.designs[book.indicators[i].survey].per == "bcu" and not book.indicators[i].sample_given for i in used
+    )
+
+
+def _flat(text: str) -> str:
+    """One line: comments cannot span lines."""
+    return " ".join(str(text).split())

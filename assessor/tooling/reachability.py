@@ -1,0 +1,317 @@
+"""Can every rung of a scale be chosen, and does every combination of evidence get one? (`assess lint`)
+
+A search, not a proof about real evidence. Each value a scale reads (a fact, a
+derived value, an earlier choice, or a computation inside a condition such as
+`supervised_bcus / bcus`) becomes a free variable, independent of the others:
+the search does not know that `contact_share` is `named_contacts /
+neighbourhoods`. Each variable gets a few candidate values: for numbers, every
+threshold the conditions compare it with, values between and beyond them, and
+its declared min and max; yes and no; every value of a choice. Assignments are
+tried exhaustively when there are few, else a seeded sample (the same every
+run). A rung is reachable if some assignment makes it the first that holds; a
+scale has a gap if some assignment makes no rung hold and it has no `otherwise`.
+
+Treating values as independent tries more combinations than real evidence can
+produce, so a rung found unreachable in an exhaustive search is unreachable for
+real, while a gap may be one that real evidence cannot fall into; the messages
+say so.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import itertools
+import math
+import random
+import zlib
+from dataclasses import dataclass
+
+from assessor.errors import Finding
+from assessor.language import conditions as ex
+from assessor.rulebook.sites import Site
+
+EXHAUSTIVE_LIMIT = 20_000  # assignments tried one by one up to this many
+SAMPLE_SIZE = 4_000  # else this many, drawn with a seed taken from the scale's name
+COMPARISONS = ("==", "!=", "<", "<=", ">", ">=")
+OTHER_TEXT = "(any other text)"  # text no condition names: every such text behaves alike
+ANOTHER_TEXT = "(yet another text)"  # a second one, for text compared with text
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str  # a name in scope (possibly record.field) or `_hN` for a computation
+    label: str  # as the user wrote it
+    type: ex.Type
+    integer: bool = False
+    low: float | None = None
+    high: float | None = None
+
+
+def check(site: Site) -> list:
+    """Findings for unreachable rungs and gaps of one scale."""
+    conditions, variables = _free_conditions(site)
+    candidates = _candidates(conditions, variables)
+    names = sorted(candidates)
+    pools = [candidates[n] for n in names]
+    total = math.prod(len(p) for p in pools)
+    exhaustive = total <= EXHAUSTIVE_LIMIT
+    if exhaustive:
+        assignments = itertools.product(*pools)
+    else:
+        rng = random.Random(zlib.crc32(site.label.encode()))
+        assignments = (tuple(rng.choice(p) for p in pools) for _ in range(SAMPLE_SIZE))
+    rungs = site.decision.rungs
+    has_otherwise = rungs[-1].condition is None
+    chosen = [False] * len(rungs)
+    ever_holds = [False] * len(rungs)
+    blockers: dict = {}  # rung -> earlier rungs chosen while its own condition held
+    gap = None
+    for assignment in assignments:
+        values = _values(dict(zip(names, assignment)))
+        holds = [c is None or ex.evaluate(c, values) for c in conditions]
+        first = next((i for i, h in enumerate(holds) if h), None)
+        if first is None:
+            gap = gap or values
+        else:
+            chosen[first] = True
+        for i, h in enumerate(holds):
+            if h:
+                ever_holds[i] = True
+                if first is not None and i != first:
+                    blockers.setdefault(i, set()).add(first)
+        if all(chosen) and (has_otherwise or gap is not None):
+            break  # nothing more to learn
+    out = []
+    for i in range(len(rungs)):
+        if not chosen[i]:
+            out.append(_unreachable(site, i, ever_holds[i], sorted(blockers.get(i, ())), exhaustive, total))
+    if gap is not None:
+        out.append(
+            site.place.finding(
+                "scale-gap",
+                f"{site.label} has no `otherwise`, and no rung holds when {_describe(gap, variables)}; "
+                "add `- otherwise: <outcome>` as the last rung (values were tried as if independent of one another, "
+                "so real evidence may never fall here, but without `otherwise` such a case would get no outcome)",
+            )
+        )
+    return out
+
+
+def _unreachable(site: Site, i: int, holds: bool, blockers: list, exhaustive: bool, total: int) -> Finding:
+    rung = site.decision.rungs[i]
+    name = "`otherwise`" if rung.condition is None else f"rung {rung.outcome!r}"
+    where = f"{name} of {site.label}"
+    if not exhaustive:
+        message = (
+            f"{where} was not chosen in any of {SAMPLE_SIZE:,} sampled combinations of the values its "
+            f"scale reads (of {total:,}); it may be unreachable: check that evidence can lead to it"
+        )
+        return _at(site, i, "unreachable-rung", message, "warning")
+    if rung.condition is None:
+        reason = "every combination of values makes a rung above it hold"
+    elif not holds:
+        reason = "its condition can never hold"
+    else:
+        earlier = ", ".join(f"{site.decision.rungs[b].outcome!r} (line {site.rungs[b].line})" for b in blockers)
+        reason = f"whenever its condition holds, an earlier rung holds first: {earlier}"
+    return _at(
+        site,
+        i,
+        "unreachable-rung",
+        f"{where} can never be chosen: {reason}; reorder or tighten the conditions, or remove the rung",
+        "error",
+    )
+
+
+def _at(site: Site, i: int, check_id: str, message: str, level: str) -> Finding:
+    p = site.rungs[i]
+    return Finding(p.path, p.line, p.column, check_id, message, level)
+
+
+# ---------------------------------------------------------------- conditions with free variables
+
+
+def _free_conditions(site: Site) -> tuple:
+    """Each rung's condition (None for otherwise) with computations replaced by variables, and the variables."""
+    variables: dict = {}
+    hoisted: dict = {}  # text -> variable name; the same computation is the same variable
+
+    def operand(node: ex.Node, source: str) -> ex.Node:
+        if isinstance(node, ex.Literal):  # date("...") included: the parser makes it a literal
+            return node
+        if isinstance(node, ex.Name):
+            variables.setdefault(node.name, _variable(site, node.name))
+            return node
+        text = " ".join(source[node.start : node.end].split())
+        if text not in hoisted:
+            hoisted[text] = f"_h{len(hoisted) + 1}"
+            variables[hoisted[text]] = Variable(hoisted[text], text, ex.NUMBER, *_computed_range(node))
+        return ex.Name(node.start, node.end, hoisted[text])
+
+    def walk(node: ex.Node, source: str) -> ex.Node:
+        if isinstance(node, ex.Logical):
+            return dataclasses.replace(node, items=tuple(walk(i, source) for i in node.items))
+        if isinstance(node, ex.Unary) and node.op == "not":
+            return dataclasses.replace(node, operand=walk(node.operand, source))
+        if isinstance(node, ex.Binary) and node.op in COMPARISONS:
+            return dataclasses.replace(node, left=operand(node.left, source), right=operand(node.right, source))
+        if isinstance(node, ex.Member):
+            return dataclasses.replace(node, item=operand(node.item, source))
+        return operand(node, source)  # a yes/no value on its own
+
+    conditions = [
+        None if r.condition is None else walk(r.condition.tree, r.condition.source) for r in site.decision.rungs
+    ]
+    return conditions, variables
+
+
+def _variable(site: Site, name: str) -> Variable:
+    head, _, tail = name.partition(".")
+    t = site.names[head]
+    if tail:
+        return Variable(name, name, t.column(tail))
+    spec = site.facts.get(name)
+    if spec is not None:
+        return Variable(name, name, t, spec.type == "integer", spec.min, spec.max)
+    if name in site.derived:
+        return Variable(name, name, t, *_computed_range(site.derived[name]))
+    return Variable(name, name, t)
+
+
+def _computed_range(node: ex.Node) -> tuple:
+    """(integer, low, high) of a computation: counts are whole and never negative, shares lie in 0..1.
+
+    Without these bounds a scale such as `none: count(x) == 0` / `some: count(x) > 0` would
+    seem to leave a gap at a count of -1.
+    """
+    if isinstance(node, ex.Call):
+        if node.function == "count":
+            return True, 0, None
+        if node.function == "share":
+            return False, 0, 1
+        if node.function == "abs":
+            return False, 0, None
+    return False, None, None
+
+
+# ---------------------------------------------------------------- candidate values
+
+
+def _candidates(conditions: list, variables: dict) -> dict:
+    literals: dict = {name: set() for name in variables}
+    linked = {name: {name} for name in variables}  # variables compared with one another share thresholds
+
+    def visit(node):
+        if isinstance(node, ex.Logical):
+            for i in node.items:
+                visit(i)
+        elif isinstance(node, ex.Unary):
+            visit(node.operand)
+        elif isinstance(node, ex.Member) and isinstance(node.item, ex.Name):
+            literals[node.item.name].update(o.value for o in node.options)
+        elif isinstance(node, ex.Binary):
+            left, right = node.left, node.right
+            if isinstance(left, ex.Name) and isinstance(right, ex.Name):
+                group = linked[left.name] | linked[right.name]
+                for member in group:
+                    linked[member] = group
+            for a, b in ((left, right), (right, left)):
+                if isinstance(a, ex.Name) and isinstance(b, ex.Literal):
+                    literals[a.name].add(b.value)
+
+    for c in conditions:
+        if c is not None:
+            visit(c)
+    own = {
+        name: _pool(var, set().union(*(literals[m] for m in linked[name])), paired=len(linked[name]) > 1)
+        for name, var in variables.items()
+    }
+    # Variables compared with one another draw from each other's values too, so that
+    # `a > b + 1` can meet a value of `b + 1` above every value of `a`'s own pool.
+    return {
+        name: _fit(var, set().union(*(own[m] for m in linked[name]))) if len(linked[name]) > 1 else own[name]
+        for name, var in variables.items()
+    }
+
+
+def _fit(var: Variable, values: set) -> list:
+    """The values a variable can take from a pool shared with the variables it is compared with."""
+    if var.type.kind in ("boolean", "choice"):
+        return _pool(var, set(), paired=False)
+    if var.type.kind == "number":
+        values = {
+            v
+            for v in values
+            if (var.low is None or v >= var.low)
+            and (var.high is None or v <= var.high)
+            and (not var.integer or float(v).is_integer())
+        }
+    return sorted(values)  # one kind per group: the type checker compares like with like
+
+
+def _pool(var: Variable, literals: set, paired: bool) -> list:
+    kind = var.type.kind
+    if kind == "boolean":
+        return [False, True]
+    if kind == "choice":
+        return list(var.type.values)
+    if kind == "text":
+        others = [OTHER_TEXT, ANOTHER_TEXT] if paired else [OTHER_TEXT]
+        return sorted(v for v in literals if isinstance(v, str)) + others
+    if kind == "date":  # dates compare as day numbers
+        days = [d.toordinal() for d in literals if isinstance(d, dt.date)] or [dt.date(2000, 1, 1).toordinal()]
+        return [dt.date.fromordinal(d) for d in _numbers(dataclasses.replace(var, integer=True), sorted(days), paired)]
+    return _numbers(var, sorted(v for v in literals if isinstance(v, (int, float)) and not isinstance(v, bool)), paired)
+
+
+def _numbers(var: Variable, thresholds: list, paired: bool) -> list:
+    """Every threshold, a value in each interval between and beyond them (two when compared with
+    another variable, so both can fall in one interval in either order), and the declared bounds.
+    Whole numbers take the whole numbers next to each threshold instead."""
+    if not thresholds:
+        thresholds = [var.low if var.low is not None else 0]
+    if var.integer:
+        reach = 2 if paired else 1
+        values = {k for t in thresholds for k in range(math.floor(t) - reach, math.ceil(t) + reach + 1)}
+    else:
+        values = set(thresholds)
+        edges = [thresholds[0] - 2] + thresholds + [thresholds[-1] + 2]
+        for a, b in zip(edges, edges[1:]):
+            values.update({a + (b - a) / 3, a + 2 * (b - a) / 3} if paired else {(a + b) / 2})
+    values.update(b for b in (var.low, var.high) if b is not None)
+    return sorted(v for v in values if (var.low is None or v >= var.low) and (var.high is None or v <= var.high))
+
+
+# ---------------------------------------------------------------- evaluation and messages
+
+
+def _values(assignment: dict) -> dict:
+    """Values as `expressions.evaluate` reads them: record fields nest under their record."""
+    values: dict = {}
+    for name, v in assignment.items():
+        head, _, tail = name.partition(".")
+        if tail:
+            values.setdefault(head, {})[tail] = v
+        else:
+            values[name] = v
+    return values
+
+
+def _describe(values: dict, variables: dict) -> str:
+    parts = []
+    for name in sorted(variables):
+        head, _, tail = name.partition(".")
+        v = values[head][tail] if tail else values[name]
+        parts.append(f"{variables[name].label} = {_show(v)}")
+    return ", ".join(parts)
+
+
+def _show(v) -> str:
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    return f'"{v}"' if isinstance(v, str) else str(v)
