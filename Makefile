@@ -6,7 +6,7 @@ CASE ?= cases/cambridgeshire-2008.yaml
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install assess test lint coverage fuzz bench clean
+.PHONY: help install assess test lint coverage fuzz bench browser-deps clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -29,6 +29,7 @@ coverage: $(STAMP)  ## list the rungs no case reaches; fails below 100%
 	$(BIN)/assess coverage --min-coverage 100
 
 test: $(STAMP)  ## check rules and cases, their expected judgements and rung coverage, then run pytest
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory browser-deps; fi
 	$(BIN)/assess lint
 	$(BIN)/assess test
 	$(BIN)/assess coverage --min-coverage 100
@@ -40,5 +41,13 @@ fuzz: $(STAMP)  ## the full differential fuzz: 10,000 generated cases per engine
 bench: $(STAMP)  ## measure speed and memory; writes bench/results.json
 	$(BIN)/python bench/run.py
 
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+	@touch $@
+
+browser-deps: $(AXE)  ## install axe-core (npm, test-only) for the accessibility check of tests/test_html.py
+
 clean:  ## remove the virtual environment and caches
-	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info
+	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info tests/browser/node_modules

@@ -1,7 +1,8 @@
 """The HTML report: one self-contained page, every case text escaped, checked in a browser.
 
 The browser tests open the Cambridgeshire report in headless Chromium: a screenshot
-must come out, and the page's DOM must hold both grades and every summary statement.
+must come out, the page's DOM must hold both grades and every summary statement, and
+axe-core must find no accessibility violation in the report or the national summary.
 They are skipped, saying why, when no Chromium binary is installed (Debian:
 `apt-get install -y chromium`; or set CHROMIUM to the binary's path).
 """
@@ -9,6 +10,7 @@ They are skipped, saying why, when no Chromium binary is installed (Debian:
 from __future__ import annotations
 
 import html
+import json
 import os
 import re
 import shutil
@@ -18,7 +20,7 @@ import zlib
 
 import pytest
 import yaml
-from conftest import CAMBRIDGESHIRE
+from conftest import CAMBRIDGESHIRE, ROOT
 from markupsafe import escape
 
 from assessor.report.render import render_report
@@ -292,6 +294,7 @@ def png_rows(data: bytes) -> tuple:
     return width, height, rows
 
 
+@pytest.mark.browser
 def test_browser_renders_a_screenshot(browser, page_file, tmp_path):
     png = tmp_path / "cambridgeshire.png"
     done = run_browser(browser, tmp_path, f"--screenshot={png}", "--window-size=1280,2000", page_file.as_uri())
@@ -309,6 +312,7 @@ def test_browser_renders_a_screenshot(browser, page_file, tmp_path):
     assert len(dark) > 0.9 * len(band), band[:3]
 
 
+@pytest.mark.browser
 def test_browser_dom_has_both_grades_and_every_summary_statement(browser, page_file, tmp_path, result):
     done = run_browser(browser, tmp_path, "--dump-dom", page_file.as_uri())
     assert done.returncode == 0, done.stderr[-2000:]
@@ -322,3 +326,79 @@ def test_browser_dom_has_both_grades_and_every_summary_statement(browser, page_f
             for paragraph in c["statement"].split("\n\n"):
                 assert paragraph in text, paragraph
     assert dom.count('<svg class="chart-svg"') == 5
+
+
+# ------------------------------------------------------------------ accessibility: axe-core in the browser
+#
+# Published reports must meet WCAG 2.2 AA (Public Sector Bodies Accessibility Regulations 2018).
+# axe-core is a test-only dependency from the npm registry (tests/browser/package.json; `make
+# browser-deps` installs it); it runs inside headless Chromium on the page as a reader gets it.
+
+AXE = ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+AXE_RUN = """<script>
+axe.run(document, {runOnly: {type: "tag", values: %s}, resultTypes: ["violations"]}).then(function (r) {
+  var out = document.createElement("pre");
+  out.id = "axe-result";
+  out.textContent = JSON.stringify(r.violations.map(function (v) {
+    return {id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(function (n) { return n.target.join(" "); })};
+  }));
+  document.body.appendChild(out);
+}, function (e) {
+  var out = document.createElement("pre");
+  out.id = "axe-error";
+  out.textContent = String(e);
+  document.body.appendChild(out);
+});
+</script>"""
+
+
+@pytest.fixture(scope="module")
+def axe(browser):
+    # a browser is there, so the check must run: only a missing browser skips it
+    assert AXE.is_file(), f"axe-core is not installed ({AXE.relative_to(ROOT)} missing): run `make browser-deps`"
+    return browser
+
+
+def axe_violations(binary, tmp_path, markup: str, name: str) -> list:
+    """axe-core's violations on MARKUP, loaded from a file in Chromium with axe injected last."""
+    assert markup.count("</body>") == 1
+    probe = markup.replace("</body>", f"<script>{AXE.read_text(encoding='utf-8')}</script>"
+                           + AXE_RUN % json.dumps(AXE_TAGS) + "</body>")
+    path = tmp_path / name
+    path.write_text(probe, encoding="utf-8")
+    done = run_browser(binary, tmp_path, "--dump-dom", "--virtual-time-budget=60000", path.as_uri())
+    assert done.returncode == 0, done.stderr[-2000:]
+    error = re.search(r'<pre id="axe-error">(.*?)</pre>', done.stdout, re.S)
+    assert error is None, html.unescape(error.group(1))
+    found = re.search(r'<pre id="axe-result">(.*?)</pre>', done.stdout, re.S)
+    assert found, f"axe-core did not finish; chromium said:\n{done.stderr[-2000:]}"
+    return json.loads(html.unescape(found.group(1)))
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_axe_finds_no_violations_in_the_force_report(axe, page, tmp_path):
+    assert axe_violations(axe, tmp_path, page, "report.html") == []
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_axe_finds_no_violations_in_the_explained_report(axe, python_session, result, tmp_path):
+    page = render_report(python_session.renderer, result, "html", explain=True)
+    assert axe_violations(axe, tmp_path, page, "explained.html") == []
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_axe_finds_no_violations_in_the_national_summary(axe, tmp_path):
+    from click.testing import CliRunner
+
+    from assessor.cli import main
+
+    out = tmp_path / "out"
+    done = CliRunner().invoke(main, ["batch", str(ROOT / "cases"), "-o", str(out), "-f", "html",
+                                     "--engine", "python"])
+    assert done.exit_code == 0, done.output
+    summary = (out / "summary.html").read_text(encoding="utf-8")
+    assert axe_violations(axe, tmp_path, summary, "summary.html") == []
