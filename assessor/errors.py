@@ -13,7 +13,7 @@ EXIT_BAD_INPUT = 2  # bad input or usage: the message says what was expected
 EXIT_ENGINE = 3  # the rule engine failed: a bug, to be reported with the case file
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Finding:
     """A problem at a place in a file. Lines and columns are 1-based; None when unknown.
 
@@ -32,6 +32,10 @@ class Finding:
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ValueError(f"{name} must be 1-based, got {value}")
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        """Reading order: by file, line and column (a finding without them first), then check id."""
+        return (self.path, self.line or 0, self.column or 0, self.check)
 
     def place(self) -> str:
         parts = [self.path]
@@ -61,5 +65,5 @@ class AssessorError(Exception):
     def __init__(self, findings: list[Finding] | Finding):
         if isinstance(findings, Finding):
             findings = [findings]
-        self.findings = sorted(findings, key=lambda f: (f.path, f.line or 0, f.column or 0, f.check))
+        self.findings = sorted(findings, key=Finding.sort_key)
         super().__init__("\n".join(str(f) for f in self.findings))

@@ -290,19 +290,6 @@ def test_bad_input(entry, runs):
     assert others == set(entry.get("also", [])), f"other findings {sorted(others)}{context}"
 
 
-def test_engine_limits_are_durables():
-    """The rulebook refuses conditions by durable-rules' own limits."""
-    from assessor.engines import durable
-    from assessor.rulebook import model as rulebook
-
-    assert (rulebook.ENGINE_GROUPS, rulebook.ENGINE_PARTS, rulebook.ENGINE_OPEN, rulebook.ENGINE_VALUES) == (
-        durable.MAX_GROUPS,
-        durable.MAX_PARTS,
-        durable.STACK_BUDGET,
-        durable.MAX_VALUES,
-    )
-
-
 def test_conditions_at_the_engine_limits_run(tmp_path):
     """What the rulebook lets through, durable-rules runs: a list of 56 values after 'in', a
     condition nested past 15 groups that the engine splits, a decision comparing 248 values."""

@@ -119,13 +119,10 @@ def test_division_by_zero_is_an_expression_error():
 
 
 def _lower(source: str):
-    hoisted = {}
-
-    def hoist(node):
-        text = source[node.start : node.end]
-        return hoisted.setdefault(text, f"_d{len(hoisted) + 1}")
-
-    return ex.Lowering(hoist, lambda n: n.replace(".", "__")).condition(check(source)), hoisted
+    """The condition in IR, and {text: name} of the computations hoisted out of it."""
+    hoisting = ex.Hoisting("_d")
+    cond = hoisting.lower(source, check(source))
+    return cond, {text: name for name, (text, _) in hoisting.computed.items()}
 
 
 def test_lowering_pushes_negation_into_comparisons():

@@ -22,7 +22,6 @@ import yaml
 from assessor.case import read as cases_module
 from assessor.errors import AssessorError
 from assessor.files import bundled, case_files
-from assessor.language import conditions as expressions
 from assessor.report.render import render_report
 from assessor.rulebook import model as rulebook
 from assessor.rulebook.read import load_rulebook
@@ -232,7 +231,7 @@ LIMITS = [  # (module, constant, schema, JSON pointer to the value that mirrors 
     (shapes, "MAX_TEXT", "case.schema.json", "/$defs/text/maxLength"),
     (shapes, "MAX_TEXT", "case.schema.json", "/$defs/paragraph/maxLength"),
     (cases_module, "MAX_FACT_TEXT", "case.schema.json", "/$defs/factValue/anyOf/3/maxLength"),
-    (expressions, "MAX_NUMBER", "case.schema.json", "/$defs/factValue/anyOf/1/maximum"),
+    (shapes, "MAX_NUMBER", "case.schema.json", "/$defs/factValue/anyOf/1/maximum"),
 ]
 
 

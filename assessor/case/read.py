@@ -15,8 +15,8 @@ import re
 from dataclasses import dataclass, field
 
 from assessor.rulebook.model import FactSpec, Rulebook
-from assessor.source.document import parse, read_text
-from assessor.source.reader import MAX_NUMBER, MAX_TEXT, Reader, kind_of, short_repr
+from assessor.source.document import parse, read_text, short_repr
+from assessor.source.reader import MAX_NUMBER, MAX_TEXT, Reader, kind_of
 
 NARRATIVE = ("strengths", "work_in_progress", "areas_for_improvement")
 CONTEXT = ("geography", "demography", "strategic_priorities", "performance_overview")
@@ -93,11 +93,15 @@ def load_case(path, book: Rulebook) -> Case:
     )
 
 
-def _period(r: Reader) -> str | None:
+def is_financial_year(text: str) -> bool:
     """A financial year written as the report does: 2007/08 (April 2007 to March 2008)."""
+    m = re.fullmatch(r"(\d{4})/(\d{2})", text)
+    return m is not None and (int(m.group(1)) + 1) % 100 == int(m.group(2))
+
+
+def _period(r: Reader) -> str | None:
     v = r.value
-    m = re.fullmatch(r"(\d{4})/(\d{2})", v) if isinstance(v, str) else None
-    if m is None or (int(m.group(1)) + 1) % 100 != int(m.group(2)):
+    if not (isinstance(v, str) and is_financial_year(v)):
         r.error("bad-value", f"period must be a financial year such as 2007/08, got {kind_of(v)}")
         return None
     return v
@@ -340,19 +344,12 @@ def _surveys(r: Reader, fw, book: Rulebook, overview: dict) -> dict:
             r.error("missing-indicator", f"missing survey figures for {ind.label} ({ind_id})")
             continue
         ir_ = r.at(ind_id)
-        required = (
-            ["value"]
-            + (["msf_average"] if "msf" in ind.compare else [])
-            + (["previous"] if "previous" in ind.compare else [])
-        )
-        if ind.sample_given:
-            required += ["n"] + (["previous_n"] if "previous" in ind.compare else [])
+        required = list(ind.figures_needed())
         # figures of a comparison the rules do not make would be silently ignored: refuse them
         optional = [
             f for f in SURVEY_FIGURES if f not in required and _COMPARISON_OF.get(f, ind.compare[0]) in ind.compare
         ]
         if ind.gap_with:
-            required += [ind.gap_with]
             optional += [f"{ind.gap_with}_n"]
         m = ir_.mapping(tuple(required), tuple(optional), what=f"survey figures for {ind.label}")
         if m is None:

@@ -7,7 +7,6 @@ Commands that assess many cases use one Session: rules compiled once, engines ke
 
 from __future__ import annotations
 
-import re
 import sys
 import tempfile
 from pathlib import Path
@@ -244,8 +243,9 @@ def diff(base_rev, cases, fail_on_change, rules_dir, engine):
 
 
 def _period(ctx, param, value: str) -> str:
-    m = re.fullmatch(r"(\d{4})/(\d{2})", value)
-    if m is None or (int(m.group(1)) + 1) % 100 != int(m.group(2)):
+    from assessor.case.read import is_financial_year
+
+    if not is_financial_year(value):
         raise click.BadParameter(f"expected a financial year such as 2007/08, got {value!r}")
     return value
 

@@ -68,11 +68,6 @@ class CompiledFramework:
         return tuple(sorted({d.stage for s in self.scopes for d in s.decisions}))
 
 
-def value_name(name: str) -> str:
-    """The engine's name for a (possibly dotted) name: record fields join with '__'."""
-    return name.replace(".", "__")
-
-
 def compile_rulebook(book: Rulebook) -> tuple:
     return tuple(compile_framework(book, fw) for fw in book.frameworks)
 
@@ -103,18 +98,7 @@ def _scope(
     criterion: Criterion | None = None,
 ) -> CompiledScope:
     derived = list(derive)
-    hoisted: dict = {}  # source text -> name; the same computation gets one name
-
-    def hoist_from(expr: Expression):
-        def hoist(node: ex.Node) -> str:
-            text = " ".join(expr.source[node.start : node.end].split())
-            if text not in hoisted:
-                hoisted[text] = f"_d{len(hoisted) + 1}"
-                derived.append(Derived(hoisted[text], Expression(text, node, expr.place, expr.quoted, expr.reads)))
-            return hoisted[text]
-
-        return hoist
-
+    hoisting = ex.Hoisting("_d")  # one per scope: a computation its conditions share is computed once
     stage_of: dict = {}
     compiled = []
     for d in decisions:
@@ -128,8 +112,11 @@ def _scope(
             if rung.condition is None:
                 rungs.append(CompiledRung(rung.outcome, None, None))
                 continue
-            lowering = ex.Lowering(hoist_from(rung.condition), value_name)
-            cond = lowering.condition(rung.condition.tree)
+            expr = rung.condition
+            met = len(hoisting.computed)
+            cond = hoisting.lower(expr.source, expr.tree)
+            for name, (text, node) in list(hoisting.computed.items())[met:]:  # first met in this condition
+                derived.append(Derived(name, Expression(text, node, expr.place, expr.quoted, expr.reads)))
             rule_id = f"{engine_scope}__{i}"
             rules.append(ir.EngineRule(rule_id, stage, engine_scope, cond))
             names |= ir.names_read(cond)

@@ -38,7 +38,19 @@ from json.encoder import encode_basestring
 import durable_rules_engine as dre
 
 from assessor.engines import EngineError
+from assessor.language.engine_limits import (
+    MAX_GROUPS,
+    MAX_PARTS,
+    MAX_VALUES,
+    STACK_BUDGET,
+    conjuncts,
+    flatten,
+    groups,
+    pattern_groups,
+    pending_nodes,
+)
 from assessor.language.ir import AllOf, AnyOf, Cmp, Cond, EngineFact, EngineRule, Ref, Value, names_read
+from assessor.source.reader import MAX_NUMBER  # durable compares int with float as doubles: beyond, inexact
 
 _OPERATORS = {"eq": "$eq", "ne": "$neq", "lt": "$lt", "le": "$lte", "gt": "$gt", "ge": "$gte"}
 _TRIGGER = {"kind": "$eval"}  # facts carry no `kind`, so it matches the trigger alone
@@ -51,12 +63,9 @@ _ALL_FRAMES = 65535  # `cap`: one activation per rule carrying all its frames (p
 # in rules: the C cost per rule rose from 1.9 to 2.7 us between 200 and 1,000 rules in 200-rule
 # shards, and stayed near 2.0 us in small ones (make bench).
 MAX_RULES_PER_SHARD = 50
-MAX_GROUPS = 15  # $and/$or per pattern: two slots each of 32, error 113 at 16
-STACK_BUDGET = 56  # of durable's 64-slot alpha stack per fact, error 303 beyond
-MAX_PARTS = 64  # durable rules one IR rule may be split into (see _split)
-MAX_INT = 2**53  # durable compares int with float as doubles; beyond this that is inexact
+# MAX_GROUPS, STACK_BUDGET, MAX_PARTS and MAX_VALUES are language/engine_limits.py's: the rulebook
+# refuses conditions by the same numbers. They are read here as globals, so tests can shrink them.
 MAX_STRING = 10_000  # durable compares strings with 16-bit lengths: 65,536 bytes compare as 0
-MAX_VALUES = 248  # per fact, besides id, sid, scope, stage: at 255 properties the batch stops (P6)
 
 _EXPONENT = re.compile(r"\d[eE]")
 # A rule's action message is '{"<rule>":[{"m":<fact>},...]}' with each fact's text exactly as
@@ -85,7 +94,7 @@ def _checked(value: Value) -> Value:
     if (
         kind is bool
         or kind is int
-        and -MAX_INT <= value <= MAX_INT
+        and -MAX_NUMBER <= value <= MAX_NUMBER
         or kind is float
         and math.isfinite(value)
         or kind is str
@@ -102,7 +111,7 @@ def _value_json(value: Value) -> str:
         return encode_basestring(value)
     if kind is bool:
         return "true" if value else "false"
-    if kind is int and -MAX_INT <= value <= MAX_INT:
+    if kind is int and -MAX_NUMBER <= value <= MAX_NUMBER:
         return int.__repr__(value)
     if kind is float and math.isfinite(value):
         return _float_json(value)
@@ -140,44 +149,23 @@ def _dumps(obj) -> str:
 
 
 def _simplify(cond: Cond) -> Cond:
-    """Flatten AllOf-in-AllOf and AnyOf-in-AnyOf, unwrap one-item groups: fewer groups (MAX_GROUPS)."""
-    if isinstance(cond, Cmp):
-        if cond.op not in _OPERATORS:
-            raise EngineError(f"unknown comparison {cond.op!r}")
-        return cond
-    if not isinstance(cond, (AllOf, AnyOf)):
-        raise EngineError(f"not an IR condition: {cond!r}")
-    if not cond.items:
-        raise EngineError(f"empty {type(cond).__name__} in a condition")
-    items: list[Cond] = []
-    for item in map(_simplify, cond.items):
-        items.extend(item.items if type(item) is type(cond) else (item,))
-    return items[0] if len(items) == 1 else type(cond)(tuple(items))
-
-
-def _conjuncts(cond: Cond) -> tuple[Cond, ...]:
-    """The items a pattern's top `$and` (after scope and stage) holds for `cond`."""
-    return cond.items if isinstance(cond, AllOf) else (cond,)
-
-
-def _groups(cond: Cond) -> int:
-    return 0 if isinstance(cond, Cmp) else 1 + sum(map(_groups, cond.items))
-
-
-def _pattern_groups(cond: Cond) -> int:
-    return 1 + sum(map(_groups, _conjuncts(cond)))
+    """engine_limits.flatten, with malformed IR an EngineError."""
+    try:
+        return flatten(cond)
+    except ValueError as exc:
+        raise EngineError(str(exc)) from None
 
 
 def _split(cond: Cond) -> list[Cond]:
     """Conditions whose disjunction is `cond`, each with at most MAX_GROUPS groups in its
     pattern: a top AnyOf splits into its branches, an AllOf is distributed over its widest AnyOf."""
-    if _pattern_groups(cond) <= MAX_GROUPS:
+    if pattern_groups(cond) <= MAX_GROUPS:
         return [cond]
     if isinstance(cond, AnyOf):
         branches = cond.items
     else:
         widest = max(
-            (i for i, item in enumerate(cond.items) if isinstance(item, AnyOf)), key=lambda i: _groups(cond.items[i])
+            (i for i, item in enumerate(cond.items) if isinstance(item, AnyOf)), key=lambda i: groups(cond.items[i])
         )
         rest = cond.items[:widest] + cond.items[widest + 1 :]
         branches = tuple(_simplify(AllOf(rest + (branch,))) for branch in cond.items[widest].items)
@@ -187,15 +175,6 @@ def _split(cond: Cond) -> list[Cond]:
         if len(parts) > MAX_PARTS:
             raise EngineError(f"condition too complex for durable (over {MAX_PARTS} rules)")
     return parts
-
-
-def _pending(cond: Cond) -> int:
-    """Upper bound of the alpha nodes this condition leaves on durable's match stack: every
-    branch of an `$or` is pushed at once, an `$and` is a chain pushing one node at a time."""
-    if isinstance(cond, Cmp):
-        return 1
-    costs = [_pending(item) for item in cond.items]
-    return sum(costs) if isinstance(cond, AnyOf) else sum(costs) - len(costs) + 1
 
 
 def _expression(cond: Cond) -> dict:
@@ -225,7 +204,7 @@ def _layout(parts: list[_Part]) -> list[list[_Part]]:
     per scope: all far below the 512 at which durable loops forever."""
     shards: list[tuple[list[_Part], dict[str, int]]] = []
     for part in parts:
-        cost = _pending(part.cond)
+        cost = pending_nodes(part.cond)
         if cost > STACK_BUDGET:
             raise EngineError(
                 f"rule {part.rule_id}: condition has too many alternatives for durable "
@@ -277,7 +256,7 @@ class _Shard:
                             "$and": [
                                 {"$eq": {"scope": part.scope}},
                                 {"$eq": {"stage": part.stage}},
-                                *map(_expression, _conjuncts(part.cond)),
+                                *map(_expression, conjuncts(part.cond)),
                             ]
                         }
                     }

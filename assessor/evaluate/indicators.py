@@ -22,15 +22,8 @@ def _sample_size(book: Rulebook, ind: Indicator, case: Case) -> float | None:
 
 def _needed(ind: Indicator, figures: dict, case: Case, book: Rulebook) -> list:
     """The figures this indicator's tests need that the case marks unknown."""
-    names = (
-        ["value"]
-        + (["msf_average"] if "msf" in ind.compare else [])
-        + (["previous"] if "previous" in ind.compare else [])
-        + ([ind.gap_with] if ind.gap_with else [])
-    )
-    if ind.sample_given:
-        names += ["n"] + (["previous_n"] if "previous" in ind.compare else [])
-    missing = [f"{ind.id}.{k}" for k in names + [k for k in figures if k.endswith("_n")] if figures.get(k, 0) is None]
+    names = [*ind.figures_needed(), *(k for k in figures if k.endswith("_n"))]
+    missing = [f"{ind.id}.{k}" for k in names if figures.get(k, 0) is None]
     # the comparison group's sample defaults to the rest of the survey's, which needs the BCU count
     gap_sample_from_bcus = ind.gap_with and f"{ind.gap_with}_n" not in figures
     if (not ind.sample_given or gap_sample_from_bcus) and _sample_size(book, ind, case) is None:

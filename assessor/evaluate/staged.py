@@ -249,7 +249,7 @@ def _choose(d: CompiledDecision, fired: dict, fact_key: str, values: dict, label
         )
         if held and chosen is None:
             chosen = rung.outcome
-    read = {labels.get(name, name.replace("__", ".")): plain(value(name, values)) for name in sorted(d.value_names)}
+    read = {labels.get(name, ex.dotted_name(name)): plain(value(name, values)) for name in sorted(d.value_names)}
     return chosen, {"chosen": chosen, "fact": fact_key, "rungs": rungs, "read": read}
 
 

@@ -13,8 +13,8 @@ from assessor.language import ir
 
 
 def value(name: str, values: dict):
-    """A value by its engine name: record fields are joined to their record with '__'."""
-    head, _, tail = name.partition("__")
+    """A value by its engine name (see conditions.engine_name)."""
+    head, _, tail = ex.dotted_name(name).partition(".")
     return values[head][tail] if tail else values[name]
 
 
@@ -41,7 +41,7 @@ def why_not(cond: ir.Cond, values: dict, labels: dict) -> list:
     if isinstance(left, dt.date) and isinstance(right, int):
         right = dt.date.fromordinal(right)
     failed = {
-        "name": labels.get(cond.name, cond.name.replace("__", ".")),
+        "name": labels.get(cond.name, ex.dotted_name(cond.name)),
         "kind": _kind(left),
         "value": plain(left),
         "relation": _FAILED[cond.op],
@@ -51,7 +51,7 @@ def why_not(cond: ir.Cond, values: dict, labels: dict) -> list:
         "strict": False,
     }
     if isinstance(cond.operand, ir.Ref):
-        failed["limit_name"] = labels.get(cond.operand.name, cond.operand.name.replace("__", "."))
+        failed["limit_name"] = labels.get(cond.operand.name, ex.dotted_name(cond.operand.name))
     if _numeric(left) and _numeric(right) and cond.op in ("lt", "le", "gt", "ge"):
         gap = abs(right - left)
         if cond.op in ("le", "ge") or gap:  # a strict comparison missed by 0 has no "short by"

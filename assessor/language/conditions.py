@@ -6,7 +6,7 @@
 
 A hand-written tokenizer and recursive-descent parser build a small tree; a type
 checker validates it against the names in scope; `evaluate` computes values in
-Python and `to_ir` lowers conditions to the engines' intermediate form. Nothing
+Python and `Hoisting.lower` lowers conditions to the engines' intermediate form. Nothing
 here ever calls eval or exec. Errors carry the character offset in the
 expression so callers can point at file, line and column.
 """
@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 
 from assessor.language import ir
+from assessor.source.reader import MAX_NUMBER  # literals and whole-number results stay within
 
 
 class ExpressionError(Exception):
@@ -49,9 +50,6 @@ FUNCTIONS = AGGREGATES + ("abs", "date")
 MAX_LENGTH = 2000
 MAX_DEPTH = 40
 MAX_TREE_DEPTH = 100  # nodes on the longest path, e.g. a + b + c + ... with 100 terms
-# Numbers beyond ±2**53 are not exact as floats, and the engine compares numbers as floats
-# (durable-rules saturates integers at 2**63): literals and whole-number results stay within.
-MAX_NUMBER = 2**53
 
 
 @dataclass(frozen=True)
@@ -656,17 +654,49 @@ _FLIP = {"eq": "eq", "ne": "ne", "lt": "gt", "gt": "lt", "le": "ge", "ge": "le"}
 _OPS = {"==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
 
 
-class Lowering:
-    """Lowers checked conditions to IR, hoisting computed operands into derived values.
+def engine_name(name: str) -> str:
+    """The engine's name for a (possibly dotted) name in scope: record fields join with '__'."""
+    return name.replace(".", "__")
 
-    `hoist(node)` must return the value name under which the caller will compute
-    `node` in Python before the engine runs (the same text gets the same name).
-    `value_name(name)` maps a (possibly dotted) name to the engine's value name.
+
+def dotted_name(name: str) -> str:
+    """The name in scope an engine value name stands for (the inverse of engine_name)."""
+    return name.replace("__", ".")
+
+
+class Hoisting:
+    """Names for the computed operands (arithmetic, aggregates) of conditions, which the engines
+    cannot compute: each is computed in Python under its name before the engine runs. The same
+    computation, written alike up to spaces, gets the same name, so it is computed once.
     """
 
-    def __init__(self, hoist, value_name):
+    def __init__(self, prefix: str):
+        self.prefix = prefix
+        self.computed: dict[str, tuple[str, Node]] = {}  # name -> (text, node), in the order first met
+        self._names: dict[str, str] = {}  # text -> name
+
+    def name(self, source: str, node: Node) -> str:
+        """The name of the computation `node` (of the expression `source`)."""
+        text = " ".join(source[node.start : node.end].split())
+        if text not in self._names:
+            name = self._names[text] = f"{self.prefix}{len(self._names) + 1}"
+            self.computed[name] = (text, node)
+        return self._names[text]
+
+    def lower(self, source: str, tree: Node) -> ir.Cond:
+        """The checked condition `tree` (parsed from `source`) in IR, its computations named here."""
+        return Lowering(lambda node: self.name(source, node)).condition(tree)
+
+
+class Lowering:
+    """Lowers checked conditions to IR: negation pushed down (De Morgan), names as the engine's.
+
+    `hoist(node)` must return the value name under which the caller will compute the operand
+    `node` in Python before the engine runs (see Hoisting).
+    """
+
+    def __init__(self, hoist):
         self.hoist = hoist
-        self.value_name = value_name
 
     def condition(self, node: Node, negate: bool = False) -> ir.Cond:
         if isinstance(node, Unary) and node.op == "not":
@@ -693,7 +723,7 @@ class Lowering:
 
     def operand_name(self, node: Node) -> str:
         if isinstance(node, Name):
-            return self.value_name(node.name)
+            return engine_name(node.name)
         return self.hoist(node)
 
 

@@ -16,13 +16,6 @@ FACT_TYPES = ("integer", "number", "percentage", "yes/no", "date", "one-of", "te
 RESERVED_CRITERIA = ("grade", "indicators")
 RESERVED_SLOTS = ("judgement",)
 MAX_WORD = 200  # characters in a one-of value (the engine compares it as a string)
-# What one condition and one decision may ask of durable-rules, whose C engine has fixed
-# tables; the numbers are engines/durable.py's (a test keeps them equal). Beyond them the
-# engine would refuse the rules at run time, so they are refused here, with a place.
-ENGINE_GROUPS = 15  # and/or groups in one engine pattern (durable.MAX_GROUPS) ...
-ENGINE_PARTS = 64  # ... or else at most this many patterns it is split into (durable.MAX_PARTS)
-ENGINE_OPEN = 56  # alternatives open at once while one fact is matched (durable.STACK_BUDGET)
-ENGINE_VALUES = 248  # values the conditions of one decision compare (durable.MAX_VALUES)
 VERDICT = ex.Type("choice", ("better", "same", "worse", "none"))
 GRADING_FILE = "grading.yaml"
 
@@ -91,6 +84,8 @@ class Decision:
     kind: str  # choice | judgement | grade | outcome
     rungs: tuple  # of Rung; a final `otherwise` rung has condition None
     place: Place
+    # name -> conditions.Type: what its conditions may read, as the reader checked them (for the tools)
+    names: dict = field(default_factory=dict, compare=False)
 
     @property
     def outcomes(self) -> tuple:
@@ -154,6 +149,21 @@ class Indicator:
     compare: tuple  # subset of ("msf", "previous")
     sample_given: bool  # the case must give n (e.g. minority-ethnic respondents)
     gap_with: str | None  # a comparison group figure the case gives, e.g. white users
+
+    def figures_needed(self) -> tuple[str, ...]:
+        """The survey figures a case gives for this indicator's tests, in the order a case file lists them."""
+        names = ["value"]
+        if "msf" in self.compare:
+            names.append("msf_average")
+        if "previous" in self.compare:
+            names.append("previous")
+        if self.sample_given:
+            names.append("n")
+            if "previous" in self.compare:
+                names.append("previous_n")
+        if self.gap_with:
+            names.append(self.gap_with)
+        return tuple(names)
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,9 @@ from pathlib import Path
 
 from assessor.errors import AssessorError, Finding
 from assessor.language import conditions as ex
+from assessor.language import engine_limits as limits
 from assessor.language import ir
 from assessor.rulebook.model import (
-    ENGINE_GROUPS,
-    ENGINE_OPEN,
-    ENGINE_PARTS,
-    ENGINE_VALUES,
     FACT_TYPES,
     GRADING_FILE,
     MAX_WORD,
@@ -37,7 +34,7 @@ from assessor.rulebook.model import (
     SurveyDesign,
 )
 from assessor.source.document import load
-from assessor.source.reader import Reader
+from assessor.source.reader import Reader, kind_of
 
 
 def load_rulebook(directory: str | Path) -> Rulebook:
@@ -426,7 +423,7 @@ def _expression(r: Reader, names: dict, condition: bool) -> Expression | None:
             hint = " (write the condition out; a bare yes/no is not a condition)"
         else:
             hint = ""
-        r.error("bad-expression", f"{r.label} must be {what} written as text, got {_short(source)}{hint}")
+        r.error("bad-expression", f"{r.label} must be {what} written as text, got {kind_of(source)}{hint}")
         return None
     mark = r.doc.mark(r.where)
     try:
@@ -445,12 +442,6 @@ def _expression(r: Reader, names: dict, condition: bool) -> Expression | None:
         r.error("bad-expression", f"{e.message}: {shown!r}", offset=offset)
         return None
     return Expression(source, tree, _place(r), bool(mark and mark.quoted), frozenset(checker.read))
-
-
-def _short(v) -> str:
-    from assessor.source.reader import kind_of
-
-    return kind_of(v)
 
 
 def _read_derive(r: Reader, names: dict) -> tuple:
@@ -477,6 +468,9 @@ def _read_decision(r: Reader, name: str, kind: str, names: dict, allowed: tuple 
         r.error("empty-scale", f"{r.label} has no rungs")
         return None
     out = []
+    # the conditions as the compiler will lower them, so their size is known before any engine sees them
+    hoisting = ex.Hoisting("_d")
+    values: set[str] = set()
     for i, rung in enumerate(rungs):
         rr = r.at(i)
         if not isinstance(rung, dict) or len(rung) != 1:
@@ -496,7 +490,7 @@ def _read_decision(r: Reader, name: str, kind: str, names: dict, allowed: tuple 
                 )
             word = rr.at(outcome).ident("the outcome after 'otherwise'") if isinstance(cond, str) else None
             if word is None and not isinstance(cond, str):
-                rr.at(outcome).error("bad-rung", f"'otherwise' names the outcome to choose, got {_short(cond)}")
+                rr.at(outcome).error("bad-rung", f"'otherwise' names the outcome to choose, got {kind_of(cond)}")
             if word is not None:
                 if allowed is not None and word not in allowed:
                     rr.at(outcome).error("bad-outcome", f"{word!r} is not a grade; expected {', '.join(allowed)}")
@@ -508,94 +502,45 @@ def _read_decision(r: Reader, name: str, kind: str, names: dict, allowed: tuple 
             rr.at(outcome).error("bad-outcome", f"{outcome!r} is not a grade; expected {', '.join(allowed)}", key=True)
             continue
         e = _expression(rr.at(outcome), names, condition=True)
-        if e is not None and _fits_engine(rr.at(outcome), e):
-            out.append(Rung(outcome, e))
-        elif e is not None:
-            out.append(None)
+        if e is None:
+            continue
+        lowered = hoisting.lower(e.source, e.tree)
+        values |= ir.names_read(lowered)
+        out.append(Rung(outcome, e) if _fits_engine(rr.at(outcome), lowered) else None)
     if len(out) != len(rungs) or None in out:
         return None
-    values = set()
-    for rung in out:
-        if rung.condition is not None:
-            values |= ir.names_read(_lowered(rung.condition))
-    if len(values) > ENGINE_VALUES:
+    if len(values) > limits.MAX_VALUES:
         r.error(
             "too-complex",
             f"{r.label} compares {len(values)} different values; the rule engine takes at most "
-            f"{ENGINE_VALUES} per decision: split it into several decisions",
+            f"{limits.MAX_VALUES} per decision: split it into several decisions",
         )
         return None
-    return Decision(name, kind, tuple(out), _place(r))
+    return Decision(name, kind, tuple(out), _place(r), dict(names))
 
 
-def _lowered(e: Expression) -> ir.Cond:
-    """The condition as the compiler will lower it, computed operands named by their text
-    (as the compiler names them), so its size is known before any engine sees it."""
-
-    def hoist(node: ex.Node) -> str:
-        return "#" + " ".join(e.source[node.start : node.end].split())
-
-    return ex.Lowering(hoist, lambda name: name.replace(".", "__")).condition(e.tree)
-
-
-def _fits_engine(r: Reader, e: Expression) -> bool:
+def _fits_engine(r: Reader, lowered: ir.Cond) -> bool:
     """A finding, and False, if the condition is larger than durable-rules can hold."""
-    cond = _flat(_lowered(e))
-    if _open(cond) > ENGINE_OPEN:
+    cond = limits.flatten(lowered)
+    open_at_once = limits.pending_nodes(cond)
+    if open_at_once > limits.STACK_BUDGET:
         r.error(
             "too-complex",
-            f"this condition keeps {_open(cond)} alternatives open at once ('or', and each "
-            f"value of a list after 'in'); the rule engine takes at most {ENGINE_OPEN}: split "
+            f"this condition keeps {open_at_once} alternatives open at once ('or', and each "
+            f"value of a list after 'in'); the rule engine takes at most {limits.STACK_BUDGET}: split "
             "it into several rungs or a derived value",
         )
         return False
-    conjuncts = cond.items if isinstance(cond, ir.AllOf) else (cond,)
-    groups = 1 + sum(map(_groups, conjuncts))
-    alternatives = _alternatives(cond)
-    if groups > ENGINE_GROUPS and alternatives > ENGINE_PARTS:
+    groups = limits.pattern_groups(cond)
+    alternatives = limits.alternatives(cond)
+    if groups > limits.MAX_GROUPS and alternatives > limits.MAX_PARTS:
         shown = f"{alternatives:,}" if alternatives < 10**6 else "over a million"
         r.error(
             "too-complex",
             f"this condition nests {groups} groups of 'and'/'or' and has "
             f"{shown} alternative ways to hold; the rule engine "
-            f"takes {ENGINE_GROUPS} groups, or {ENGINE_PARTS} alternatives: split it into several "
+            f"takes {limits.MAX_GROUPS} groups, or {limits.MAX_PARTS} alternatives: split it into several "
             "rungs or choices",
         )
         return False
     return True
-
-
-def _flat(cond: ir.Cond) -> ir.Cond:
-    """The condition as the engine holds it: nested groups of the same kind merged, groups of one unwrapped."""
-    if isinstance(cond, ir.Cmp):
-        return cond
-    items = []
-    for item in map(_flat, cond.items):
-        items.extend(item.items if type(item) is type(cond) else (item,))
-    return items[0] if len(items) == 1 else type(cond)(tuple(items))
-
-
-def _groups(cond: ir.Cond) -> int:
-    return 0 if isinstance(cond, ir.Cmp) else 1 + sum(map(_groups, cond.items))
-
-
-def _open(cond: ir.Cond) -> int:
-    """Alternatives pending at once: an 'or' pushes all its branches, an 'and' one at a time."""
-    if isinstance(cond, ir.Cmp):
-        return 1
-    costs = [_open(item) for item in cond.items]
-    return sum(costs) if isinstance(cond, ir.AnyOf) else sum(costs) - len(costs) + 1
-
-
-def _alternatives(cond: ir.Cond) -> int:
-    """The ways the condition can hold (terms of its disjunctive form), capped: the most
-    engine patterns splitting it could need."""
-    if isinstance(cond, ir.Cmp):
-        return 1
-    counts = [_alternatives(item) for item in cond.items]
-    if isinstance(cond, ir.AnyOf):
-        return min(sum(counts), 10**9)
-    total = 1
-    for n in counts:
-        total = min(total * n, 10**9)
-    return total

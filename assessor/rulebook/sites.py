@@ -11,9 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assessor.language import conditions as ex
-from assessor.rulebook.model import GRADING_FILE, VERDICT, Criterion, Decision, Place, Rulebook
-from assessor.rulebook.read import _indicator_types
+from assessor.rulebook.model import GRADING_FILE, Criterion, Decision, Place, Rulebook
 
 
 @dataclass(frozen=True)
@@ -26,7 +24,7 @@ class Site:
     decision: Decision
     place: Place  # the decision's key
     rungs: tuple  # Place of each rung's outcome key, in order
-    names: dict  # name -> expressions.Type its conditions may read
+    names: dict  # name -> conditions.Type its conditions may read (Decision.names)
     facts: dict = field(default_factory=dict)  # name -> FactSpec of the criterion's evidence, for their ranges
     derived: dict = field(default_factory=dict)  # name -> expression tree of each derived value in scope
 
@@ -49,28 +47,11 @@ def criterion_index(doc, cid: str) -> int:
 
 def sites(book: Rulebook) -> list:
     grading = book.docs[str(Path(book.directory) / GRADING_FILE)]
-    out = [
-        _site(
-            grading,
-            ("surveys", "outcome"),
-            "the survey indicator outcome",
-            None,
-            "indicators",
-            book.outcome,
-            {"msf": VERDICT, "trend": VERDICT},
-        )
-    ]
-    scope = {"grades": book.grades, "indicators": book.indicators}
+    out = [_site(grading, ("surveys", "outcome"), "the survey indicator outcome", None, "indicators", book.outcome)]
     for fw in book.frameworks:
         doc = book.docs[fw.path]
-        indicator_names = _indicator_types(scope, list(fw.indicators))
         for c in fw.criteria:
-            out += _criterion_sites(doc, fw.id, c, indicator_names)
-        names = dict(indicator_names)
-        names["criteria"] = ex.Type(
-            "table", columns=(("id", ex.TEXT), ("judgement", ex.Type("choice", tuple(g for g, _ in book.grades))))
-        )
-        names.update({d.name: ex.NUMBER for d in fw.derive})
+            out += _criterion_sites(doc, fw.id, c)
         out.append(
             _site(
                 doc,
@@ -79,42 +60,26 @@ def sites(book: Rulebook) -> list:
                 fw.id,
                 "grade",
                 fw.grade,
-                names,
                 derived={d.name: d.expr.tree for d in fw.derive},
             )
         )
     return out
 
 
-def _criterion_sites(doc, fid: str, c: Criterion, indicator_names: dict) -> list:
+def _criterion_sites(doc, fid: str, c: Criterion) -> list:
     i = criterion_index(doc, c.id)
-    names = dict(indicator_names)
-    names.update({f.name: f.expr_type for f in c.evidence})
-    names.update({d.name: ex.NUMBER for d in c.derive})
     extra = {"facts": {f.name: f for f in c.evidence}, "derived": {d.name: d.expr.tree for d in c.derive}}
     out = []
     for d in c.choices:
-        out.append(
-            _site(
-                doc,
-                ("criteria", i, "choose", d.name),
-                f"choice {d.name!r} of criterion {c.id!r}",
-                fid,
-                c.id,
-                d,
-                dict(names),
-                **extra,
-            )
-        )
-        names[d.name] = ex.Type("choice", d.outcomes)  # later decisions may read this choice
-    out.append(
-        _site(doc, ("criteria", i, "judge"), f"judgement of criterion {c.id!r}", fid, c.id, c.judgement, names, **extra)
-    )
+        label = f"choice {d.name!r} of criterion {c.id!r}"
+        out.append(_site(doc, ("criteria", i, "choose", d.name), label, fid, c.id, d, **extra))
+    label = f"judgement of criterion {c.id!r}"
+    out.append(_site(doc, ("criteria", i, "judge"), label, fid, c.id, c.judgement, **extra))
     return out
 
 
-def _site(doc, where: tuple, label: str, fid, scope: str, d: Decision, names: dict, **extra) -> Site:
+def _site(doc, where: tuple, label: str, fid, scope: str, d: Decision, **extra) -> Site:
     rungs = tuple(
         key_place(doc, where + (i, "otherwise" if r.condition is None else r.outcome)) for i, r in enumerate(d.rungs)
     )
-    return Site(label, fid, scope, d, key_place(doc, where), rungs, names, **extra)
+    return Site(label, fid, scope, d, key_place(doc, where), rungs, d.names, **extra)

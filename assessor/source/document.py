@@ -80,9 +80,10 @@ _FLOAT = "tag:yaml.org,2002:float"
 _OCTAL = re.compile(r"[-+]?0[0-7_]+")
 
 
-def _short(text: str, limit: int = 60) -> str:
-    shown = repr(text)
-    return shown if len(shown) <= limit else shown[: limit - 3] + "..."
+def short_repr(v, limit: int = 60) -> str:
+    """repr(v), cut to `limit` characters: a message never repeats a whole huge value."""
+    text = repr(v)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class AmbiguousNumber(ValueError):
@@ -228,7 +229,7 @@ def parse(text: str, name: str) -> Document:
                     problem = getattr(e, "problem", None) or str(e)
                     if "int_max_str_digits" in problem:  # Python refuses to read a number this long
                         problem = "it has too many digits to be a number"
-                    fail(event.start_mark, "syntax", f"cannot read value {_short(event.value)}: {problem}")
+                    fail(event.start_mark, "syntax", f"cannot read value {short_repr(event.value)}: {problem}")
                 place(value, event.start_mark, event.style in ("'", '"'))
             elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 if event.tag not in (None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"):

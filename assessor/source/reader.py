@@ -11,7 +11,7 @@ import math
 import re
 
 from assessor.errors import AssessorError, Finding
-from assessor.source.document import Document
+from assessor.source.document import Document, short_repr
 
 # no double or trailing underscores: the engines join record and field names with "__"
 IDENT = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*\Z")
@@ -19,6 +19,7 @@ RESERVED = frozenset({"id", "sid", "kind", "scope", "stage"})
 MAX_NAME = 64  # characters in a name; engine scopes and rule ids are built from names
 # Numbers beyond ±2**53 lose their last digits as floats, and the engine compares numbers as
 # floats (durable-rules saturates integers at 2**63): such a number would be judged wrongly.
+# The one home of this limit: rule files, case files, condition literals and results, the engine.
 MAX_NUMBER = 2**53
 MAX_TEXT = 20000  # characters in one piece of text (a heading, a paragraph)
 MAX_FINDINGS = 100  # a file with more problems than this is reported up to here, then stops
@@ -74,7 +75,7 @@ class Reader:
         v = self.value
         what = what or self.label
         if not isinstance(v, dict):
-            self.error("type", f"{what} must be a mapping of keys to values, got {_kind(v)}")
+            self.error("type", f"{what} must be a mapping of keys to values, got {kind_of(v)}")
             return None
         allowed = tuple(required) + tuple(optional)
         for k in v if allowed else ():
@@ -84,7 +85,7 @@ class Reader:
                 hint = difflib.get_close_matches(str(k), [str(a) for a in allowed], n=1)
                 also = f"did you mean {hint[0]!r}? " if hint else ""
                 self.at(k).error(
-                    "unknown-key", f"unknown key {_short_repr(k)} in {what}; {also}expected {_list(allowed)}", key=True
+                    "unknown-key", f"unknown key {short_repr(k)} in {what}; {also}expected {_list(allowed)}", key=True
                 )
         for k in required:
             if k not in v:
@@ -94,7 +95,7 @@ class Reader:
     def text(self, what: str | None = None, empty_ok: bool = False) -> str | None:
         v = self.value
         if not isinstance(v, str) or (not empty_ok and not v.strip()):
-            self.error("type", f"{what or self.label} must be text, got {_kind(v)}")
+            self.error("type", f"{what or self.label} must be text, got {kind_of(v)}")
             return None
         if len(v) > MAX_TEXT:
             self.error("too-long", f"{what or self.label} is {len(v):,} characters long; the limit is {MAX_TEXT:,}")
@@ -107,7 +108,7 @@ class Reader:
             self.error(
                 "bad-id",
                 f"{what or self.label} must be a name of lower-case letters and digits, "
-                f"words joined by single _, got {_short_repr(v)}",
+                f"words joined by single _, got {short_repr(v)}",
             )
             return None
         if len(v) > MAX_NAME:
@@ -120,14 +121,14 @@ class Reader:
         if not isinstance(key, str) or not IDENT.match(key):
             self.at(key).error(
                 "bad-id",
-                f"{what} {_short_repr(key)} must be lower-case letters and digits, words joined by single _",
+                f"{what} {short_repr(key)} must be lower-case letters and digits, words joined by single _",
                 key=True,
             )
             return False
         if len(key) > MAX_NAME:
             self.at(key).error(
                 "too-long",
-                f"{what} {_short_repr(key)} is {len(key)} characters long; names have at most {MAX_NAME}",
+                f"{what} {short_repr(key)} is {len(key)} characters long; names have at most {MAX_NAME}",
                 key=True,
             )
             return False
@@ -144,14 +145,14 @@ class Reader:
             return None
         if not ok or (integer and not isinstance(v, int)):
             self.error(
-                "type", f"{what or self.label} must be {'a whole number' if integer else 'a number'}, got {_kind(v)}"
+                "type", f"{what or self.label} must be {'a whole number' if integer else 'a number'}, got {kind_of(v)}"
             )
             return None
         if abs(v) > MAX_NUMBER:
             self.error(
                 "out-of-range",
                 f"{what or self.label} is too large to be judged exactly: numbers must lie "
-                f"within ±{MAX_NUMBER:,} (2**53), got {_short_repr(v)}",
+                f"within ±{MAX_NUMBER:,} (2**53), got {short_repr(v)}",
             )
             return None
         if (low is not None and v < low) or (high is not None and v > high):
@@ -169,7 +170,7 @@ class Reader:
     def items(self, what: str | None = None) -> list | None:
         v = self.value
         if not isinstance(v, list):
-            self.error("type", f"{what or self.label} must be a list, got {_kind(v)}")
+            self.error("type", f"{what or self.label} must be a list, got {kind_of(v)}")
             return None
         return v
 
@@ -181,7 +182,7 @@ def _list(keys) -> str:
     return ", ".join(keys[:-1]) + " or " + keys[-1]
 
 
-def _kind(v) -> str:
+def kind_of(v) -> str:
     if v is None:
         return "nothing"
     if isinstance(v, bool):
@@ -195,14 +196,4 @@ def _kind(v) -> str:
         return "a mapping"
     if isinstance(v, list):
         return "a list"
-    return f"a {type(v).__name__} ({_short_repr(v)})"
-
-
-def _short_repr(v, limit: int = 60) -> str:
-    """repr(v), cut to `limit` characters: a message never repeats a whole huge value."""
-    text = repr(v)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-kind_of = _kind
-short_repr = _short_repr
+    return f"a {type(v).__name__} ({short_repr(v)})"

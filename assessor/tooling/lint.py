@@ -42,7 +42,7 @@ def lint(rules_dir: Path, case_paths: list, templates_dir: Path) -> list:
             findings += e.findings
             continue
         findings += check_repeated_facts(case, load(path, "case file"))
-    return sorted(findings, key=lambda f: (f.path, f.line or 0, f.column or 0, f.check))
+    return sorted(findings, key=Finding.sort_key)
 
 
 def check_repeated_facts(case, doc) -> list:

@@ -59,19 +59,16 @@ def _fact_comment(f) -> list:
 
 def _survey(book: Rulebook, ind) -> list:
     design = book.designs[ind.survey]
-    figures = [("value", "% in the year inspected")]
-    if "msf" in ind.compare:
-        figures.append(("msf_average", "% average of the most similar forces (MSF)"))
-    if "previous" in ind.compare:
-        figures.append(("previous", "% two years earlier"))
-    if ind.sample_given:
-        figures.append(("n", "respondents in the year inspected"))
-        if "previous" in ind.compare:
-            figures.append(("previous_n", "respondents two years earlier"))
-    if ind.gap_with:
-        figures.append((ind.gap_with, f"% for {ind.gap_with} users, the other side of the gap"))
+    what = {
+        "value": "% in the year inspected",
+        "msf_average": "% average of the most similar forces (MSF)",
+        "previous": "% two years earlier",
+        "n": "respondents in the year inspected",
+        "previous_n": "respondents two years earlier",
+        ind.gap_with: f"% for {ind.gap_with} users, the other side of the gap",
+    }
     lines = [f"      {ind.id}:  # {ind.label}, {design.title}"]
-    lines += [f"        {name}: {UNKNOWN}  # {what}" for name, what in figures]
+    lines += [f"        {name}: {UNKNOWN}  # {what[name]}" for name in ind.figures_needed()]
     return lines
 
 

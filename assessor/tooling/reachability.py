@@ -135,7 +135,7 @@ def _at(site: Site, i: int, check_id: str, message: str, level: str) -> Finding:
 def _free_conditions(site: Site) -> tuple:
     """Each rung's condition (None for otherwise) with computations replaced by variables, and the variables."""
     variables: dict = {}
-    hoisted: dict = {}  # text -> variable name; the same computation is the same variable
+    hoisting = ex.Hoisting("_h")  # the same computation is the same variable
 
     def operand(node: ex.Node, source: str) -> ex.Node:
         if isinstance(node, ex.Literal):  # date("...") included: the parser makes it a literal
@@ -143,11 +143,10 @@ def _free_conditions(site: Site) -> tuple:
         if isinstance(node, ex.Name):
             variables.setdefault(node.name, _variable(site, node.name))
             return node
-        text = " ".join(source[node.start : node.end].split())
-        if text not in hoisted:
-            hoisted[text] = f"_h{len(hoisted) + 1}"
-            variables[hoisted[text]] = Variable(hoisted[text], text, ex.NUMBER, *_computed_range(node))
-        return ex.Name(node.start, node.end, hoisted[text])
+        name = hoisting.name(source, node)
+        if name not in variables:
+            variables[name] = Variable(name, hoisting.computed[name][0], ex.NUMBER, *_computed_range(node))
+        return ex.Name(node.start, node.end, name)
 
     def walk(node: ex.Node, source: str) -> ex.Node:
         if isinstance(node, ex.Logical):
