@@ -1,3 +1,3 @@
 """assessor: grade police forces against HMIC specific grading criteria written as YAML rules."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -32,12 +32,12 @@ class Outcome:
     error: str = ""
 
 
-def _start_worker(rules_dir, templates_dir, engine, out_dir, formats):
+def _start_worker(rules_dir, templates_dir, engine, out_dir, formats, location):
     global _session
     from assessor.session import Session
 
     _settings.update(out_dir=out_dir, formats=formats)
-    _session = Session(rules_dir, templates_dir, engine)
+    _session = Session(rules_dir, templates_dir, engine, location=location)
 
 
 def _assess_one(case_path: str) -> Outcome:
@@ -78,6 +78,7 @@ def run_batch(
     *,
     rules_dir=None,
     templates_dir=None,
+    location=None,
     engine="durable",
     formats=("markdown",),
     jobs: int | None = None,
@@ -87,9 +88,10 @@ def run_batch(
     """Assess every case; returns one Outcome per case, in the order given.
 
     `work(case_path) -> Outcome` runs in the workers (default: assess and write the reports).
+    The rulebook is `location` when given, else `rules_dir` and `templates_dir` (as Session takes them).
     """
     work = work or _assess_one
-    init = (rules_dir, templates_dir, engine, out_dir, tuple(formats))
+    init = (rules_dir, templates_dir, engine, out_dir, tuple(formats), location)
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(case_paths) or 1))
     outcomes: dict = {}
     pending = list(case_paths)

@@ -1,4 +1,4 @@
-"""Files the tool reads and writes: the bundled rulebook's folders, case discovery, atomic output.
+"""Files the tool reads and writes: the bundled rulebook's folder, case discovery, atomic output.
 
 Every stage and command finds and writes files through here, so "where is it" and "was it
 written whole" have one answer each.
@@ -24,9 +24,16 @@ def relative(path: Path) -> Path:
         return path
 
 
+def bundled_root() -> Path:
+    """The bundled rulebook's folder (rulebook.yaml, rules/, templates/, cases/): shipped inside the
+    package as assessor/bundled/ (installed), or the repository root (source checkout)."""
+    installed = PACKAGE / "bundled"
+    return relative(installed if (installed / "rulebook.yaml").is_file() else PACKAGE.parent)
+
+
 def bundled(name: str) -> Path:
-    """The rules/ or templates/ shipped with the package (installed), or beside it (source checkout)."""
-    return relative(PACKAGE / name if (PACKAGE / name).is_dir() else PACKAGE.parent / name)
+    """A folder of the bundled rulebook: rules, templates or cases."""
+    return bundled_root() / name
 
 
 def case_files(directory) -> list[Path]:

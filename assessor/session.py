@@ -11,19 +11,28 @@ from assessor.case.read import Case, load_case, year_ending
 from assessor.compile.compiler import compile_rulebook
 from assessor.evaluate import significance
 from assessor.evaluate.staged import Assessor
-from assessor.files import bundled
 from assessor.report.environment import Renderer
+from assessor.rulebook.locate import Location, bundled_location, locate
 from assessor.rulebook.model import Rulebook
 from assessor.rulebook.read import load_rulebook
 
 
 class Session:
-    """Rules compiled once, engines kept warm: assess many cases with one Session."""
+    """Rules compiled once, engines kept warm: assess many cases with one Session.
 
-    def __init__(self, rules_dir=None, templates_dir=None, engine: str = "durable"):
-        self.book: Rulebook = load_rulebook(rules_dir or bundled("rules"))
+    The rulebook is `location` (as the CLI's discovery found it), else the rules folder
+    `rules_dir` (named by the rulebook.yaml beside it, if any), else the bundled one.
+    """
+
+    def __init__(self, rules_dir=None, templates_dir=None, engine: str = "durable", location: Location | None = None):
+        if location is None:
+            location = locate(rules=rules_dir, templates=templates_dir) if rules_dir else bundled_location()
+            if templates_dir and not rules_dir:
+                location = location.with_templates(templates_dir)
+        self.location = location
+        self.book: Rulebook = load_rulebook(location.rules)
         self.programs = compile_rulebook(self.book)
-        self.renderer = Renderer(templates_dir or bundled("templates"))
+        self.renderer = Renderer(location.templates)
         self.engine = engine
         self._assessor = Assessor(self.book, self.programs, engine)
         self._what_if: dict = {}
@@ -83,6 +92,7 @@ class Session:
             "published": case.published,
             "assessor_version": __version__,
             "rules_revision": self.book.revision,
+            "rulebook": self.location.describe(),
             "case_digest": case.digest,
             "engine": self.engine,
             "overview": case.overview,

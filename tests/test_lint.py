@@ -59,7 +59,7 @@ def test_scenario(scenario):
     assert result.exit_code == code, result.output
     found = [
         (str(Path(f["path"]).relative_to(FIXTURES / scenario)), f["line"], f["column"], f["check"], f["level"])
-        for f in json.loads(result.output)
+        for f in json.loads(result.stdout)
     ]
     assert found == expected
 
@@ -67,7 +67,7 @@ def test_scenario(scenario):
 def test_parsable_format_is_one_line_per_finding():
     result = lint(FIXTURES / "unreachable-rung" / "rules", "-f", "parsable")
     path = FIXTURES / "unreachable-rung" / "rules" / "patrol.yaml"
-    assert result.output.splitlines() == [
+    assert result.stdout.splitlines() == [
         f"{path}:16:11: [error] rung 'all' of choice 'extent' of criterion 'staffing' can never be chosen: "
         "whenever its condition holds, an earlier rung holds first: 'most' (line 15); reorder or tighten the "
         "conditions, or remove the rung (unreachable-rung)"
@@ -75,12 +75,12 @@ def test_parsable_format_is_one_line_per_finding():
 
 
 def test_text_format_counts_errors_and_warnings():
-    assert lint(FIXTURES / "unfilled-slot" / "rules").output.splitlines()[-1] == "1 error(s), 1 warning(s)"
-    assert lint(FIXTURES / "clean" / "rules").output == "no problems found\n"
+    assert lint(FIXTURES / "unfilled-slot" / "rules").stdout.splitlines()[-1] == "1 error(s), 1 warning(s)"
+    assert lint(FIXTURES / "clean" / "rules").stdout == "no problems found\n"
 
 
 def test_gap_message_shows_evidence_that_gets_no_outcome_and_the_fix():
-    message = json.loads(lint(FIXTURES / "scale-gap" / "rules", "-f", "json").output)[0]["message"]
+    message = json.loads(lint(FIXTURES / "scale-gap" / "rules", "-f", "json").stdout)[0]["message"]
     assert "no rung holds when staffed_share = 0.5" in message
     assert "add `- otherwise: <outcome>`" in message
     assert "independent" in message  # honest that derived values are searched as free variables
@@ -95,7 +95,7 @@ def test_case_named_on_the_command_line_is_checked_instead_of_the_sibling_cases(
 
 def test_bundled_rules_and_the_cambridgeshire_case_are_clean():
     result = lint(ROOT / "rules", ROOT / "cases" / "cambridgeshire-2008.yaml")
-    assert (result.exit_code, result.output) == (0, "no problems found\n")
+    assert (result.exit_code, result.stdout) == (0, "no problems found\n")
 
 
 def test_missing_rules_directory_is_a_usage_error():
@@ -110,11 +110,11 @@ def test_large_scales_are_sampled_deterministically_and_only_warn(monkeypatch):
     monkeypatch.setattr(reachability, "EXHAUSTIVE_LIMIT", 0)
     monkeypatch.setattr(reachability, "SAMPLE_SIZE", 2)
     first = lint(FIXTURES / "clean" / "rules", "-f", "json")
-    findings = json.loads(first.output)
+    findings = json.loads(first.stdout)
     assert first.exit_code == 0
     assert findings and {f["level"] for f in findings} == {"warning"}
     assert all("sampled" in f["message"] for f in findings)
-    assert lint(FIXTURES / "clean" / "rules", "-f", "json").output == first.output
+    assert lint(FIXTURES / "clean" / "rules", "-f", "json").stdout == first.stdout
 
 
 def test_a_fact_given_two_values_in_one_case_is_flagged(tmp_path):

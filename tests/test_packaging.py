@@ -1,4 +1,4 @@
-"""The installed package carries every rule file and template the source tree has."""
+"""The installed package carries the bundled rulebook whole: its manifest, rules, templates and cases."""
 
 from __future__ import annotations
 
@@ -17,11 +17,12 @@ def _declared():
 
 def test_every_template_and_rule_directory_is_packaged():
     packages, data = _declared()
-    for top in ("rules", "templates"):
+    assert "rulebook.yaml" in data.get("assessor.bundled", []), "add rulebook.yaml to assessor.bundled's package_data"
+    for top in ("rules", "templates", "cases"):
         for path in sorted((ROOT / top).rglob("*")):
             if not path.is_file():
                 continue
-            package = ".".join(["assessor", *path.relative_to(ROOT).parent.parts])
+            package = ".".join(["assessor", "bundled", *path.relative_to(ROOT).parent.parts])
             assert package in packages, f"{path.relative_to(ROOT)}: add {package} to setup.cfg packages"
             suffix = "*" + path.suffix
             assert suffix in data.get(package, []), f"{path.relative_to(ROOT)}: add {suffix} to package_data"

@@ -51,15 +51,15 @@ def test_a_case_without_expectations_fails_until_update_writes_them(work):
     assert f"{case}: FAIL: no expected judgements ({expected} does not exist)" in result.output
 
     result = assess("test", "--rules", work / "rules", "--engine", "python", "--update")
-    assert (result.exit_code, result.output) == (0, f"{expected}: written\n")
+    assert (result.exit_code, result.stdout) == (0, f"{expected}: written\n")
     text = expected.read_text()
     assert text.startswith("# Expected judgements for testshire-2008.yaml")
     assert "        judgement: meeting\n        choices:\n          extent: most\n" in text
 
     result = assess("test", "--rules", work / "rules", "--engine", "python")
-    assert (result.exit_code, result.output) == (0, f"{case}: ok\n1 case(s): 0 failed\n")
+    assert (result.exit_code, result.stdout) == (0, f"{case}: ok\n1 case(s): 0 failed\n")
     again = assess("test", "--rules", work / "rules", "--engine", "python", "--update")
-    assert again.output == f"{expected}: unchanged\n"
+    assert again.stdout == f"{expected}: unchanged\n"
     assert expected.read_text() == text
 
 
@@ -69,7 +69,7 @@ def test_a_rule_change_is_reported_as_expected_against_actual_at_the_expectation
     result = assess("test", "--rules", work / "rules", "--engine", "python")
     assert result.exit_code == 1
     expected = work / "cases" / "testshire-2008.expected.yaml"
-    assert result.output.splitlines() == [
+    assert result.stdout.splitlines() == [
         f"{work / 'cases' / 'testshire-2008.yaml'}: FAIL: 2 judgement(s) differ from {expected}",
         f"  {expected}:11:20: patrol / criterion staffing / judgement: expected meeting, got exceeding",
         f"  {expected}:13:19: patrol / criterion staffing / choice extent: expected most, got all",
@@ -107,7 +107,7 @@ def test_a_case_that_does_not_load_is_an_input_error(work):
 def test_the_cambridgeshire_expectations_hold():
     case = ROOT / "cases" / "cambridgeshire-2008.yaml"
     result = assess("test", case, "--engine", "python")
-    assert (result.exit_code, result.output) == (0, f"{case}: ok\n1 case(s): 0 failed\n")
+    assert (result.exit_code, result.stdout) == (0, f"{case}: ok\n1 case(s): 0 failed\n")
 
 
 # ---------------------------------------------------------------- assess coverage
@@ -116,7 +116,7 @@ def test_the_cambridgeshire_expectations_hold():
 def test_coverage_lists_the_rungs_no_case_chooses_with_their_place(work):
     result = assess("coverage", "--rules", work / "rules", "--engine", "python")
     assert result.exit_code == 0
-    lines = result.output.splitlines()
+    lines = result.stdout.splitlines()
     assert lines[0] == "Rule coverage: 3 of 9 rungs (33.3%) chosen by at least one of 1 case(s)."
     rules = work / "rules"
     missed = [line.split()[0] for line in lines[4:]]
@@ -134,7 +134,7 @@ def test_coverage_lists_the_rungs_no_case_chooses_with_their_place(work):
 def test_coverage_below_the_minimum_fails(work):
     below = assess("coverage", "--rules", work / "rules", "--engine", "python", "--min-coverage", 50)
     assert below.exit_code == 1
-    assert below.output.splitlines()[-1] == "Coverage 33.3% is below the minimum of 50%."
+    assert below.stdout.splitlines()[-1] == "Coverage 33.3% is below the minimum of 50%."
     assert assess("coverage", "--rules", work / "rules", "--engine", "python", "--min-coverage", 30).exit_code == 0
 
 
@@ -173,7 +173,7 @@ def repo(work) -> Path:
 def test_diff_without_changes_says_so(repo):
     result = assess("diff", "HEAD", "--rules", repo / "rules", "--engine", "python", "--fail-on-change")
     assert result.exit_code == 0
-    assert result.output.splitlines()[-1] == "No judgement changes."
+    assert result.stdout.splitlines()[-1] == "No judgement changes."
 
 
 def test_diff_tables_each_changed_judgement_and_fails_on_change(repo):
@@ -195,7 +195,7 @@ def test_diff_reports_a_case_that_fails_on_one_side(repo):
     )
     result = assess("diff", "HEAD", "--rules", repo / "rules", "--engine", "python")
     assert result.exit_code == 0
-    row = next(line for line in result.output.splitlines() if line.startswith("| testshire-2008"))
+    row = next(line for line in result.stdout.splitlines() if line.startswith("| testshire-2008"))
     assert row.startswith("| testshire-2008 | – | – | assessment | assessed | fails: ")
     assert "missing fact 'vehicles'" in row
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from assessor.cli.common import EXIT_CODES, fail
-from assessor.cli.options import engine_option, rules_option, rules_path, templates_option, templates_path
+from assessor.cli.options import engine_option, locate_rulebook, rulebook_options
 from assessor.errors import EXIT_FINDINGS, EXIT_OK, AssessorError, Finding
 from assessor.files import write_atomically
 
@@ -34,10 +34,9 @@ from assessor.files import write_atomically
     help="Report format; repeat for several.",
 )
 @click.option("-j", "--jobs", type=click.IntRange(1, 64), default=None, help="Worker processes (default: one per CPU).")
-@rules_option()
-@templates_option()
+@rulebook_options()
 @engine_option()
-def batch(cases_dir, out_dir, formats, jobs, rules_dir, templates_dir, engine):
+def batch(cases_dir, out_dir, formats, jobs, rulebook_dir, rules_dir, templates_dir, engine):
     """Assess every case in CASES_DIR in parallel: a report per case, summary.csv and summary.html.
 
     A case that cannot be assessed is reported and the others go on; the exit
@@ -54,10 +53,9 @@ def batch(cases_dir, out_dir, formats, jobs, rules_dir, templates_dir, engine):
         cases = [str(p) for p in case_files(cases_dir)]
         if not cases:
             raise AssessorError(Finding(cases_dir, None, None, "io", "no case files (*.yaml) in this directory"))
-        rules = rules_path(rules_dir)
-        templates = templates_path(rules, templates_dir)
-        book = load_rulebook(rules)  # fail fast, before any worker starts
-        renderer = Renderer(templates)
+        location = locate_rulebook(rulebook_dir, rules_dir, templates_dir, [cases_dir])
+        book = load_rulebook(location.rules)  # fail fast, before any worker starts
+        renderer = Renderer(location.templates)
         out = Path(out_dir)
         if out.exists() and not out.is_dir():
             raise AssessorError(Finding(out_dir, None, None, "io", "output path exists and is not a directory"))
@@ -70,8 +68,7 @@ def batch(cases_dir, out_dir, formats, jobs, rules_dir, templates_dir, engine):
         outcomes = run_batch(
             cases,
             str(out),
-            rules_dir=str(rules),
-            templates_dir=str(templates),
+            location=location,
             engine=engine,
             formats=formats,
             jobs=jobs,

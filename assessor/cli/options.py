@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from assessor.files import bundled
+from assessor.errors import AssessorError
+from assessor.rulebook.locate import Location, locate
 
 
 def engine_option():
@@ -19,34 +18,45 @@ def engine_option():
     )
 
 
-def rules_option():
-    return click.option(
-        "--rules",
-        "rules_dir",
-        type=click.Path(file_okay=False),
-        default=None,
-        help="Rules directory (default: the bundled rules).",
-    )
+def rulebook_options(
+    rules_help: str = "A rules folder to use instead of the rulebook's own (its rulebook is the "
+    "rulebook.yaml beside it, if any).",
+):
+    """--rulebook, --rules and --templates: the same names and the same discovery in every command."""
+
+    def decorate(f):
+        f = click.option(
+            "--templates",
+            "templates_dir",
+            type=click.Path(file_okay=False),
+            default=None,
+            help="A templates folder to use instead of the rulebook's templates/.",
+        )(f)
+        f = click.option("--rules", "rules_dir", type=click.Path(file_okay=False), default=None, help=rules_help)(f)
+        return click.option(
+            "--rulebook",
+            "rulebook_dir",
+            type=click.Path(),
+            default=None,
+            help="The rulebook folder (holding rulebook.yaml). Default: the nearest rulebook.yaml above the case "
+            "files, else above the working directory, else the bundled one.",
+        )(f)
+
+    return decorate
 
 
-def templates_option():
-    return click.option(
-        "--templates",
-        "templates_dir",
-        type=click.Path(file_okay=False),
-        default=None,
-        help="Templates directory (default: templates/ beside the rules, else the bundled ones).",
-    )
+def locate_rulebook(rulebook_dir, rules_dir, templates_dir, starts=(), banner: bool = False) -> Location:
+    """The rulebook this run uses (assessor.rulebook.locate), its warnings printed; exit 2 on a bad manifest.
 
+    With `banner`, the first line on stderr names it (lint, test and coverage)."""
+    from assessor.cli.common import fail
 
-def rules_path(rules_dir) -> Path:
-    """--rules, else the bundled rules."""
-    return Path(rules_dir) if rules_dir else bundled("rules")
-
-
-def templates_path(rules: Path, templates_dir) -> Path:
-    """--templates, else the templates/ beside the rules, else the bundled ones."""
-    if templates_dir:
-        return Path(templates_dir)
-    sibling = rules.parent / "templates"
-    return sibling if sibling.is_dir() else bundled("templates")
+    try:
+        location = locate(rulebook_dir, rules_dir, templates_dir, starts)
+    except AssessorError as e:
+        fail(e.findings)
+    if banner:
+        click.echo(location.banner(), err=True)
+    for warning in location.warnings:
+        click.echo(warning, err=True)
+    return location

@@ -14,18 +14,19 @@ from pathlib import Path
 import click
 
 from assessor.cli.common import EXIT_CODES, fail, report_findings
-from assessor.cli.options import engine_option, rules_option, rules_path, templates_option, templates_path
+from assessor.cli.options import engine_option, locate_rulebook, rulebook_options
 from assessor.errors import EXIT_BAD_INPUT, EXIT_ENGINE, EXIT_FINDINGS, EXIT_OK, AssessorError, Finding
 from assessor.files import write_atomically
+from assessor.rulebook.locate import Location
 
 
-def _case_paths(rules: Path, given: tuple, required: bool = True) -> list:
-    """The cases named, else every case in the cases/ directory beside the rules."""
+def _case_paths(location: Location, given: tuple, required: bool = True) -> list:
+    """The cases named, else every case in the rulebook's cases/ folder."""
     from assessor.files import case_files
 
-    paths = [Path(p) for p in given] or case_files(rules.parent / "cases")
+    paths = [Path(p) for p in given] or case_files(location.cases)
     if not paths and required:
-        fail(Finding(str(rules.parent / "cases"), None, None, "io", "no case files here; name the case files to use"))
+        fail(Finding(str(location.cases), None, None, "io", "no case files here; name the case files to use"))
     return paths
 
 
@@ -36,11 +37,11 @@ def _where(place) -> str:
 class _Cases:
     """Assess cases one by one with one Session, reporting each case that cannot be assessed."""
 
-    def __init__(self, rules: Path, templates_dir, engine: str):
+    def __init__(self, location: Location, engine: str):
         from assessor.session import Session
 
         try:
-            self.session = Session(rules, templates_path(rules, templates_dir), engine)
+            self.session = Session(engine=engine, location=location)
         except AssessorError as e:
             fail(e.findings)
         self.bad_input = False
@@ -69,8 +70,7 @@ class _Cases:
 
 
 @click.command(epilog=EXIT_CODES)
-@click.argument("rules_dir", required=False, type=click.Path(exists=True, file_okay=False))
-@click.argument("cases", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@click.argument("cases", nargs=-1, type=click.Path(exists=True))
 @click.option(
     "-f",
     "--format",
@@ -80,15 +80,24 @@ class _Cases:
     show_default=True,
     help="parsable: path:line:col: [level] message (check-id)",
 )
-@templates_option()
-def lint(rules_dir, cases, fmt, templates_dir):
-    """Check RULES_DIR (default: the bundled rules), its templates and CASES (default: cases/*.yaml beside
-    the rules). Exit 1 when there are errors; warnings alone exit 0."""
+@rulebook_options()
+def lint(cases, fmt, rulebook_dir, rules_dir, templates_dir):
+    """Check the rulebook's rules, its templates and CASES (default: the rulebook's cases/*.yaml).
+    Exit 1 when there are errors; warnings alone exit 0.
+
+    A folder given first is a rules folder, as with --rules (`assess lint rules`)."""
     from assessor.tooling.lint import format_findings
     from assessor.tooling.lint import lint as run_lint
 
-    rules = rules_path(rules_dir)
-    findings = run_lint(rules, _case_paths(rules, cases, required=False), templates_path(rules, templates_dir))
+    if cases and Path(cases[0]).is_dir():
+        if rules_dir:
+            raise click.UsageError(f"{cases[0]} and --rules {rules_dir} both name a rules folder; give one")
+        rules_dir, cases = cases[0], cases[1:]
+    for path in cases:
+        if Path(path).is_dir():
+            raise click.BadParameter(f"{path} is a folder; name case files, or the rules folder first", "CASES")
+    location = locate_rulebook(rulebook_dir, rules_dir, templates_dir, cases, banner=True)
+    findings = run_lint(location.rules, _case_paths(location, cases, required=False), location.templates)
     click.echo(format_findings(findings, fmt), nl=False)
     sys.exit(EXIT_FINDINGS if any(f.level == "error" for f in findings) else EXIT_OK)
 
@@ -104,18 +113,17 @@ def lint(rules_dir, cases, fmt, templates_dir):
     help="Write each case's expected judgements from its assessment now "
     "(only when a change is intended; review the diff).",
 )
-@rules_option()
-@templates_option()
+@rulebook_options()
 @engine_option()
-def test(cases, update, rules_dir, templates_dir, engine):
+def test(cases, update, rulebook_dir, rules_dir, templates_dir, engine):
     """Assess CASES (default: every case beside the rules) and compare the judgements with each case's
     <name>.expected.yaml: grades, criterion judgements and choices, indicator verdicts and outcomes."""
     from assessor.tooling.expectations import compare, dump, expected_path, flatten, read_expected, summary
 
-    rules = rules_path(rules_dir)
-    paths = _case_paths(rules, cases)
+    location = locate_rulebook(rulebook_dir, rules_dir, templates_dir, cases, banner=True)
+    paths = _case_paths(location, cases)
     failed = 0
-    with _Cases(rules, templates_dir, engine) as run:
+    with _Cases(location, engine) as run:
         for path in paths:
             result = run.assess(path)
             if result is None:
@@ -151,7 +159,7 @@ def test(cases, update, rules_dir, templates_dir, engine):
             else:
                 click.echo(f"{path}: ok")
     if not cases:
-        failed += _orphans(rules.parent / "cases")
+        failed += _orphans(location.cases)
     if not update:
         click.echo(f"{len(paths)} case(s): {failed} failed" + (", some could not be assessed" if run.bad_input else ""))
     sys.exit(EXIT_BAD_INPUT if run.bad_input else EXIT_FINDINGS if failed else EXIT_OK)
@@ -183,16 +191,15 @@ def _orphans(directory: Path) -> int:
     metavar="PERCENT",
     help="Exit 1 when fewer than PERCENT of the rungs are chosen by some case.",
 )
-@rules_option()
-@templates_option()
+@rulebook_options()
 @engine_option()
-def coverage(cases, min_coverage, rules_dir, templates_dir, engine):
+def coverage(cases, min_coverage, rulebook_dir, rules_dir, templates_dir, engine):
     """Which rungs of the rules (choices, judgements, indicator outcomes, grades) no case chooses."""
     from assessor.tooling.rule_coverage import format_coverage, measure
 
-    rules = rules_path(rules_dir)
-    paths = _case_paths(rules, cases)
-    with _Cases(rules, templates_dir, engine) as run:
+    location = locate_rulebook(rulebook_dir, rules_dir, templates_dir, cases, banner=True)
+    paths = _case_paths(location, cases)
+    with _Cases(location, engine) as run:
         results = [r["frameworks"] for r in map(run.assess, paths) if r is not None]
         cov = measure(run.session.book, results)
     click.echo(format_coverage(cov), nl=False)
@@ -211,23 +218,18 @@ def coverage(cases, min_coverage, rules_dir, templates_dir, engine):
 @click.argument("base_rev")
 @click.argument("cases", nargs=-1, type=click.Path(exists=True, dir_okay=False))
 @click.option("--fail-on-change", is_flag=True, help="Exit 1 when any judgement changes.")
-@click.option(
-    "--rules",
-    "rules_dir",
-    type=click.Path(exists=True, file_okay=False),
-    default=None,
-    help="Rules directory in a git work tree (default: the bundled rules).",
-)
+@rulebook_options(rules_help="A rules folder in a git work tree to compare instead of the rulebook's own.")
 @engine_option()
-def diff(base_rev, cases, fail_on_change, rules_dir, engine):
+def diff(base_rev, cases, fail_on_change, rulebook_dir, rules_dir, templates_dir, engine):
     """Judge CASES (default: every case beside the rules) with the rules as at BASE_REV and as they are
     now, and print what changed as a Markdown table."""
     from assessor.tooling.judgement_diff import changes, judge, markdown, materialise
 
     if base_rev.startswith("-"):
         raise click.BadParameter(f"{base_rev!r} is not a revision", param_hint="BASE_REV")
-    rules = rules_path(rules_dir)
-    paths = _case_paths(rules, cases)
+    location = locate_rulebook(rulebook_dir, rules_dir, templates_dir, cases, banner=True)
+    rules = location.rules
+    paths = _case_paths(location, cases)
     with tempfile.TemporaryDirectory(prefix="assess-diff-") as tmp:
         try:
             shown_as = materialise(rules, base_rev, Path(tmp))
@@ -265,8 +267,8 @@ def _period(ctx, param, value: str) -> str:
     default=None,
     help="Write the case to FILE (never overwritten) instead of standard output.",
 )
-@rules_option()
-def new_case(force_name, period, output, rules_dir):
+@rulebook_options()
+def new_case(force_name, period, output, rulebook_dir, rules_dir, templates_dir):
     """A case file to fill in: every fact the rules need as `unknown`, with its type, range and meaning."""
     from assessor.rulebook.read import load_rulebook
     from assessor.tooling.new_case import skeleton
@@ -274,7 +276,8 @@ def new_case(force_name, period, output, rules_dir):
     if not force_name.strip():
         raise click.BadParameter("the force's name is empty", param_hint="--force")
     try:
-        text = skeleton(load_rulebook(rules_path(rules_dir)), force_name.strip(), period)
+        location = locate_rulebook(rulebook_dir, rules_dir, templates_dir, [output] if output else ())
+        text = skeleton(load_rulebook(location.rules), force_name.strip(), period)
         if output is None:
             click.echo(text, nl=False)
             return

@@ -7,7 +7,7 @@ import sys
 import click
 
 from assessor.cli.common import EXIT_CODES, fail
-from assessor.cli.options import engine_option, rules_option, rules_path, templates_option, templates_path
+from assessor.cli.options import engine_option, locate_rulebook, rulebook_options
 from assessor.errors import EXIT_ENGINE, AssessorError
 from assessor.files import write_atomically
 
@@ -37,18 +37,17 @@ from assessor.files import write_atomically
     "not, and the smallest change of one fact that would change each "
     "decision.",
 )
-@rules_option()
-@templates_option()
+@rulebook_options()
 @engine_option()
-def report(case, fmt, output, explain, rules_dir, templates_dir, engine):
+def report(case, fmt, output, explain, rulebook_dir, rules_dir, templates_dir, engine):
     """Assess CASE (a case file of evidence) and print the graded report."""
     from assessor.engines import EngineError
     from assessor.report.render import render_report
     from assessor.session import Session
 
     try:
-        rules = rules_path(rules_dir)
-        with Session(rules, templates_path(rules, templates_dir), engine) as session:
+        location = locate_rulebook(rulebook_dir, rules_dir, templates_dir, [case])
+        with Session(engine=engine, location=location) as session:
             result = session.assess(case, margins=explain)
             text = render_report(session.renderer, result, fmt, explain=explain)
         if output:

@@ -1,0 +1,362 @@
+"""Which rulebook a run uses: its manifest, its folders, how it was found, and its revision.
+
+A rulebook is a folder holding `rulebook.yaml` (the manifest), `rules/`, `templates/` and
+`cases/`. Every command finds the one to use in the same order (as yamllint and sqlfluff find
+their configuration):
+
+  1. `--rulebook DIR` (or `--rules DIR`, a rules folder; the manifest beside it names it);
+  2. the nearest `rulebook.yaml` walking up from the case files' folders;
+  3. the nearest `rulebook.yaml` walking up from the working directory;
+  4. the rulebook bundled with the assessor.
+
+The bundled rulebook is never taken silently when a `rules/` folder sits beside the case or in
+the working directory: that is someone's own rules without a manifest, and grading with the
+bundled ones instead would be a wrong answer without a word.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from assessor import __version__
+from assessor.errors import AssessorError, Finding
+from assessor.files import bundled_root, relative
+from assessor.source.document import load
+from assessor.source.reader import Reader, kind_of, short_repr
+
+MANIFEST = "rulebook.yaml"
+NAME = re.compile(r"[a-z0-9][a-z0-9-]*\Z")
+EDITION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
+MAX_NAME = 64
+
+
+@dataclass(frozen=True)
+class Edition:
+    id: str | None  # None: the one edition of a manifest that lists none
+    rules: Path
+
+
+@dataclass(frozen=True)
+class Manifest:
+    path: Path
+    name: str
+    title: str
+    assessor: str  # the version range of the assessor the rulebook needs
+    editions: tuple[Edition, ...]
+
+
+@dataclass(frozen=True)
+class Location:
+    """The rulebook a run uses and the folders it reads."""
+
+    root: Path  # the rulebook folder (the manifest's, or the rules folder's parent without one)
+    manifest: Manifest | None
+    rules: Path
+    templates: Path
+    edition: str | None
+    found_by: str  # how discovery chose it, for the first line of lint/test/coverage
+    warnings: tuple[str, ...] = ()
+    _revision: list = field(default_factory=list, compare=False, repr=False)
+
+    @property
+    def name(self) -> str | None:
+        return self.manifest.name if self.manifest else None
+
+    @property
+    def title(self) -> str | None:
+        return self.manifest.title if self.manifest else None
+
+    @property
+    def cases(self) -> Path:
+        return self.root / "cases"
+
+    @property
+    def revision(self) -> str:
+        """SHA-256 over the manifest, the rule files and the templates: what grades and words a report."""
+        if not self._revision:
+            self._revision.append(revision_of(self))
+        return self._revision[0]
+
+    def with_templates(self, templates) -> Location:
+        return Location(**{**_fields(self), "templates": Path(templates)})
+
+    def describe(self) -> dict:
+        """The `rulebook` object of the JSON result."""
+        return {"name": self.name, "edition": self.edition, "path": str(self.root), "revision": self.revision}
+
+    def banner(self) -> str:
+        """One line naming the rulebook, as lint, test and coverage print it first."""
+        if self.name is None:
+            return f"rules {self.rules} (no {MANIFEST}; {self.found_by}), revision {self.revision[:12]}"
+        edition = f" edition {self.edition}" if self.edition else ""
+        return f"rulebook {self.name}{edition} at {self.root} ({self.found_by}), revision {self.revision[:12]}"
+
+
+def revision_of(location: Location) -> str:
+    # named by their place within the rulebook, so the same rulebook hashes the same wherever it lies
+    files = [(MANIFEST, location.manifest.path)] if location.manifest else []
+    files += [(f"rules/{p.name}", p) for p in sorted(location.rules.glob("*.yaml"))]
+    files += [
+        (f"templates/{p.relative_to(location.templates).as_posix()}", p)
+        for p in sorted(location.templates.rglob("*"))
+        if p.is_file()
+    ]
+    digest = hashlib.sha256()
+    for name, path in files:
+        data = path.read_bytes()
+        digest.update(f"{name}\0{len(data)}\0".encode())
+        digest.update(data)
+    return digest.hexdigest()
+
+
+# ---------------------------------------------------------------- the manifest
+
+
+def read_manifest(path: Path) -> Manifest:
+    """Read and check a rulebook.yaml; every problem is a located finding."""
+    doc = load(path, "rulebook manifest")
+    r = Reader(doc)
+    top = r.mapping(required=("name", "title", "assessor"), optional=("editions",), what="the rulebook manifest")
+    r.raise_if_errors()
+    name = r.at("name").text("name")
+    if name is not None and (not NAME.match(name) or len(name) > MAX_NAME):
+        r.at("name").error(
+            "bad-id",
+            f"name must be lower-case letters, digits and hyphens, starting with a letter or digit "
+            f"(at most {MAX_NAME}), got {short_repr(name)}",
+        )
+    title = r.at("title").text("title")
+    needs = r.at("assessor").text("assessor (the version range of the assessor this rulebook needs)")
+    if needs is not None:
+        try:
+            met = version_satisfies(__version__, needs)
+        except ValueError as e:
+            r.at("assessor").error("bad-version", f"assessor: {e}")
+        else:
+            if not met:
+                r.at("assessor").error(
+                    "assessor-version",
+                    f"this rulebook needs assessor {needs}, but this is assessor {__version__}; "
+                    f"install one that matches: pip install 'assessor{needs if needs[0] in '<>=!~' else '==' + needs}'",
+                )
+    editions = _editions(r, path.parent) if "editions" in top else (Edition(None, path.parent / "rules"),)
+    r.raise_if_errors()
+    return Manifest(path, name, title, needs, editions)
+
+
+def _editions(r: Reader, root: Path) -> tuple[Edition, ...]:
+    items = r.at("editions").items("editions")
+    if items is None:
+        return ()
+    if not items:
+        r.at("editions").error("empty", "editions lists no edition; give at least one, or leave editions out")
+    out, seen = [], set()
+    for i, _ in enumerate(items):
+        e = r.at("editions", i)
+        if e.mapping(required=("id", "rules"), what=f"edition {i + 1}") is None or any(
+            k not in e.value for k in ("id", "rules")
+        ):
+            continue
+        raw = e.at("id").value
+        ident = str(raw) if isinstance(raw, (str, int)) and not isinstance(raw, bool) else None
+        if ident is None or not EDITION.match(ident) or len(ident) > MAX_NAME:
+            e.at("id").error(
+                "bad-id", f"an edition id is letters, digits, '.', '_' or '-' (e.g. \"2008\"), got {kind_of(raw)}"
+            )
+            continue
+        if ident in seen:
+            e.at("id").error("duplicate", f"edition {ident!r} is listed twice")
+            continue
+        seen.add(ident)
+        folder = e.at("rules").text("rules (a folder relative to the manifest)")
+        if folder is None:
+            continue
+        rules = (root / folder).resolve()
+        if Path(folder).is_absolute() or not rules.is_relative_to(root.resolve()):
+            e.at("rules").error("outside", f"rules must be a folder inside the rulebook, got {short_repr(folder)}")
+        elif not rules.is_dir():
+            e.at("rules").error("missing", f"rules folder {folder!r} does not exist beside the manifest")
+        else:
+            out.append(Edition(ident, root / folder))
+    return tuple(out)
+
+
+# ---------------------------------------------------------------- version ranges
+
+_CLAUSE = re.compile(r"\s*(~=|==|!=|<=|>=|<|>)?\s*(\d+(?:\.\d+)*)(\.\*)?\s*\Z")
+
+
+def _release(text: str) -> tuple[int, ...]:
+    m = re.match(r"\d+(?:\.\d+)*", text)
+    return tuple(int(p) for p in m.group(0).split(".")) if m else (0,)
+
+
+def version_satisfies(version: str, spec: str) -> bool:
+    """Does release `version` meet a PEP 440-style range such as ">=0.2, <1" (release numbers only)?
+
+    Raises ValueError, saying what is accepted, for a range it cannot read.
+    """
+    have = _release(version)
+    clauses = [c for c in spec.split(",")]
+    if not spec.strip() or any(not c.strip() for c in clauses):
+        raise ValueError(f'expected a version range such as ">=0.2" or ">=0.2, <1", got {spec!r}')
+    for clause in clauses:
+        m = _CLAUSE.match(clause)
+        if m is None:
+            raise ValueError(
+                f"cannot read {clause.strip()!r}: expected an operator (>=, >, <=, <, ==, !=, ~=) and a release "
+                "number such as 0.2 (pre-releases are not supported)"
+            )
+        op, number, star = m.group(1) or "==", _release(m.group(2)), bool(m.group(3))
+        if star and op not in ("==", "!="):
+            raise ValueError(f"{clause.strip()!r}: a trailing .* only goes with == or !=")
+        if op == "~=" and len(number) < 2:
+            raise ValueError(f"{clause.strip()!r}: ~= needs at least two parts, e.g. ~=0.2")
+        width = max(len(have), len(number))
+        a, b = have + (0,) * (width - len(have)), number + (0,) * (width - len(number))
+        if star:
+            ok = have[: len(number)] == number
+            ok = ok if op == "==" else not ok
+        elif op == "~=":
+            ok = a >= b and have[: len(number) - 1] == number[:-1]
+        else:
+            ok = {"==": a == b, "!=": a != b, "<=": a <= b, ">=": a >= b, "<": a < b, ">": a > b}[op]
+        if not ok:
+            return False
+    return True
+
+
+# ---------------------------------------------------------------- discovery
+
+
+def _nearest_manifest(folder: Path) -> Path | None:
+    for d in (folder, *folder.parents):
+        if (d / MANIFEST).is_file():
+            return d / MANIFEST
+    return None
+
+
+def _from_manifest(path: Path, found_by: str, rules: Path | None = None, templates: Path | None = None) -> Location:
+    manifest = read_manifest(path)
+    root = relative(path.parent)
+    edition = manifest.editions[-1] if manifest.editions else None
+    if rules is not None:  # a rules-folder override: the edition whose folder it is, if any
+        edition = next((e for e in manifest.editions if e.rules.resolve() == rules.resolve()), None)
+    rules = rules if rules is not None else relative(edition.rules)
+    return Location(
+        root=root,
+        manifest=manifest,
+        rules=rules,
+        templates=templates or root / "templates",
+        edition=edition.id if edition else None,
+        found_by=found_by,
+    )
+
+
+def _manifest_of(folder: Path, option: str) -> Path:
+    path = folder if folder.is_file() else folder / MANIFEST
+    if not path.is_file():
+        raise AssessorError(
+            Finding(
+                str(folder),
+                None,
+                None,
+                "no-rulebook",
+                f"{option}: no {MANIFEST} here; `assess init {folder}` writes a rulebook, "
+                "and --rules names a bare rules folder",
+            )
+        )
+    return path
+
+
+def bundled_location() -> Location:
+    return _from_manifest(bundled_root() / MANIFEST, "bundled with the assessor")
+
+
+def locate(rulebook=None, rules=None, templates=None, starts=(), cwd: Path | None = None) -> Location:
+    """The rulebook a command uses, by the discovery order in this module's docstring.
+
+    `starts` are the files or folders the command reads (its case files, the cases folder, the
+    output of new-case): the manifest nearest each of them is the one used.
+    """
+    templates = Path(templates) if templates else None
+    if rulebook:
+        return _from_manifest(
+            _manifest_of(Path(rulebook), "--rulebook"), "--rulebook", Path(rules) if rules else None, templates
+        )
+    if rules:
+        rules = Path(rules)
+        beside = rules.parent / MANIFEST
+        if beside.is_file():
+            return _from_manifest(beside, "--rules", rules, templates)
+        sibling = rules.parent / "templates"
+        return Location(
+            root=rules.parent,
+            manifest=None,
+            rules=rules,
+            templates=templates or (sibling if sibling.is_dir() else bundled_root() / "templates"),
+            edition=None,
+            found_by="--rules",
+        )
+    found: dict[Path, list[str]] = {}
+    for start in starts:
+        start = Path(start)
+        folder = start if start.is_dir() else start.parent
+        manifest = _nearest_manifest(folder.resolve())
+        if manifest is not None:
+            found.setdefault(manifest, []).append(str(start))
+    if len(found) > 1:
+        listing = "; ".join(f"{relative(m.parent)} for {', '.join(s)}" for m, s in found.items())
+        raise AssessorError(
+            Finding(
+                str(next(iter(starts))),
+                None,
+                None,
+                "several-rulebooks",
+                f"these cases belong to different rulebooks ({listing}); run each rulebook's cases "
+                "separately, or choose one with --rulebook",
+            )
+        )
+    if found:
+        return _from_manifest(next(iter(found)), "nearest the case", templates=templates)
+    cwd = (cwd or Path.cwd()).resolve()
+    manifest = _nearest_manifest(cwd)
+    if manifest is not None:
+        return _from_manifest(manifest, "nearest the working directory", templates=templates)
+    location = bundled_location()
+    if templates is not None:
+        location = location.with_templates(templates)
+    strays = _stray_rules(starts, cwd, location)
+    if strays:
+        location = Location(**{**_fields(location), "warnings": tuple(strays)})
+    return location
+
+
+def _fields(location: Location) -> dict:
+    return {k: getattr(location, k) for k in location.__dataclass_fields__ if k != "_revision"}
+
+
+def _stray_rules(starts, cwd: Path, location: Location) -> list[str]:
+    """rules/ folders the user may have meant, beside a case or in the working directory."""
+    places = [cwd]
+    for start in starts:
+        folder = Path(start).resolve()
+        folder = folder if folder.is_dir() else folder.parent
+        places += [folder, folder.parent]
+    bundled = location.rules.resolve()
+    out, seen = [], set()
+    for place in places:
+        candidate = place / "rules"
+        if candidate in seen or not candidate.is_dir() or candidate.resolve() == bundled:
+            continue
+        seen.add(candidate)
+        if any(candidate.glob("*.yaml")):
+            out.append(
+                f"warning: grading with the rulebook bundled with the assessor ({location.name} at {location.root}), "
+                f"not the rules in {relative(candidate)}, which have no {MANIFEST} beside them; "
+                f"to use those, pass --rules {relative(candidate)} or add a {MANIFEST} (docs/rulebooks.md)"
+            )
+    return out
