@@ -75,10 +75,11 @@ class _Cases:
     "-f",
     "--format",
     "fmt",
-    type=click.Choice(["text", "parsable", "json"]),
+    type=click.Choice(["text", "parsable", "json", "github", "sarif"]),
     default="text",
     show_default=True,
-    help="parsable: path:line:col: [level] message (check-id)",
+    help="parsable: path:line:col: [level] message (check-id); github: workflow annotations on the changed "
+    "lines of a pull request; sarif: SARIF 2.1.0 for code scanning.",
 )
 @rulebook_options()
 def lint(cases, fmt, rulebook_dir, rules_dir, templates_dir):

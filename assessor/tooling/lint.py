@@ -217,6 +217,10 @@ def _warning(place, check: str, message: str) -> Finding:
 
 
 def format_findings(findings: list, fmt: str) -> str:
+    if fmt in ("github", "sarif"):
+        from assessor.tooling import lint_output
+
+        return getattr(lint_output, fmt)(findings)
     if fmt == "json":
         return json.dumps([f.to_dict() for f in findings], indent=2, ensure_ascii=False) + "\n"
     if fmt == "parsable":
