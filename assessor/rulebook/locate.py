@@ -24,8 +24,8 @@ from pathlib import Path
 from assessor import __version__
 from assessor.errors import AssessorError, Finding
 from assessor.files import bundled_root, relative
-from assessor.source.document import load
-from assessor.source.reader import Reader, kind_of, short_repr
+from assessor.source.document import load, short_repr
+from assessor.source.reader import Reader, kind_of
 
 MANIFEST = "rulebook.yaml"
 NAME = re.compile(r"[a-z0-9][a-z0-9-]*\Z")
