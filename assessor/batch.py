@@ -25,10 +25,10 @@ _settings: dict = {}
 
 
 @dataclass
-class Outcome:
+class CaseRun:
     case: str
     ok: bool
-    row: dict = field(default_factory=dict)  # the summary row of an assessed case
+    row: dict = field(default_factory=dict)  # its row in the national summary (national_row)
     error: str = ""
 
 
@@ -40,7 +40,7 @@ def _start_worker(rules_dir, templates_dir, engine, out_dir, formats, location):
     _session = Session(rules_dir, templates_dir, engine, location=location)
 
 
-def _assess_one(case_path: str) -> Outcome:
+def _assess_one(case_path: str) -> CaseRun:
     from assessor.files import write_atomically
     from assessor.report.render import render_report
 
@@ -50,14 +50,14 @@ def _assess_one(case_path: str) -> Outcome:
         for fmt in _settings["formats"]:
             text = render_report(_session.renderer, result, fmt)
             write_atomically(os.path.join(_settings["out_dir"], f"{stem}.{EXTENSIONS[fmt]}"), text)
-        return Outcome(case_path, True, summary_row(case_path, result))
+        return CaseRun(case_path, True, national_row(case_path, result))
     except AssessorError as e:
-        return Outcome(case_path, False, error="; ".join(str(f) for f in e.findings))
+        return CaseRun(case_path, False, error="; ".join(str(f) for f in e.findings))
     except Exception as e:  # an engine failure in one case must not stop the national run
-        return Outcome(case_path, False, error=f"{case_path}: {type(e).__name__}: {e}")
+        return CaseRun(case_path, False, error=f"{case_path}: {type(e).__name__}: {e}")
 
 
-def summary_row(case_path: str, result: dict) -> dict:
+def national_row(case_path: str, result: dict) -> dict:
     row = {
         "case": Path(case_path).name,
         "force": result["force"],
@@ -85,47 +85,47 @@ def run_batch(
     progress=None,
     work=None,
 ) -> list:
-    """Assess every case; returns one Outcome per case, in the order given.
+    """Assess every case; returns one CaseRun per case, in the order given.
 
-    `work(case_path) -> Outcome` runs in the workers (default: assess and write the reports).
+    `work(case_path) -> CaseRun` runs in the workers (default: assess and write the reports).
     The rulebook is `location` when given, else `rules_dir` and `templates_dir` (as Session takes them).
     """
     work = work or _assess_one
     init = (rules_dir, templates_dir, engine, out_dir, tuple(formats), location)
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(case_paths) or 1))
-    outcomes: dict = {}
+    runs: dict = {}
     pending = list(case_paths)
     while pending:
-        suspects = _run_pool(work, pending, jobs, init, outcomes, progress)
+        suspects = _run_pool(work, pending, jobs, init, runs, progress)
         # a worker died: retry the cases it may have been running, alone, to find the culprit
         for case in suspects:
-            if _run_pool(work, [case], 1, init, outcomes, progress):
-                outcomes[case] = Outcome(case, False, error=f"{case}: the rule engine crashed the worker process")
+            if _run_pool(work, [case], 1, init, runs, progress):
+                runs[case] = CaseRun(case, False, error=f"{case}: the rule engine crashed the worker process")
                 if progress:
                     progress(1)
-        pending = [c for c in case_paths if c not in outcomes]
-    return [outcomes[c] for c in case_paths]
+        pending = [c for c in case_paths if c not in runs]
+    return [runs[c] for c in case_paths]
 
 
-def _run_pool(work, cases: list, jobs: int, init: tuple, outcomes: dict, progress) -> list:
+def _run_pool(work, cases: list, jobs: int, init: tuple, runs: dict, progress) -> list:
     """Run cases in a pool; returns the cases left unfinished because the pool broke."""
     with ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker, initargs=init) as pool:
         futures = {pool.submit(work, c): c for c in cases}
         try:
             for future in as_completed(futures):
-                outcome = future.result()
-                outcomes[outcome.case] = outcome
+                run = future.result()
+                runs[run.case] = run
                 if progress:
                     progress(1)
         except BrokenProcessPool:
-            return [c for c in cases if c not in outcomes]
+            return [c for c in cases if c not in runs]
     return []
 
 
-def summary_csv(outcomes: list) -> str:
+def national_csv(runs: list) -> str:
     rows = [
         o.row | {"status": "assessed"} if o.ok else {"case": Path(o.case).name, "status": "failed", "error": o.error}
-        for o in outcomes
+        for o in runs
     ]
     columns: list = ["case", "status", "force", "period", "fictional"]
     for row in rows:

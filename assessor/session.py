@@ -10,7 +10,7 @@ from assessor import __version__
 from assessor.case.read import Case, load_case, year_ending
 from assessor.compile.compiler import compile_rulebook
 from assessor.evaluate import significance
-from assessor.evaluate.staged import Assessor
+from assessor.evaluate.staged import StagedEvaluator
 from assessor.report.environment import Renderer
 from assessor.rulebook.locate import Location, bundled_location, locate
 from assessor.rulebook.model import Rulebook
@@ -34,7 +34,7 @@ class Session:
         self.programs = compile_rulebook(self.book)
         self.renderer = Renderer(location.templates)
         self.engine = engine
-        self._assessor = Assessor(self.book, self.programs, engine)
+        self._assessor = StagedEvaluator(self.book, self.programs, engine)
         self._what_if: dict = {}
 
     def close(self) -> None:
@@ -55,7 +55,7 @@ class Session:
         return self.assess_case(self.load(case_path), margins)
 
     def assess_case(self, case: Case, margins: bool = False) -> dict:
-        frameworks = self._assessor.frameworks(case)
+        frameworks = self._assessor.evaluate(case)
         for fw, program in zip(frameworks, self.programs):
             for c, scope in zip(fw["criteria"], program.criteria):
                 c["margins"] = self._margins(program, scope, case, fw) if margins else None

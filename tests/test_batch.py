@@ -10,7 +10,7 @@ import signal
 from click.testing import CliRunner
 from conftest import CAMBRIDGESHIRE
 
-from assessor.batch import Outcome, run_batch
+from assessor.batch import CaseRun, run_batch
 from assessor.cli import main
 
 
@@ -67,10 +67,10 @@ def test_missing_cases_directory_is_a_plain_error(tmp_path):
     assert "cases directory does not exist" in result.stderr
 
 
-def _crash_on_copy(case_path: str) -> Outcome:
+def _crash_on_copy(case_path: str) -> CaseRun:
     if "copy" in case_path:
         os.kill(os.getpid(), signal.SIGSEGV)  # what a durable-rules crash does to a worker
-    return Outcome(case_path, True, {"case": os.path.basename(case_path)})
+    return CaseRun(case_path, True, {"case": os.path.basename(case_path)})
 
 
 def test_a_crashing_worker_is_pinned_on_its_case_and_the_rest_finish(tmp_path):

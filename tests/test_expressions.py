@@ -38,7 +38,7 @@ VALUES = {
 
 def check(source: str) -> ex.Node:
     tree = ex.parse(source)
-    ex.Checker(NAMES).condition(tree)
+    ex.TypeChecker(NAMES).condition(tree)
     return tree
 
 
@@ -113,7 +113,7 @@ def test_deep_nesting_is_refused_not_crashed():
 
 def test_division_by_zero_is_an_expression_error():
     tree = ex.parse("count_a / (share - share) > 1")
-    ex.Checker(NAMES).condition(tree)
+    ex.TypeChecker(NAMES).condition(tree)
     with pytest.raises(ex.ExpressionError, match="division by zero"):
         ex.evaluate(tree, VALUES)
 

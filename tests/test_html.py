@@ -363,8 +363,9 @@ def axe(browser):
 def axe_violations(binary, tmp_path, markup: str, name: str) -> list:
     """axe-core's violations on MARKUP, loaded from a file in Chromium with axe injected last."""
     assert markup.count("</body>") == 1
-    probe = markup.replace("</body>", f"<script>{AXE.read_text(encoding='utf-8')}</script>"
-                           + AXE_RUN % json.dumps(AXE_TAGS) + "</body>")
+    probe = markup.replace(
+        "</body>", f"<script>{AXE.read_text(encoding='utf-8')}</script>" + AXE_RUN % json.dumps(AXE_TAGS) + "</body>"
+    )
     path = tmp_path / name
     path.write_text(probe, encoding="utf-8")
     done = run_browser(binary, tmp_path, "--dump-dom", "--virtual-time-budget=60000", path.as_uri())
@@ -397,8 +398,7 @@ def test_axe_finds_no_violations_in_the_national_summary(axe, tmp_path):
     from assessor.cli import main
 
     out = tmp_path / "out"
-    done = CliRunner().invoke(main, ["batch", str(ROOT / "cases"), "-o", str(out), "-f", "html",
-                                     "--engine", "python"])
+    done = CliRunner().invoke(main, ["batch", str(ROOT / "cases"), "-o", str(out), "-f", "html", "--engine", "python"])
     assert done.exit_code == 0, done.output
     summary = (out / "summary.html").read_text(encoding="utf-8")
     assert axe_violations(axe, tmp_path, summary, "summary.html") == []

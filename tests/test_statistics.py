@@ -27,10 +27,8 @@ from assessor.evaluate.significance import (
     effective_size,
     interval,
     minimum_detectable_difference,
-    pooled_percentage,
     two_proportion_z,
     verdict,
-    wilson_interval,
     z_critical,
 )
 
@@ -211,12 +209,6 @@ def test_effective_size():
     assert effective_size(1_800, 1.0) == 1_800
 
 
-def test_pooled_percentage_weights_by_effective_size():
-    assert pooled_percentage(10, 1_000, 20, 3_000) == pytest.approx(17.5)
-    # A design factor on one side shrinks its weight.
-    assert pooled_percentage(10, 1_000, 20, 1_000, 2.0, 1.0) == pytest.approx(18.0)
-
-
 def test_verdict_at_the_boundary_is_significant():
     c = z_critical(CONFIDENCE)
     assert verdict(c, True, c) == BETTER
@@ -271,12 +263,6 @@ def test_wald_interval_is_clipped_to_0_100():
     assert low == 0.0 and 0 < high < 100
     low, high = interval(99, 20, 1.0, 0.95)
     assert 0 < low < 100 and high == 100.0
-
-
-def test_wilson_interval_for_a_small_subgroup():
-    low, high = wilson_interval(73.8, 150, 1.0, 0.95)
-    assert (round(low, 1), round(high, 1)) == (66.2, 80.2)  # research note, row 9
-    assert wilson_interval(0, 30, 1.0, 0.95)[0] == 0.0
 
 
 # --- properties ------------------------------------------------------------------
@@ -344,11 +330,10 @@ def test_verdict_same_iff_difference_inside_margin(value, n, reference, rn, deft
 @relaxed
 @given(percentages, sizes, defts, confidences)
 def test_interval_contains_estimate_and_narrows_with_n(p, n, deft, conf):
-    for ours in (interval, wilson_interval):
-        low, high = ours(p, n, deft, conf)
-        assert 0.0 <= low <= p <= high <= 100.0
-        low4, high4 = ours(p, n * 4, deft, conf)
-        assert low4 >= low - 1e-12 and high4 <= high + 1e-12
+    low, high = interval(p, n, deft, conf)
+    assert 0.0 <= low <= p <= high <= 100.0
+    low4, high4 = interval(p, n * 4, deft, conf)
+    assert low4 >= low - 1e-12 and high4 <= high + 1e-12
 
 
 # --- cross-check with statsmodels ---------------------------------------------------
@@ -395,9 +380,8 @@ def test_matches_statsmodels_on_random_inputs(p1, n1, p2, n2, d1, d2, conf):
 def test_intervals_match_statsmodels(p, n, deft, conf):
     proportion = pytest.importorskip("statsmodels.stats.proportion")
     e = n / deft**2
-    for ours, method in ((interval, "normal"), (wilson_interval, "wilson")):
-        low, high = proportion.proportion_confint(p / 100 * e, e, alpha=1 - conf, method=method)
-        assert ours(p, n, deft, conf) == pytest.approx((100 * low, 100 * high), abs=1e-9)
+    low, high = proportion.proportion_confint(p / 100 * e, e, alpha=1 - conf, method="normal")
+    assert interval(p, n, deft, conf) == pytest.approx((100 * low, 100 * high), abs=1e-9)
 
 
 # --- bad inputs ----------------------------------------------------------------------
@@ -442,7 +426,6 @@ BAD = [
     ("interval n -1", lambda: interval(50, -1, 1.0, 0.95), "n", -1),
     ("interval deft 0", lambda: interval(50, 100, 0.0, 0.95), "design_factor", 0.0),
     ("interval confidence 95", lambda: interval(50, 100, 1.0, 95), "confidence", 95),
-    ("wilson p -1", lambda: wilson_interval(-1, 100, 1.0, 0.95), "p", -1),
     ("mdd p 150", lambda: minimum_detectable_difference(150, 10, 10, 1, 0.95), "p", 150),
     ("mdd n1 0", lambda: minimum_detectable_difference(50, 0, 10, 1, 0.95), "n1", 0),
     ("mdd n2 -1", lambda: minimum_detectable_difference(50, 10, -1, 1, 0.95), "n2", -1),

@@ -28,7 +28,7 @@ MAX_FACT_TEXT = 1000  # a text fact is a value rules compare; narrative belongs 
 
 
 @dataclass(frozen=True)
-class CaseFramework:
+class FrameworkEvidence:
     evidence: dict  # criterion -> {fact: value or None (unknown)}
     narrative: dict  # criterion -> {strengths|work_in_progress|areas_for_improvement: [item]}
     surveys: dict  # indicator -> {figure: number}
@@ -46,7 +46,7 @@ class Case:
     published: str
     overview: dict
     context: dict
-    frameworks: dict = field(default_factory=dict)  # framework id -> CaseFramework
+    frameworks: dict = field(default_factory=dict)  # framework id -> FrameworkEvidence
 
 
 def load_case(path, book: Rulebook) -> Case:
@@ -153,11 +153,11 @@ def _blocks(r: Reader, allow_headings: bool = False, depth: int = 0) -> list:
     return out
 
 
-def _framework(r: Reader, fw, book: Rulebook, overview: dict) -> CaseFramework:
+def _framework(r: Reader, fw, book: Rulebook, overview: dict) -> FrameworkEvidence:
     m = r.mapping(("criteria",), ("surveys", "moderation"), what=f"framework {fw.id!r}")
     evidence, narrative, surveys, moderation = {}, {}, {}, None
     if m is None:
-        return CaseFramework(evidence, narrative, surveys, moderation)
+        return FrameworkEvidence(evidence, narrative, surveys, moderation)
     if "criteria" in m:
         cr = r.at("criteria")
         given = cr.mapping(what="criteria") or {}
@@ -194,7 +194,7 @@ def _framework(r: Reader, fw, book: Rulebook, overview: dict) -> CaseFramework:
                     "bad-value", f"moderation grade must be one of {', '.join(grades)}, got {kind_of(mm['grade'])}"
                 )
             moderation = {"grade": mm["grade"], "reason": mr.at("reason").text("moderation reason")}
-    return CaseFramework(evidence, narrative, surveys, moderation)
+    return FrameworkEvidence(evidence, narrative, surveys, moderation)
 
 
 def _evidence(r: Reader, specs: tuple) -> dict:

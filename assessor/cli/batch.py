@@ -42,7 +42,7 @@ def batch(cases_dir, out_dir, formats, jobs, rulebook_dir, rules_dir, templates_
     A case that cannot be assessed is reported and the others go on; the exit
     code is 1 if any case failed.
     """
-    from assessor.batch import run_batch, summary_csv
+    from assessor.batch import national_csv, run_batch
     from assessor.files import case_files
     from assessor.report.environment import Renderer
     from assessor.rulebook.read import load_rulebook
@@ -65,7 +65,7 @@ def batch(cases_dir, out_dir, formats, jobs, rulebook_dir, rules_dir, templates_
     except OSError as e:
         fail(Finding(out_dir, None, None, "io", f"cannot create the output directory: {e.strerror}"))
     with click.progressbar(length=len(cases), label="Assessing", file=sys.stderr) as bar:
-        outcomes = run_batch(
+        runs = run_batch(
             cases,
             str(out),
             location=location,
@@ -79,15 +79,15 @@ def batch(cases_dir, out_dir, formats, jobs, rulebook_dir, rules_dir, templates_
         for fw in book.frameworks
     ]
     try:
-        write_atomically(str(out / "summary.csv"), summary_csv(outcomes))
+        write_atomically(str(out / "summary.csv"), national_csv(runs))
         html = renderer.render(
-            "summary.html.j2", {"outcomes": outcomes, "frameworks": frameworks, "grades": dict(book.grades)}, html=True
+            "summary.html.j2", {"outcomes": runs, "frameworks": frameworks, "grades": dict(book.grades)}, html=True
         )
         write_atomically(str(out / "summary.html"), html)
     except AssessorError as e:
         fail(e.findings)
-    failed = [o for o in outcomes if not o.ok]
+    failed = [o for o in runs if not o.ok]
     for o in failed:
         click.echo(f"error: {o.error}", err=True)
-    click.echo(f"{len(outcomes) - len(failed)} assessed, {len(failed)} failed; reports and summary in {out}")
+    click.echo(f"{len(runs) - len(failed)} assessed, {len(failed)} failed; reports and summary in {out}")
     sys.exit(EXIT_FINDINGS if failed else EXIT_OK)

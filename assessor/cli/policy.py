@@ -119,7 +119,7 @@ def lint(cases, fmt, rulebook_dir, rules_dir, templates_dir):
 def test(cases, update, rulebook_dir, rules_dir, templates_dir, engine):
     """Assess CASES (default: every case beside the rules) and compare the judgements with each case's
     <name>.expected.yaml: grades, criterion judgements and choices, indicator verdicts and outcomes."""
-    from assessor.tooling.expectations import compare, dump, expected_path, flatten, read_expected, summary
+    from assessor.tooling.expectations import compare, dump, expected_path, flatten, judgements_of, read_expected
 
     location = locate_rulebook(rulebook_dir, rules_dir, templates_dir, cases, banner=True)
     paths = _case_paths(location, cases)
@@ -129,7 +129,7 @@ def test(cases, update, rulebook_dir, rules_dir, templates_dir, engine):
             result = run.assess(path)
             if result is None:
                 continue
-            actual = summary(result["frameworks"])
+            actual = judgements_of(result["frameworks"])
             exp = expected_path(path)
             if update:
                 text = dump(actual, path.name)

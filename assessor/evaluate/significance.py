@@ -44,10 +44,8 @@ __all__ = [
     "effective_size",
     "interval",
     "minimum_detectable_difference",
-    "pooled_percentage",
     "two_proportion_z",
     "verdict",
-    "wilson_interval",
     "z_critical",
 ]
 
@@ -201,15 +199,6 @@ def _z(p1: float, e1: float, p2: float, e2: float) -> tuple[float, tuple[float, 
     return z, pooled
 
 
-def pooled_percentage(p1: float, n1: float, p2: float, n2: float, deft1: float = 1.0, deft2: float = 1.0) -> float:
-    """The pooled proportion p̄ = (p1·e1 + p2·e2) / (e1 + e2) on effective sizes, in %."""
-    a = _percentage("p1", p1)
-    b = _percentage("p2", p2)
-    e1 = effective_size(_size("n1", n1), _design_factor("deft1", deft1))
-    e2 = effective_size(_size("n2", n2), _design_factor("deft2", deft2))
-    return _pooled(a, e1, b, e2)[0]
-
-
 def two_proportion_z(p1: float, n1: float, p2: float, n2: float, deft1: float = 1.0, deft2: float = 1.0) -> float:
     """Pooled two-proportion z-test on effective sample sizes e = n / deft².
 
@@ -228,32 +217,13 @@ def interval(p: float, n: float, design_factor: float, confidence: float) -> tup
     """Wald interval p ± z*·deft·√(p(1 − p)/n), in %, for display only.
 
     Clipped to 0–100 (as statsmodels does) because a share outside that range
-    means nothing to a reader; for small subgroups prefer ``wilson_interval``.
+    means nothing to a reader.
     81% of 1,000 at deft 1.2 and 95% gives 78.08–83.92 (the report's "78–84").
     """
     pct = _percentage("p", p)
     e = effective_size(n, design_factor)
     half = z_critical(confidence) * math.sqrt(pct * (100.0 - pct) / e)
     return max(pct - half, 0.0), min(pct + half, 100.0)
-
-
-def wilson_interval(p: float, n: float, design_factor: float, confidence: float) -> tuple[float, float]:
-    """Wilson score interval on the effective size n / deft², in %.
-
-    Unlike Wald it stays sensible for small subgroups and shares near 0 or 100
-    (e.g. minority-ethnic users in SPI 3b). Wilson (1927).
-    """
-    pct = _percentage("p", p)
-    e = effective_size(n, design_factor)
-    z = z_critical(confidence)
-    z2 = z * z
-    # On the 0–100 scale throughout: 100 − p is exact, 1 − p/100 is not near 100%.
-    denominator = 1.0 + z2 / e
-    centre = (pct + 100.0 * z2 / (2.0 * e)) / denominator
-    half = z * math.sqrt(pct * (100.0 - pct) / e + 2500.0 * z2 / (e * e)) / denominator
-    # The score interval always contains p; at p = 0 or 100 rounding can leave a
-    # bound a hair on the wrong side of it.
-    return max(min(centre - half, pct), 0.0), min(max(centre + half, pct), 100.0)
 
 
 def minimum_detectable_difference(p: float, n1: float, n2: float, design_factor: float, confidence: float) -> float:

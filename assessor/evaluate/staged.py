@@ -14,7 +14,7 @@ from assessor.compile.compiler import CompiledDecision, CompiledFramework, Compi
 from assessor.engines import make_engine
 from assessor.errors import AssessorError
 from assessor.evaluate.indicators import indicator_figures
-from assessor.evaluate.why_not import plain, value, why_not
+from assessor.evaluate.why_not import json_value, value_by_engine_name, why_not
 from assessor.language import conditions as ex
 from assessor.language.ir import EngineFact
 from assessor.rulebook.model import Rulebook
@@ -29,7 +29,7 @@ class Missing:
         self.facts = frozenset(facts)
 
 
-def assess_framework(book: Rulebook, program: CompiledFramework, case: Case, engine) -> dict:
+def evaluate_framework(book: Rulebook, program: CompiledFramework, case: Case, engine) -> dict:
     fw = program.framework
     cf = case.frameworks[fw.id]
     indicators = [indicator_figures(book, book.indicators[i], cf.surveys[i], case) for i in fw.indicators]
@@ -219,7 +219,7 @@ def _missing(d: CompiledDecision, values: dict) -> set:
 
 
 def _engine_values(d: CompiledDecision, values: dict) -> dict:
-    return {name: ex.engine_value(value(name, values)) for name in d.value_names}
+    return {name: ex.engine_value(value_by_engine_name(name, values)) for name in d.value_names}
 
 
 def _fact(d: CompiledDecision, fact_id: str, values: dict) -> EngineFact:
@@ -249,7 +249,10 @@ def _choose(d: CompiledDecision, fired: dict, fact_key: str, values: dict, label
         )
         if held and chosen is None:
             chosen = rung.outcome
-    read = {labels.get(name, ex.dotted_name(name)): plain(value(name, values)) for name in sorted(d.value_names)}
+    read = {
+        labels.get(name, ex.dotted_name(name)): json_value(value_by_engine_name(name, values))
+        for name in sorted(d.value_names)
+    }
     return chosen, {"chosen": chosen, "fact": fact_key, "rungs": rungs, "read": read}
 
 
@@ -261,7 +264,7 @@ def _public_values(values: dict, scope: CompiledScope) -> dict:
         if isinstance(v, (list, dict)):
             continue
         key = hoisted.get(k, k)
-        out[key] = None if isinstance(v, Missing) else plain(v)
+        out[key] = None if isinstance(v, Missing) else json_value(v)
     return out
 
 
@@ -286,7 +289,7 @@ def _indicator_row(ind: dict) -> dict:
     return row
 
 
-class Assessor:
+class StagedEvaluator:
     """Compiled rules with one engine per framework, reused across cases."""
 
     def __init__(self, book: Rulebook, programs: tuple, engine_name: str):
@@ -295,13 +298,13 @@ class Assessor:
         self.engine_name = engine_name
         self._engines: dict = {}
 
-    def frameworks(self, case: Case) -> list:
+    def evaluate(self, case: Case) -> list:
         out = []
         for program in self.programs:
             engine = self._engines.get(program.framework.id)
             if engine is None:
                 engine = self._engines[program.framework.id] = make_engine(self.engine_name, program.rules)
-            out.append(assess_framework(self.book, program, case, engine))
+            out.append(evaluate_framework(self.book, program, case, engine))
         return out
 
     def close(self) -> None:

@@ -12,7 +12,7 @@ import datetime as dt
 
 from assessor.compile.compiler import CompiledScope
 from assessor.evaluate.staged import criterion_outcomes
-from assessor.evaluate.why_not import plain
+from assessor.evaluate.why_not import json_value
 from assessor.rulebook.model import FactSpec
 
 MAX_STEPS = 25  # how far along a number we look, each way
@@ -39,8 +39,8 @@ def criterion_margins(scope: CompiledScope, evidence: dict, indicators: list, en
                         "from": base[name],
                         "to": outcome,
                         "fact": fact_label,
-                        "before": plain(before),
-                        "after": plain(after),
+                        "before": json_value(before),
+                        "after": json_value(after),
                         "steps": size,
                     }
     order = [d.name for d in scope.decisions]

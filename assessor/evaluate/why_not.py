@@ -12,7 +12,7 @@ from assessor.language import conditions as ex
 from assessor.language import ir
 
 
-def value(name: str, values: dict):
+def value_by_engine_name(name: str, values: dict):
     """A value by its engine name (see conditions.engine_name)."""
     head, _, tail = ex.dotted_name(name).partition(".")
     return values[head][tail] if tail else values[name]
@@ -36,16 +36,16 @@ def why_not(cond: ir.Cond, values: dict, labels: dict) -> list:
         return next((why_not(item, values, labels) for item in cond.items if not _holds(item, values)), [])
     if isinstance(cond, ir.AnyOf):
         return [f for item in cond.items for f in why_not(item, values, labels)]
-    left = value(cond.name, values)
-    right = cond.operand.value if isinstance(cond.operand, ir.Lit) else value(cond.operand.name, values)
+    left = value_by_engine_name(cond.name, values)
+    right = cond.operand.value if isinstance(cond.operand, ir.Lit) else value_by_engine_name(cond.operand.name, values)
     if isinstance(left, dt.date) and isinstance(right, int):
         right = dt.date.fromordinal(right)
     failed = {
         "name": labels.get(cond.name, ex.dotted_name(cond.name)),
         "kind": _kind(left),
-        "value": plain(left),
+        "value": json_value(left),
         "relation": _FAILED[cond.op],
-        "limit": plain(right),
+        "limit": json_value(right),
         "limit_name": None,
         "short_by": None,
         "strict": False,
@@ -55,7 +55,7 @@ def why_not(cond: ir.Cond, values: dict, labels: dict) -> list:
     if _numeric(left) and _numeric(right) and cond.op in ("lt", "le", "gt", "ge"):
         gap = abs(right - left)
         if cond.op in ("le", "ge") or gap:  # a strict comparison missed by 0 has no "short by"
-            failed["short_by"] = plain(gap)
+            failed["short_by"] = json_value(gap)
             failed["strict"] = cond.op in ("lt", "gt")
     return [failed]
 
@@ -68,7 +68,7 @@ def _kind(v) -> str:
     return "date" if isinstance(v, dt.date) else "word"
 
 
-def plain(v):
+def json_value(v):
     """A value as the JSON result carries it: dates as YYYY-MM-DD, floats to 6 places."""
     if isinstance(v, dt.date):
         return v.isoformat()
@@ -82,9 +82,11 @@ def _holds(cond: ir.Cond, values: dict) -> bool:
         return all(_holds(i, values) for i in cond.items)
     if isinstance(cond, ir.AnyOf):
         return any(_holds(i, values) for i in cond.items)
-    left = ex.engine_value(value(cond.name, values))
+    left = ex.engine_value(value_by_engine_name(cond.name, values))
     right = (
-        cond.operand.value if isinstance(cond.operand, ir.Lit) else ex.engine_value(value(cond.operand.name, values))
+        cond.operand.value
+        if isinstance(cond.operand, ir.Lit)
+        else ex.engine_value(value_by_engine_name(cond.operand.name, values))
     )
     return _HOLDS[cond.op](left, right)
 

@@ -396,7 +396,7 @@ def _stringy(t: Type) -> bool:
     return t.kind in ("text", "choice")
 
 
-class Checker:
+class TypeChecker:
     """Type-checks a tree against the names in scope: {name: Type}."""
 
     def __init__(self, names: dict):

@@ -108,14 +108,14 @@ class Criterion:
     subheading: str
     evidence: tuple  # of FactSpec
     derive: tuple  # of Derived
-    choices: tuple  # of Decision
+    choice_scales: tuple  # of Decision: the `choose` slots, each a scale of words
     judgement: Decision
     statement: str  # template path under templates/
     place: Place
 
     @property
     def decisions(self) -> tuple:
-        return self.choices + (self.judgement,)
+        return self.choice_scales + (self.judgement,)
 
 
 @dataclass(frozen=True)

@@ -428,7 +428,7 @@ def _expression(r: Reader, names: dict, condition: bool) -> Expression | None:
     mark = r.doc.mark(r.where)
     try:
         tree = ex.parse(source)
-        checker = ex.Checker(names)
+        checker = ex.TypeChecker(names)
         if condition:
             checker.condition(tree)
         else:

@@ -15,7 +15,7 @@ from assessor.rulebook.model import GRADING_FILE, Criterion, Decision, Place, Ru
 
 
 @dataclass(frozen=True)
-class Site:
+class DecisionSite:
     """A decision in its place: the scale lint searches and coverage counts."""
 
     label: str  # e.g. "choice 'extent' of criterion 'coverage'"
@@ -45,7 +45,7 @@ def criterion_index(doc, cid: str) -> int:
     return next(i for i, item in enumerate(doc.data["criteria"]) if isinstance(item, dict) and item.get("id") == cid)
 
 
-def sites(book: Rulebook) -> list:
+def decision_sites(book: Rulebook) -> list:
     grading = book.docs[str(Path(book.directory) / GRADING_FILE)]
     out = [_site(grading, ("surveys", "outcome"), "the survey indicator outcome", None, "indicators", book.outcome)]
     for fw in book.frameworks:
@@ -70,7 +70,7 @@ def _criterion_sites(doc, fid: str, c: Criterion) -> list:
     i = criterion_index(doc, c.id)
     extra = {"facts": {f.name: f for f in c.evidence}, "derived": {d.name: d.expr.tree for d in c.derive}}
     out = []
-    for d in c.choices:
+    for d in c.choice_scales:
         label = f"choice {d.name!r} of criterion {c.id!r}"
         out.append(_site(doc, ("criteria", i, "choose", d.name), label, fid, c.id, d, **extra))
     label = f"judgement of criterion {c.id!r}"
@@ -78,8 +78,8 @@ def _criterion_sites(doc, fid: str, c: Criterion) -> list:
     return out
 
 
-def _site(doc, where: tuple, label: str, fid, scope: str, d: Decision, **extra) -> Site:
+def _site(doc, where: tuple, label: str, fid, scope: str, d: Decision, **extra) -> DecisionSite:
     rungs = tuple(
         key_place(doc, where + (i, "otherwise" if r.condition is None else r.outcome)) for i, r in enumerate(d.rungs)
     )
-    return Site(label, fid, scope, d, key_place(doc, where), rungs, d.names, **extra)
+    return DecisionSite(label, fid, scope, d, key_place(doc, where), rungs, d.names, **extra)

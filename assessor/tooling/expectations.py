@@ -31,7 +31,7 @@ def expected_path(case_path) -> Path:
     return p.with_name(p.stem + EXPECTED_SUFFIX)
 
 
-def summary(frameworks: list) -> dict:
+def judgements_of(frameworks: list) -> dict:
     """The judgements of an assessment's frameworks (result["frameworks"]), as the expected file holds them."""
     return {
         fw["id"]: {
@@ -48,7 +48,7 @@ def summary(frameworks: list) -> dict:
 
 
 def flatten(s: dict) -> dict:
-    """A summary as (framework, item, what) -> value, in report order; item is '' for the framework itself."""
+    """judgements_of(...) as (framework, item, what) -> value, in report order; item is "" for the framework."""
     out = {}
     for fid, fw in s.items():
         for key, what in FRAMEWORK_FIELDS.items():

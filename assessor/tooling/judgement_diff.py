@@ -16,9 +16,9 @@ from assessor.case.read import load_case
 from assessor.compile.compiler import compile_rulebook
 from assessor.engines import EngineError
 from assessor.errors import AssessorError, Finding
-from assessor.evaluate.staged import Assessor
+from assessor.evaluate.staged import StagedEvaluator
 from assessor.rulebook.read import load_rulebook
-from assessor.tooling.expectations import ABSENT, flatten, show, summary
+from assessor.tooling.expectations import ABSENT, flatten, judgements_of, show
 
 
 @dataclass(frozen=True)
@@ -80,10 +80,10 @@ def judge(rules_dir: Path, case_paths: list, engine: str, shown_as: str | None =
         failure = Failure("the rules do not load: " + _first(e, rules_dir, shown_as))
         return {p: failure for p in case_paths}
     out = {}
-    with Assessor(book, compile_rulebook(book), engine) as assessor:
+    with StagedEvaluator(book, compile_rulebook(book), engine) as assessor:
         for p in case_paths:
             try:
-                out[p] = flatten(summary(assessor.frameworks(load_case(p, book))))
+                out[p] = flatten(judgements_of(assessor.evaluate(load_case(p, book))))
             except AssessorError as e:
                 out[p] = Failure(_first(e, rules_dir, shown_as))
             except EngineError as e:

@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 
 from assessor.errors import AssessorError, Finding
-from assessor.rulebook.sites import criterion_index, key_place, sites
+from assessor.rulebook.sites import criterion_index, decision_sites, key_place
 from assessor.source.document import load
 from assessor.tooling import reachability
 from assessor.tooling.template_reads import TemplateReads, read_template
@@ -33,7 +33,7 @@ def lint(rules_dir: Path, case_paths: list, templates_dir: Path) -> list:
         return e.findings
     findings, reads = check_templates(book, templates_dir)
     findings += check_unused(book, reads)
-    for site in sites(book):
+    for site in decision_sites(book):
         findings += reachability.check(site)
     for path in case_paths:
         try:
@@ -113,7 +113,7 @@ def check_templates(book, templates_dir: Path) -> tuple:
 
 def _check_slots(book, fw, c, statement: TemplateReads, rendered: TemplateReads) -> list:
     """`statement`: what the statement template reads; `rendered`: what every template of the criterion reads."""
-    slots = [d.name for d in c.choices]
+    slots = [d.name for d in c.choice_scales]
     out = []
     for name, place in statement.names.items():
         if name not in STATEMENT_CONTEXT and name not in slots and name not in statement.optional:
@@ -152,7 +152,7 @@ def _check_slots(book, fw, c, statement: TemplateReads, rendered: TemplateReads)
             )
     doc = book.docs[fw.path]
     i = criterion_index(doc, c.id)
-    for d in c.choices:
+    for d in c.choice_scales:
         if d.name not in rendered.names and d.name not in rendered.choices:
             out.append(
                 _warning(

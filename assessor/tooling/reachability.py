@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from assessor.errors import Finding
 from assessor.language import conditions as ex
-from assessor.rulebook.sites import Site
+from assessor.rulebook.sites import DecisionSite
 
 EXHAUSTIVE_LIMIT = 20_000  # assignments tried one by one up to this many
 SAMPLE_SIZE = 4_000  # else this many, drawn with a seed taken from the scale's name
@@ -48,7 +48,7 @@ class Variable:
     high: float | None = None
 
 
-def check(site: Site) -> list:
+def check(site: DecisionSite) -> list:
     """Findings for unreachable rungs and gaps of one scale."""
     conditions, variables = _free_conditions(site)
     candidates = _candidates(conditions, variables)
@@ -98,7 +98,7 @@ def check(site: Site) -> list:
     return out
 
 
-def _unreachable(site: Site, i: int, holds: bool, blockers: list, exhaustive: bool, total: int) -> Finding:
+def _unreachable(site: DecisionSite, i: int, holds: bool, blockers: list, exhaustive: bool, total: int) -> Finding:
     rung = site.decision.rungs[i]
     name = "`otherwise`" if rung.condition is None else f"rung {rung.outcome!r}"
     where = f"{name} of {site.label}"
@@ -124,7 +124,7 @@ def _unreachable(site: Site, i: int, holds: bool, blockers: list, exhaustive: bo
     )
 
 
-def _at(site: Site, i: int, check_id: str, message: str, level: str) -> Finding:
+def _at(site: DecisionSite, i: int, check_id: str, message: str, level: str) -> Finding:
     p = site.rungs[i]
     return Finding(p.path, p.line, p.column, check_id, message, level)
 
@@ -132,7 +132,7 @@ def _at(site: Site, i: int, check_id: str, message: str, level: str) -> Finding:
 # ---------------------------------------------------------------- conditions with free variables
 
 
-def _free_conditions(site: Site) -> tuple:
+def _free_conditions(site: DecisionSite) -> tuple:
     """Each rung's condition (None for otherwise) with computations replaced by variables, and the variables."""
     variables: dict = {}
     hoisting = ex.Hoisting("_h")  # the same computation is the same variable
@@ -165,7 +165,7 @@ def _free_conditions(site: Site) -> tuple:
     return conditions, variables
 
 
-def _variable(site: Site, name: str) -> Variable:
+def _variable(site: DecisionSite, name: str) -> Variable:
     head, _, tail = name.partition(".")
     t = site.names[head]
     if tail:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from assessor.rulebook.sites import sites
+from assessor.rulebook.sites import decision_sites
 
 
 @dataclass(frozen=True)
 class Coverage:
-    rungs: tuple  # (Site, rung index) of every rung in the rules, in file order
-    chosen: frozenset  # (Site.key, rung index) chosen by some case
+    rungs: tuple  # (DecisionSite, rung index) of every rung in the rules, in file order
+    chosen: frozenset  # (DecisionSite.key, rung index) chosen by some case
     cases: int
 
     @property
@@ -32,7 +32,7 @@ class Coverage:
 
 def measure(book, results: list) -> Coverage:
     """Coverage of the rulebook's rungs by assessment results (each a list of framework dicts)."""
-    all_sites = sorted(sites(book), key=lambda s: (s.place.path, s.place.line or 0))
+    all_sites = sorted(decision_sites(book), key=lambda s: (s.place.path, s.place.line or 0))
     rungs = tuple((s, i) for s in all_sites for i in range(len(s.decision.rungs)))
     chosen = set()
     for frameworks in results:
