@@ -26,3 +26,15 @@ def test_every_template_and_rule_directory_is_packaged():
             assert package in packages, f"{path.relative_to(ROOT)}: add {package} to setup.cfg packages"
             suffix = "*" + path.suffix
             assert suffix in data.get(package, []), f"{path.relative_to(ROOT)}: add {suffix} to package_data"
+
+
+def test_the_scaffold_of_assess_init_is_packaged():
+    packages, data = _declared()
+    scaffold = ROOT / "assessor" / "scaffold"
+    for path in sorted(scaffold.rglob("*")):
+        if not path.is_file():
+            continue
+        package = ".".join(path.relative_to(ROOT).parent.parts)
+        assert package in packages, f"{path.relative_to(ROOT)}: add {package} to setup.cfg packages"
+        pattern = "*" + path.suffix if path.suffix else path.name
+        assert pattern in data.get(package, []), f"{path.relative_to(ROOT)}: add {pattern} to package_data"

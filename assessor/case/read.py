@@ -222,7 +222,7 @@ def _evidence(r: Reader, specs: tuple) -> dict:
     for s in missing:
         r.error(
             "missing-fact",
-            f"missing fact {s.name!r} ({_expected(s)})"
+            f"missing fact {s.name!r} ({expected_value(s)})"
             + (f": {s.describe}" if s.describe else "")
             + "; write `unknown` if the evidence was not gathered",
         )
@@ -232,7 +232,23 @@ def _evidence(r: Reader, specs: tuple) -> dict:
     return out
 
 
-def _expected(s: FactSpec) -> str:
+def survey_figures(ind) -> tuple[list, list]:
+    """The figures a case must give for an indicator, and those it may give."""
+    required = list(ind.figures_needed())
+    # figures of a comparison the rules do not make would be silently ignored: refuse them
+    optional = [f for f in SURVEY_FIGURES if f not in required and _COMPARISON_OF.get(f, ind.compare[0]) in ind.compare]
+    if ind.gap_with:
+        optional += [f"{ind.gap_with}_n"]
+    return required, optional
+
+
+def is_percentage_figure(name: str) -> bool:
+    """Survey figures are percentages, except the respondent counts (n and the *_n figures)."""
+    return not (name in ("n", "previous_n", "msf_n") or name.endswith("_n"))
+
+
+def expected_value(s: FactSpec) -> str:
+    """What a fact's value must be, in words: "a whole number of at least 0", "one of a, b"."""
     if s.type == "one-of":
         return "one of " + ", ".join(s.values)
     if s.type == "yes/no":
@@ -290,7 +306,7 @@ def _fact_value(r: Reader, s: FactSpec, in_table: bool = False):
         hint = ""
         if isinstance(v, str) and s.type in ("integer", "number", "percentage"):
             hint = " (write the number without quotes or units)"
-        r.error("wrong-type", f"{s.name} must be {_expected(s)}, got {kind_of(v)}{hint}")
+        r.error("wrong-type", f"{s.name} must be {expected_value(s)}, got {kind_of(v)}{hint}")
         return None
     if s.type in ("integer", "number", "percentage"):
         if abs(v) > MAX_NUMBER:
@@ -301,7 +317,7 @@ def _fact_value(r: Reader, s: FactSpec, in_table: bool = False):
             )
             return None
         if (s.min is not None and v < s.min) or (s.max is not None and v > s.max):
-            r.error("out-of-range", f"{s.name} must be {_expected(s)}, got {v}")
+            r.error("out-of-range", f"{s.name} must be {expected_value(s)}, got {v}")
             return None
     return v
 
@@ -344,13 +360,7 @@ def _surveys(r: Reader, fw, book: Rulebook, overview: dict) -> dict:
             r.error("missing-indicator", f"missing survey figures for {ind.label} ({ind_id})")
             continue
         ir_ = r.at(ind_id)
-        required = list(ind.figures_needed())
-        # figures of a comparison the rules do not make would be silently ignored: refuse them
-        optional = [
-            f for f in SURVEY_FIGURES if f not in required and _COMPARISON_OF.get(f, ind.compare[0]) in ind.compare
-        ]
-        if ind.gap_with:
-            optional += [f"{ind.gap_with}_n"]
+        required, optional = survey_figures(ind)
         m = ir_.mapping(tuple(required), tuple(optional), what=f"survey figures for {ind.label}")
         if m is None:
             continue
@@ -361,7 +371,7 @@ def _surveys(r: Reader, fw, book: Rulebook, overview: dict) -> dict:
             if m[k] is None or m[k] == UNKNOWN:
                 figures[k] = None  # not gathered: the indicator is reported as not assessed
                 continue
-            pct = not (k in ("n", "previous_n", "msf_n") or k.endswith("_n"))
+            pct = is_percentage_figure(k)
             v = ir_.at(k).number(f"{ind.label} {k}", low=0 if pct else 1, high=100 if pct else None, integer=not pct)
             if v is not None:
                 figures[k] = v

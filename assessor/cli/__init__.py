@@ -12,6 +12,7 @@ from assessor.cli.batch import batch
 from assessor.cli.common import EXIT_CODES
 from assessor.cli.policy import coverage, diff, lint, new_case, test
 from assessor.cli.report import report
+from assessor.cli.rulebook import init, schema
 
 
 class _DefaultToReport(click.Group):
@@ -39,6 +40,6 @@ def main():
 
 
 # Every command, in the order --help lists them.
-COMMANDS = (report, batch, lint, test, coverage, diff, new_case)
+COMMANDS = (report, batch, lint, test, coverage, diff, new_case, schema, init)
 for _command in COMMANDS:
     main.add_command(_command)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from assessor.case.read import NARRATIVE, UNKNOWN, _expected
+from assessor.case.read import NARRATIVE, UNKNOWN, expected_value
 from assessor.rulebook.model import Rulebook
 
 
@@ -50,10 +50,10 @@ def skeleton(book: Rulebook, force: str, period: str) -> str:
 
 
 def _fact_comment(f) -> list:
-    expected = "a list of rows" if f.type == "table" else _expected(f)
+    expected = "a list of rows" if f.type == "table" else expected_value(f)
     lines = [f"{_flat(f.describe)}: {expected}" if f.describe else expected]
     if f.type == "table":
-        lines.append("  - {" + ", ".join(f"{name}: {_expected(col)}" for name, col in f.columns) + "}")
+        lines.append("  - {" + ", ".join(f"{name}: {expected_value(col)}" for name, col in f.columns) + "}")
     return lines
 
 
