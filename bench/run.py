@@ -33,6 +33,7 @@ FULL = {
     "chunk": 50,
     "rss_checkpoint": 1_000,
     "scaling_seconds": 2.0,
+    "discovery_runs": 200,
 }
 QUICK = {
     "cold_runs": 3,
@@ -46,6 +47,7 @@ QUICK = {
     "chunk": 5,
     "rss_checkpoint": 10,
     "scaling_seconds": 0.2,
+    "discovery_runs": 5,
 }
 
 TARGETS = {
@@ -77,6 +79,13 @@ def cold_section(cfg: dict) -> dict:
     out["imports"] = cold.import_profile(cfg["importtime_runs"])
     out["profile"] = cold.cprofile()
     return out
+
+
+def discovery_section(cfg: dict) -> dict:
+    import discovery
+
+    log(f"discovery: {cfg['discovery_runs']} calls each of locate() and the revision ...")
+    return discovery.measure(cfg["discovery_runs"])
 
 
 def engines_section(cfg: dict) -> dict:
@@ -236,6 +245,16 @@ def table(results: dict) -> str:
         f"python {m['python']}  {m['cpus_usable']} cpu(s) {m['cpu']}  load {results['load_before']}"
         f" -> {results['load_after']}"
     )
+    d = results.get("discovery")
+    if d:
+        lines += [
+            "",
+            f"RULEBOOK DISCOVERY (median wall ms per call, {d['nearest_case_6_deep_ms']['n']} calls)",
+            f"  {'rulebook.yaml 6 folders above the case':48}{d['nearest_case_6_deep_ms']['median']:>8.3f}",
+            f"  {'no manifest: the bundled one, 8+ folders up':48}{d['bundled_fallback_8_deep_ms']['median']:>8.3f}",
+            f"  {'the first, plus its revision over ' + str(d['files_hashed']) + ' files':48}"
+            f"{d['with_revision_ms']['median']:>8.3f}",
+        ]
     c = results.get("cold_start")
     if c:
         lines += [
@@ -344,7 +363,7 @@ def main(argv=None) -> int:
     )
     ap.add_argument(
         "--only",
-        choices=("cold", "engines", "throughput"),
+        choices=("cold", "discovery", "engines", "throughput"),
         action="append",
         help="run only these sections (repeatable); targets of the others are n/a",
     )
@@ -365,7 +384,7 @@ def main(argv=None) -> int:
         cfg["rss_checkpoint"] = min(cfg["rss_checkpoint"], max(1, args.cases // 10))
     if args.cold_runs:
         cfg["cold_runs"] = args.cold_runs
-    sections = set(args.only or ("cold", "engines", "throughput"))
+    sections = set(args.only or ("cold", "discovery", "engines", "throughput"))
     started = time.perf_counter()
     results = {
         "schema": 1,
@@ -374,11 +393,14 @@ def main(argv=None) -> int:
         "load_before": common.load_average(),
         "config": {k: list(v) if isinstance(v, tuple) else v for k, v in cfg.items()},
         "cold_start": None,
+        "discovery": None,
         "engines": None,
         "throughput": None,
     }
     if "cold" in sections:
         results["cold_start"] = cold_section(cfg)
+    if "discovery" in sections:
+        results["discovery"] = discovery_section(cfg)
     if "engines" in sections:
         results["engines"] = engines_section(cfg)
     if "throughput" in sections:

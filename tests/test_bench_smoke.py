@@ -23,6 +23,7 @@ TOP = {
     "load_after",
     "config",
     "cold_start",
+    "discovery",
     "engines",
     "throughput",
     "targets",
