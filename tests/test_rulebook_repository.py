@@ -118,5 +118,7 @@ def test_coverage_and_new_case_read_the_repository(installed, repository):
     assert done.stderr.splitlines()[0].startswith("rulebook wessex-rules")
     assert "chosen by at least one of 1 case(s)" in done.stdout
     sh(installed / "assess", "new-case", "--force", "Wessex Police", "-o", "cases/wessex-2008.yaml", cwd=repository)
-    assert "improvement_reviews_per_year: unknown" in (repository / "cases" / "wessex-2008.yaml").read_text()
+    text = (repository / "cases" / "wessex-2008.yaml").read_text(encoding="utf-8")
+    assert "improvement_reviews_per_year: unknown" in text
+    assert text.startswith("# yaml-language-server: $schema=../schemas/case.schema.json\n")  # the repository's own
     (repository / "cases" / "wessex-2008.yaml").unlink()

@@ -253,6 +253,17 @@ def _period(ctx, param, value: str) -> str:
     return value
 
 
+def _case_schema(location: Location, output) -> dict:
+    """The rulebook's generated case schema (assess schema --write), as a path from the new case, if it has one."""
+    import os
+
+    generated = location.root / "schemas" / "case.schema.json"
+    if not generated.is_file():
+        return {}
+    folder = Path(output).parent if output else location.cases
+    return {"schema": Path(os.path.relpath(generated.resolve(), folder.resolve())).as_posix()}
+
+
 @click.command("new-case", epilog=EXIT_CODES)
 @click.option(
     "--force",
@@ -278,7 +289,7 @@ def new_case(force_name, period, output, rulebook_dir, rules_dir, templates_dir)
         raise click.BadParameter("the force's name is empty", param_hint="--force")
     try:
         location = locate_rulebook(rulebook_dir, rules_dir, templates_dir, [output] if output else ())
-        text = skeleton(load_rulebook(location.rules), force_name.strip(), period)
+        text = skeleton(load_rulebook(location.rules), force_name.strip(), period, **_case_schema(location, output))
         if output is None:
             click.echo(text, nl=False)
             return

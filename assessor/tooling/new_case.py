@@ -13,9 +13,10 @@ from assessor.case.read import NARRATIVE, UNKNOWN, expected_value
 from assessor.rulebook.model import Rulebook
 
 
-def skeleton(book: Rulebook, force: str, period: str) -> str:
+def skeleton(book: Rulebook, force: str, period: str, schema: str = "../assessor/schemas/case.schema.json") -> str:
+    """The case file's text; `schema` is the path from it to the case schema its editor should use."""
     out = [
-        "# yaml-language-server: $schema=../assessor/schemas/case.schema.json",
+        f"# yaml-language-server: $schema={schema}",
         f"# Case file for {_flat(force)}, made by `assess new-case` from the rules in {book.directory}.",
         f"# Replace each `{UNKNOWN}` with the evidence; leave `{UNKNOWN}` where it was not gathered: the",
         "# criteria needing it are then reported as not assessed, naming the fact.",
