@@ -215,3 +215,19 @@ def test_editions_name_their_rules_folder(tmp_path):
 )
 def test_version_ranges(spec, met):
     assert version_satisfies("0.2.0", spec) is met
+
+
+def test_batch_reads_the_rulebook_of_its_cases_and_names_it(tmp_path):
+    book = copy_rulebook(tmp_path / "team")
+    raise_threshold(book)
+    out = tmp_path / "out"
+    result = run("batch", book / "cases", "-o", out, "-f", "json", "--engine", "python", "-j", "1")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[0].startswith("rulebook team-rules at ")
+    doc = json.loads((out / "cambridgeshire-2008.json").read_text(encoding="utf-8"))
+    assert doc["rulebook"]["name"] == "team-rules"
+    fw = next(f for f in doc["frameworks"] if f["id"] == "neighbourhood_policing")
+    criterion = next(c for c in fw["criteria"] if c["id"] == "satisfaction_informs_delivery")
+    assert criterion["choices"]["improvements"] == "occasionally"
+    revision = locate(rulebook=book).revision
+    assert f"Graded by the rulebook team-rules (revision {revision[:12]})" in (out / "summary.html").read_text()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from assessor import __version__
 from assessor.cli.common import EXIT_CODES, fail
 from assessor.cli.options import engine_option, locate_rulebook, rulebook_options
 from assessor.errors import EXIT_FINDINGS, EXIT_OK, AssessorError, Finding
@@ -53,7 +54,7 @@ def batch(cases_dir, out_dir, formats, jobs, rulebook_dir, rules_dir, templates_
         cases = [str(p) for p in case_files(cases_dir)]
         if not cases:
             raise AssessorError(Finding(cases_dir, None, None, "io", "no case files (*.yaml) in this directory"))
-        location = locate_rulebook(rulebook_dir, rules_dir, templates_dir, [cases_dir])
+        location = locate_rulebook(rulebook_dir, rules_dir, templates_dir, [cases_dir], banner=True)
         book = load_rulebook(location.rules)  # fail fast, before any worker starts
         renderer = Renderer(location.templates)
         out = Path(out_dir)
@@ -81,7 +82,15 @@ def batch(cases_dir, out_dir, formats, jobs, rulebook_dir, rules_dir, templates_
     try:
         write_atomically(str(out / "summary.csv"), national_csv(runs))
         html = renderer.render(
-            "summary.html.j2", {"outcomes": runs, "frameworks": frameworks, "grades": dict(book.grades)}, html=True
+            "summary.html.j2",
+            {
+                "outcomes": runs,
+                "frameworks": frameworks,
+                "grades": dict(book.grades),
+                "rulebook": location.describe(),
+                "assessor_version": __version__,
+            },
+            html=True,
         )
         write_atomically(str(out / "summary.html"), html)
     except AssessorError as e:
