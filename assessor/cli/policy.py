@@ -117,7 +117,7 @@ def lint(cases, fmt, rulebook_dir, rules_dir, templates_dir):
 @rulebook_options()
 @engine_option()
 def test(cases, update, rulebook_dir, rules_dir, templates_dir, engine):
-    """Assess CASES (default: every case beside the rules) and compare the judgements with each case's
+    """Assess CASES (default: every case of the rulebook) and compare the judgements with each case's
     <name>.expected.yaml: grades, criterion judgements and choices, indicator verdicts and outcomes."""
     from assessor.tooling.expectations import compare, dump, expected_path, flatten, judgements_of, read_expected
 
@@ -222,7 +222,7 @@ def coverage(cases, min_coverage, rulebook_dir, rules_dir, templates_dir, engine
 @rulebook_options(rules_help="A rules folder in a git work tree to compare instead of the rulebook's own.")
 @engine_option()
 def diff(base_rev, cases, fail_on_change, rulebook_dir, rules_dir, templates_dir, engine):
-    """Judge CASES (default: every case beside the rules) with the rules as at BASE_REV and as they are
+    """Judge CASES (default: every case of the rulebook) with the rules as at BASE_REV and as they are
     now, and print what changed as a Markdown table."""
     from assessor.tooling.judgement_diff import changes, judge, markdown, materialise
 

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 
 from assessor import __version__
@@ -59,7 +60,6 @@ class Location:
     edition: str | None
     found_by: str  # how discovery chose it, for the first line of lint/test/coverage
     warnings: tuple[str, ...] = ()
-    _revision: list = field(default_factory=list, compare=False, repr=False)
 
     @property
     def name(self) -> str | None:
@@ -73,15 +73,13 @@ class Location:
     def cases(self) -> Path:
         return self.root / "cases"
 
-    @property
+    @cached_property
     def revision(self) -> str:
         """SHA-256 over the manifest, the rule files and the templates: what grades and words a report."""
-        if not self._revision:
-            self._revision.append(revision_of(self))
-        return self._revision[0]
+        return revision_of(self)
 
     def with_templates(self, templates) -> Location:
-        return Location(**{**_fields(self), "templates": Path(templates)})
+        return replace(self, templates=Path(templates))
 
     def describe(self) -> dict:
         """The `rulebook` object of the JSON result."""
@@ -331,12 +329,8 @@ def locate(rulebook=None, rules=None, templates=None, starts=(), cwd: Path | Non
         location = location.with_templates(templates)
     strays = _stray_rules(starts, cwd, location)
     if strays:
-        location = Location(**{**_fields(location), "warnings": tuple(strays)})
+        location = replace(location, warnings=tuple(strays))
     return location
-
-
-def _fields(location: Location) -> dict:
-    return {k: getattr(location, k) for k in location.__dataclass_fields__ if k != "_revision"}
 
 
 def _stray_rules(starts, cwd: Path, location: Location) -> list[str]:
