@@ -198,7 +198,7 @@ def version_satisfies(version: str, spec: str) -> bool:
     Raises ValueError, saying what is accepted, for a range it cannot read.
     """
     have = _release(version)
-    clauses = [c for c in spec.split(",")]
+    clauses = spec.split(",")
     if not spec.strip() or any(not c.strip() for c in clauses):
         raise ValueError(f'expected a version range such as ">=0.2" or ">=0.2, <1", got {spec!r}')
     for clause in clauses:
