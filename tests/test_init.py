@@ -111,3 +111,14 @@ def test_init_never_overwrites(tmp_path):
     assert "init never overwrites" in result.stderr
     assert [p.name for p in (tmp_path / "book").iterdir()] == ["notes.txt"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["book"]  # no half-built folder beside it
+
+
+def test_init_fills_the_empty_folder_it_is_run_in(tmp_path, monkeypatch):
+    here = tmp_path / "Wessex Rules"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    assert run("init", ".").exit_code == 0
+    assert Path.cwd() == here and (here / "rulebook.yaml").is_file()  # the same folder, filled
+    assert yaml.safe_load((here / "rulebook.yaml").read_text(encoding="utf-8"))["name"] == "wessex-rules"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["Wessex Rules"]
+    assert run("lint").stdout == "no problems found\n"

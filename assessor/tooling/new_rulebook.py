@@ -83,7 +83,7 @@ def _target_free(target: Path) -> None:
                 "already exists and is not an empty folder; init never overwrites: choose a new folder",
             )
         )
-    if not target.parent.is_dir():
+    if not target.resolve().parent.is_dir():
         raise AssessorError(Finding(str(target), None, None, "io", f"folder {target.parent} does not exist"))
 
 
@@ -111,7 +111,8 @@ def init_rulebook(
     if "\n" in title or not title.strip():
         raise AssessorError(Finding("--title", None, None, "bad-value", "the title must be one line of text"))
 
-    build = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    place = target.resolve()  # `assess init .` builds beside the current folder, not inside it
+    build = Path(tempfile.mkdtemp(prefix=f".{place.name}.", dir=place.parent))
     try:
         _lay_out(build, empty, bundled)
         book = load_rulebook(build / "rules")
@@ -152,9 +153,12 @@ def init_rulebook(
                 text = text.split("\n", 1)[1]
             path.write_text(rulebook_schemas.modeline(path, build) + text, encoding="utf-8", newline="\n")
         written = sorted(p.relative_to(build) for p in build.rglob("*") if p.is_file())
-        if target.exists():
-            target.rmdir()
-        os.replace(build, target)
+        if place.exists():  # an empty folder stays the same folder (a shell may be in it): fill it
+            for entry in sorted(build.iterdir()):
+                os.replace(entry, place / entry.name)
+            build.rmdir()
+        else:
+            os.replace(build, place)
     except BaseException:
         shutil.rmtree(build, ignore_errors=True)
         raise
