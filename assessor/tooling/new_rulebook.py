@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from assessor import __version__
 from assessor.errors import AssessorError, Finding
@@ -40,8 +41,9 @@ def _slug(text: str) -> str:
 
 
 def _environment() -> jinja2.Environment:
-    # square brackets, so the workflow's own ${{ … }} expressions pass through untouched
-    return jinja2.Environment(
+    # square brackets, so the workflow's own ${{ … }} expressions pass through untouched; the
+    # scaffold is the package's own, yet only a sandbox renders templates in this package
+    return ImmutableSandboxedEnvironment(
         loader=jinja2.FileSystemLoader(str(SCAFFOLD)),
         variable_start_string="[[",
         variable_end_string="]]",
