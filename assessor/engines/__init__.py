@@ -1,7 +1,8 @@
 """⑥ Rule engines over the IR (`assessor/language/ir.py`): same rules and facts in, same firings out.
 
 `make_engine` imports an engine's module only when asked for it, so `--engine python`
-never loads durable-rules (a C extension that needs gcc to install and fails on 3.13).
+never loads durable-rules' C engine (`durable_rules_engine`, compiled into this package when it
+is built: tools/durable_build.py).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ def make_engine(name: str, rules: Sequence[EngineRule]) -> Engine:
         try:
             from assessor.engines.durable import DurableEngine
         except ImportError as exc:
-            raise EngineError(f"the durable engine needs durable-rules==2.0.28 ({exc})") from exc
+            raise EngineError(f"the durable engine is not built into this installation of assessor ({exc}); "
+                              "reinstall it from source with a C compiler (README: Install)") from exc
         return DurableEngine(rules)
     raise ValueError(f"unknown engine {name!r}; choose one of {', '.join(ENGINES)}")

@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from json.encoder import encode_basestring
 
-import durable_rules_engine as dre
+from assessor.engines import durable_rules_engine as dre
 
 from assessor.engines import EngineError
 from assessor.language.engine_limits import (
