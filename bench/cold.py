@@ -21,7 +21,22 @@ from pathlib import Path
 
 from common import CASE, ROOT, summary
 
-FLOOR_IMPORTS = "import yaml, jinja2, click, durable.lang"
+
+
+def _engine_path() -> str:
+    import importlib.util
+
+    spec = importlib.util.find_spec("assessor.engines.durable_rules_engine")
+    if spec is None or spec.origin is None:
+        raise SystemExit("bench: the durable engine is not built (make install)")
+    return spec.origin
+
+
+# What any assess run must import: its libraries and durable's C engine (loaded from its file,
+# without the assessor package around it). Until the engine was built into the package this
+# was `durable.lang`, durable-rules' Python DSL, which the driver never imported.
+FLOOR_IMPORTS = ("import yaml, jinja2, click, importlib.util as u; "
+                 f"u.module_from_spec(u.spec_from_file_location('durable_rules_engine', {_engine_path()!r}))")
 
 _STAGES = r"""
 import json, sys, time

@@ -123,7 +123,7 @@ def missing(keys: set, found: dict) -> set:
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory) -> dict:
-    pytest.importorskip("durable_rules_engine")
+    pytest.importorskip("assessor.engines.durable_rules_engine")
     out = tmp_path_factory.mktemp("bench") / "results.json"
     run = subprocess.run(
         [sys.executable, str(RUN), "--quick", "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=600
