@@ -6,10 +6,12 @@ every report format is rendered from it.
 
 from __future__ import annotations
 
+from typing import cast
+
 from assessor import __version__
 from assessor.case.read import Case, load_case, year_ending
-from assessor.compile.compiler import compile_rulebook
-from assessor.evaluate import significance
+from assessor.compile.compiler import CompiledFramework, CompiledScope, compile_rulebook
+from assessor.evaluate import result, significance
 from assessor.evaluate.staged import StagedEvaluator
 from assessor.report.environment import Renderer
 from assessor.rulebook.locate import Location, bundled_location, locate
@@ -51,37 +53,13 @@ class Session:
     def load(self, case_path) -> Case:
         return load_case(case_path, self.book)
 
-    def assess(self, case_path, margins: bool = False) -> dict:
+    def assess(self, case_path, margins: bool = False) -> result.Result:
         return self.assess_case(self.load(case_path), margins)
 
-    def assess_case(self, case: Case, margins: bool = False) -> dict:
-        frameworks = self._assessor.evaluate(case)
-        for fw, program in zip(frameworks, self.programs):
-            for c, scope in zip(fw["criteria"], program.criteria):
-                c["margins"] = self._margins(program, scope, case, fw) if margins else None
+    def assess_case(self, case: Case, margins: bool = False) -> result.Result:
+        """The result document for `case`; with `margins`, each criterion's margins to flip."""
+        frameworks = self._assessor.evaluate(case, self.renderer, self._margins if margins else None)
         year = year_ending(case.period)
-        for fw, program in zip(frameworks, self.programs):
-            indicators = {i["id"]: i for i in fw["indicators"]}
-            for c, scope in zip(fw["criteria"], program.criteria):
-                c["reads_indicators"] = _reads_indicators(scope, indicators)
-                context = {
-                    **c["choices"],
-                    "choices": c["choices"],
-                    "values": c["values"],
-                    "indicators": indicators,
-                    "force": case.force,
-                    "year": year,
-                    "previous_year": year - 2,
-                }
-                template = c.pop("statement_template")
-                c["statement"] = self.renderer.statement(template, context) if c["assessed"] else None
-                if c["reads_indicators"]:
-                    for ind in fw["indicators"]:
-                        ind["sentences"] = (
-                            self.renderer.statement(f"statements/indicators/{ind['id']}.md.j2", {**context, "ind": ind})
-                            if ind["assessed"]
-                            else None
-                        )
         return {
             "force": case.force,
             "short_name": case.short_name,
@@ -92,7 +70,7 @@ class Session:
             "published": case.published,
             "assessor_version": __version__,
             "rules_revision": self.book.revision,
-            "rulebook": self.location.describe(),
+            "rulebook": cast(result.RulebookInfo, self.location.describe()),
             "case_digest": case.digest,
             "engine": self.engine,
             "overview": case.overview,
@@ -101,19 +79,21 @@ class Session:
             "frameworks": frameworks,
         }
 
-    def _margins(self, program, scope, case: Case, fw: dict) -> list:
+    def _margins(
+        self, program: CompiledFramework, scope: CompiledScope, evidence: dict, indicators: list[result.Indicator]
+    ) -> list[result.Margin]:
         from assessor.engines import make_engine
         from assessor.evaluate.what_if import criterion_margins
 
         engine = self._what_if.get(program.framework.id)
         if engine is None:  # what-if runs are many and small: the Python engine, built once
             engine = self._what_if[program.framework.id] = make_engine("python", program.rules)
-        return criterion_margins(scope, case.frameworks[fw["id"]].evidence.get(scope.id, {}), fw["indicators"], engine)
+        return criterion_margins(scope, evidence, indicators, engine)
 
-    def survey_method(self, case: Case) -> dict:
+    def survey_method(self, case: Case) -> result.SurveyMethod:
         """The survey parameters this assessment applied, for Appendix 2."""
         book = self.book
-        designs = []
+        designs: list[result.SurveyDesign] = []
         for d in book.designs.values():
             n = d.sample_size * ((case.overview.get("bcus") or 1) if d.per == "bcu" else 1)
             # p = 50% is where sampling error is largest: the margin quoted is the cautious one
@@ -133,7 +113,7 @@ class Session:
                 }
             )
         example = next((d for d in book.designs.values() if d.per == "force"), next(iter(book.designs.values()), None))
-        out = {
+        out: result.SurveyMethod = {
             "confidence": book.confidence,
             "critical": round(significance.z_critical(book.confidence), 4),
             "designs": designs,
@@ -149,13 +129,3 @@ class Session:
                 "half_width": round((high - low) / 2, 2),
             }
         return out
-
-
-def _reads_indicators(scope, indicators: dict) -> bool:
-    names = {"indicators", *indicators}
-    reads = set()
-    for d in scope.decisions:
-        reads |= d.reads
-    for d in scope.derived:
-        reads |= d.expr.reads
-    return bool(reads & names)

@@ -486,3 +486,60 @@ def test_wrong_results_are_rejected(python_engine, change):
     bad = copy.deepcopy(doc)
     change(bad)
     assert errors("result.schema.json", bad)
+
+
+# --- the result document: evaluate/result.py's TypedDicts are the schema's objects ---------------
+
+RESULT_OBJECTS = [
+    ("Result", ""),
+    ("RulebookInfo", "/properties/rulebook"),
+    ("SurveyMethod", "/properties/survey_method"),
+    ("SurveyDesign", "/properties/survey_method/properties/designs/items"),
+    ("SurveyExample", "/properties/survey_method/properties/example"),
+    ("Framework", "/$defs/framework"),
+    ("Moderation", "/$defs/framework/properties/moderation"),
+    ("Criterion", "/$defs/criterion"),
+    ("Narrative", "/$defs/criterion/properties/narrative"),
+    ("Indicator", "/$defs/indicator"),
+    ("MsfComparison", "/$defs/msf"),
+    ("TrendComparison", "/$defs/trend"),
+    ("Gap", "/$defs/indicator/properties/gap"),
+    ("Trace", "/$defs/trace"),
+    ("RungTrace", "/$defs/rung"),
+    ("FailedComparison", "/$defs/failedComparison"),
+    ("Margin", "/$defs/margin"),
+]
+
+
+def _object_keys(node: dict) -> tuple[set, set]:
+    """(every key, the keys always required) of a schema object, or of the objects among its
+    oneOf/anyOf alternatives (a key is required only if every alternative requires it)."""
+    alternatives = node.get("oneOf") or node.get("anyOf") or [node]
+    objects = [a for a in alternatives if a.get("type") == "object" and "properties" in a]
+    assert objects, "no object here"
+    keys = set().union(*(a["properties"] for a in objects))
+    required = set.intersection(*(set(a.get("required", ())) for a in objects))
+    return keys, required
+
+
+@pytest.mark.parametrize("name, pointer", RESULT_OBJECTS, ids=[n for n, _ in RESULT_OBJECTS])
+def test_the_result_types_are_the_schema(name, pointer):
+    """Each object of the JSON output has the keys its TypedDict declares, required alike: a key
+    added to the output is added to both, or this fails."""
+    from assessor.evaluate import result
+
+    typed = getattr(result, name)
+    document = schema("result.schema.json")
+    keys, required = _object_keys(_at(document, pointer) if pointer else document)
+    assert set(typed.__required_keys__) == required, f"{name}: required keys differ from the schema's"
+    assert set(typed.__required_keys__) | set(typed.__optional_keys__) == keys, f"{name}: keys differ"
+
+
+def test_every_result_object_is_checked():
+    """Every TypedDict of evaluate/result.py is paired with its schema object above."""
+    from typing import is_typeddict
+
+    from assessor.evaluate import result
+
+    declared = {name for name, value in vars(result).items() if is_typeddict(value)}
+    assert declared - {"IndicatorTests"} == {name for name, _ in RESULT_OBJECTS}

@@ -8,6 +8,7 @@ figures a case marks unknown.
 from __future__ import annotations
 
 from assessor.case.read import Case
+from assessor.evaluate import result
 from assessor.evaluate import significance as statistics
 from assessor.rulebook.model import Indicator, Rulebook
 
@@ -31,69 +32,88 @@ def _needed(ind: Indicator, figures: dict, case: Case, book: Rulebook) -> list:
     return sorted(set(missing))
 
 
-def indicator_figures(book: Rulebook, ind: Indicator, figures: dict, case: Case) -> dict:
+def indicator_tests(book: Rulebook, ind: Indicator, figures: dict, case: Case) -> result.IndicatorTests:
+    """The indicator's figures from the case, each compared as the rules' survey settings say."""
     design = book.designs[ind.survey]
-    row = {
+    missing = _needed(ind, figures, case, book)
+    if missing:
+        return {
+            "id": ind.id,
+            "label": ind.label,
+            "survey": design.id,
+            "better": "higher" if ind.higher_is_better else "lower",
+            "value": figures.get("value"),
+            "assessed": False,
+            "missing": missing,
+            "n": figures.get("n"),
+            "interval": None,
+            "msf": {"average": figures.get("msf_average"), "verdict": None},
+            "trend": {"previous": figures.get("previous"), "verdict": None},
+        }
+    n = figures.get("n") or _sample_size(book, ind, case)
+    assert n is not None  # else overview.bcus is missing
+
+    def compare(value: float, size: float, reference: float, reference_n: float, higher_is_better: bool):
+        return statistics.compare(
+            value,
+            size,
+            reference,
+            reference_n,
+            design_factor=design.design_factor,
+            higher_is_better=higher_is_better,
+            confidence=book.confidence,
+        )
+
+    msf: result.MsfComparison = {"average": None, "verdict": "none"}
+    if "msf" in ind.compare:
+        msf_n = figures.get("msf_n") or n * design.msf_multiplier
+        c = compare(figures["value"], n, figures["msf_average"], msf_n, ind.higher_is_better)
+        msf = {
+            "average": figures["msf_average"],
+            "n": msf_n,
+            "interval": _interval(figures["msf_average"], msf_n, design, book),
+            "difference_pp": round(c.difference_pp, 6),
+            "z": round(c.z, 4),
+            "critical": round(c.critical, 4),
+            "margin_pp": round(c.margin_pp, 4),
+            "verdict": c.verdict,
+        }
+    trend: result.TrendComparison = {"previous": None, "verdict": "none"}
+    if "previous" in ind.compare:
+        prev_n = figures.get("previous_n") or n
+        c = compare(figures["value"], n, figures["previous"], prev_n, ind.higher_is_better)
+        trend = {
+            "previous": figures["previous"],
+            "n": prev_n,
+            "interval": _interval(figures["previous"], prev_n, design, book),
+            "z": round(c.z, 4),
+            "critical": round(c.critical, 4),
+            "margin_pp": round(c.margin_pp, 4),
+            "verdict": c.verdict,
+            "change_pp": round(c.difference_pp, 6),
+        }
+    row: result.IndicatorTests = {
         "id": ind.id,
         "label": ind.label,
         "survey": design.id,
         "better": "higher" if ind.higher_is_better else "lower",
         "value": figures.get("value"),
         "assessed": True,
-        "missing": _needed(ind, figures, case, book),
+        "missing": missing,
+        "n": n,
+        "interval": _interval(figures["value"], n, design, book),
+        "msf": msf,
+        "trend": trend,
     }
-    if row["missing"]:
-        none = {"verdict": None}
-        return {
-            **row,
-            "assessed": False,
-            "n": figures.get("n"),
-            "interval": None,
-            "msf": {"average": figures.get("msf_average"), **none},
-            "trend": {"previous": figures.get("previous"), **none},
-            "outcome": None,
-        }
-    n = figures.get("n") or _sample_size(book, ind, case)
-    row["n"] = n
-    row["interval"] = _interval(figures["value"], n, design, book)
-    kwargs = dict(design_factor=design.design_factor, higher_is_better=ind.higher_is_better, confidence=book.confidence)
-    if "msf" in ind.compare:
-        msf_n = figures.get("msf_n") or n * design.msf_multiplier
-        c = statistics.compare(figures["value"], n, figures["msf_average"], msf_n, **kwargs)
-        row["msf"] = {
-            "average": figures["msf_average"],
-            "n": msf_n,
-            "interval": _interval(figures["msf_average"], msf_n, design, book),
-            **_comparison(c),
-        }
-    else:
-        row["msf"] = {"average": None, "verdict": "none"}
-    if "previous" in ind.compare:
-        prev_n = figures.get("previous_n") or n
-        c = statistics.compare(figures["value"], n, figures["previous"], prev_n, **kwargs)
-        comp = _comparison(c)
-        comp["change_pp"] = comp.pop("difference_pp")
-        row["trend"] = {
-            "previous": figures["previous"],
-            "n": prev_n,
-            "interval": _interval(figures["previous"], prev_n, design, book),
-            **comp,
-        }
-    else:
-        row["trend"] = {"previous": None, "verdict": "none"}
     if ind.gap_with:
         other = figures[ind.gap_with]
-        other_n = figures.get(f"{ind.gap_with}_n") or max(_sample_size(book, ind, case) - n, 1)
+        other_n = figures.get(f"{ind.gap_with}_n")
+        if not other_n:  # the rest of the survey's sample
+            total = _sample_size(book, ind, case)
+            assert total is not None  # else overview.bcus is missing
+            other_n = max(total - n, 1)
         # the gap is the comparison group's figure minus the indicator's: smaller is better
-        c = statistics.compare(
-            other,
-            other_n,
-            figures["value"],
-            n,
-            design_factor=design.design_factor,
-            higher_is_better=False,
-            confidence=book.confidence,
-        )
+        c = compare(other, other_n, figures["value"], n, False)
         row["gap"] = {
             "with": ind.gap_with,
             "other": other,
@@ -109,13 +129,3 @@ def indicator_figures(book: Rulebook, ind: Indicator, figures: dict, case: Case)
 def _interval(p: float, n: float, design, book: Rulebook) -> list:
     lo, hi = statistics.interval(p, n, design.design_factor, book.confidence)
     return [round(lo, 2), round(hi, 2)]
-
-
-def _comparison(c) -> dict:
-    return {
-        "difference_pp": round(c.difference_pp, 6),
-        "z": round(c.z, 4),
-        "critical": round(c.critical, 4),
-        "margin_pp": round(c.margin_pp, 4),
-        "verdict": c.verdict,
-    }

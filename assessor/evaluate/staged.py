@@ -9,11 +9,15 @@ and says which facts would settle it.
 
 from __future__ import annotations
 
-from assessor.case.read import Case
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from assessor.case.read import Case, year_ending
 from assessor.compile.compiler import CompiledDecision, CompiledFramework, CompiledScope
-from assessor.engines import make_engine
+from assessor.engines import Engine, make_engine
 from assessor.errors import AssessorError
-from assessor.evaluate.indicators import indicator_figures
+from assessor.evaluate import result
+from assessor.evaluate.indicators import indicator_tests
 from assessor.evaluate.why_not import json_value, value_by_engine_name, why_not
 from assessor.language import conditions as ex
 from assessor.language.ir import EngineFact
@@ -29,18 +33,40 @@ class Missing:
         self.facts = frozenset(facts)
 
 
-def evaluate_framework(book: Rulebook, program: CompiledFramework, case: Case, engine) -> dict:
+class Wording(Protocol):
+    """What renders the statements a result carries (report.environment.Renderer)."""
+
+    def statement(self, name: str, context: dict) -> str: ...
+
+
+# the margins to flip one criterion's decisions: (program, criterion scope, its evidence, the indicators)
+MarginsOf = Callable[[CompiledFramework, CompiledScope, dict, list[result.Indicator]], list[result.Margin]]
+
+
+def evaluate_framework(
+    book: Rulebook,
+    program: CompiledFramework,
+    case: Case,
+    engine: Engine,
+    wording: Wording | None = None,
+    margins_of: MarginsOf | None = None,
+) -> result.Framework:
+    """The framework's object of the result document: its indicators, criteria and grade. With
+    `wording`, each assessed criterion carries its statement (and the indicators their sentences);
+    with `margins_of`, each criterion its margins to flip."""
     fw = program.framework
     cf = case.frameworks[fw.id]
-    indicators = [indicator_figures(book, book.indicators[i], cf.surveys[i], case) for i in fw.indicators]
+    tests = [indicator_tests(book, book.indicators[i], cf.surveys[i], case) for i in fw.indicators]
+    settled: dict[str, tuple[str | None, result.Trace]] = {}  # indicator id -> (outcome, trace)
     scope_values: dict = {}
     decided: dict = {}  # (scope id, decision) -> per-fact outcome dicts
     traces: dict = {}
 
     def values_for(scope: CompiledScope) -> dict:
         if scope.id not in scope_values:
+            outcomes = {i: o for i, (o, _) in settled.items()}
             if scope.kind == "grade":
-                criteria = [
+                criteria: list | Missing = [
                     {"id": c.id, "judgement": decided[(c.id, "judgement")]["outcome"]} for c in program.criteria
                 ]
                 if any(r["judgement"] is None for r in criteria):
@@ -53,16 +79,17 @@ def evaluate_framework(book: Rulebook, program: CompiledFramework, case: Case, e
                             for fact in d["missing"]
                         }
                     )
-                scope_values[scope.id] = scope_inputs(scope, {"criteria": criteria}, indicators)
+                scope_values[scope.id] = scope_inputs(scope, {"criteria": criteria}, tests, outcomes)
             else:
-                scope_values[scope.id] = scope_inputs(scope, cf.evidence.get(scope.id, {}), indicators)
+                scope_values[scope.id] = scope_inputs(scope, cf.evidence.get(scope.id, {}), tests, outcomes)
         return scope_values[scope.id]
 
     for stage in program.stages:
-        facts, pending = [], []
+        facts: list[EngineFact] = []
+        pending: list = []
         for scope in program.scopes:
             if scope.kind == "indicator":
-                for ind in (i for i in indicators if i["assessed"]):
+                for ind in (i for i in tests if i["assessed"]):
                     values = {"msf": ind["msf"]["verdict"], "trend": ind["trend"]["verdict"]}
                     stage_facts(scope, stage, values, ind["id"], facts, pending, decided)
             elif any(d.stage == stage for d in scope.decisions):  # inputs are complete by its first stage
@@ -70,18 +97,34 @@ def evaluate_framework(book: Rulebook, program: CompiledFramework, case: Case, e
         fired = engine.evaluate(stage, facts) if facts else {}
         for scope, d, fact_id, outcome, trace in settle(pending, fired, decided):
             if scope.kind == "indicator":
-                ind = next(i for i in indicators if i["id"] == fact_id)
-                ind["outcome"] = outcome
-                ind["trace"] = trace
+                settled[fact_id] = (outcome, trace)
             else:
                 traces.setdefault(scope.id, {})[d.name] = trace
 
-    criteria = []
+    indicators = [_indicator(book, ind, settled.get(ind["id"])) for ind in tests]
+    by_id = {ind["id"]: ind for ind in indicators}
+    year = year_ending(case.period)
+    criteria: list[result.Criterion] = []
+    reader_context = None  # the statement context of the last criterion reading the indicators
     for scope in program.criteria:
         c = scope.criterion
+        assert c is not None  # a criterion scope has its criterion
         choices = {d.name: decided[(c.id, d.name)]["outcome"] for d in scope.decisions if d.name != "judgement"}
         j = decided[(c.id, "judgement")]
         missing = sorted({m for d in scope.decisions for m in decided[(c.id, d.name)]["missing"]})
+        values = _public_values(scope_values.get(c.id, {}), scope)
+        reads_indicators = _reads_indicators(scope, by_id)
+        context = {
+            **choices,
+            "choices": choices,
+            "values": values,
+            "indicators": by_id,
+            "force": case.force,
+            "year": year,
+            "previous_year": year - 2,
+        }
+        if reads_indicators:
+            reader_context = context
         criteria.append(
             {
                 "id": c.id,
@@ -92,15 +135,21 @@ def evaluate_framework(book: Rulebook, program: CompiledFramework, case: Case, e
                 "choices": choices,
                 "assessed": not missing,
                 "missing": missing,
-                "values": _public_values(scope_values.get(c.id, {}), scope),
+                "values": values,
                 "narrative": cf.narrative.get(c.id, {}),
                 "trace": traces.get(c.id, {}),
-                "statement_template": c.statement,
+                "margins": margins_of(program, scope, cf.evidence.get(c.id, {}), indicators) if margins_of else None,
+                "reads_indicators": reads_indicators,
+                "statement": wording.statement(c.statement, context) if wording and not missing else None,
             }
         )
+    if wording and reader_context is not None:
+        for ind in indicators:
+            template = f"statements/indicators/{ind['id']}.md.j2"
+            ind["sentences"] = wording.statement(template, {**reader_context, "ind": ind}) if ind["assessed"] else None
     g = decided[("grade", "grade")]
     rule_grade = g["outcome"]
-    moderation = None
+    moderation: result.Moderation | None = None
     if cf.moderation is not None:
         moderation = {
             "grade": cf.moderation["grade"],
@@ -109,8 +158,6 @@ def evaluate_framework(book: Rulebook, program: CompiledFramework, case: Case, e
             "changed": rule_grade is not None and cf.moderation["grade"] != rule_grade,
         }
     grade = moderation["grade"] if moderation else rule_grade
-    for ind in indicators:
-        ind["outcome_text"] = book.grade_label(ind["outcome"])
     return {
         "id": fw.id,
         "title": fw.title,
@@ -127,13 +174,36 @@ def evaluate_framework(book: Rulebook, program: CompiledFramework, case: Case, e
     }
 
 
-def scope_inputs(scope: CompiledScope, given: dict, indicators: list) -> dict:
-    """The values a criterion or grade scope reads: its inputs, the indicators, then derived values."""
+def _indicator(book: Rulebook, tests: result.IndicatorTests, settled: tuple | None) -> result.Indicator:
+    """An indicator's object of the result: its figures and tests, then the outcome the rules chose."""
+    if settled is None:  # not assessed
+        return {**tests, "outcome": None, "outcome_text": None}
+    outcome, trace = settled
+    return {**tests, "outcome": outcome, "trace": trace, "outcome_text": book.grade_label(outcome)}
+
+
+def _reads_indicators(scope: CompiledScope, indicators: dict) -> bool:
+    """Whether the criterion's conditions or derived values read the survey indicators."""
+    names = {"indicators", *indicators}
+    reads: set = set()
+    for d in scope.decisions:
+        reads |= d.reads
+    for d in scope.derived:
+        reads |= d.expr.reads
+    return bool(reads & names)
+
+
+def scope_inputs(
+    scope: CompiledScope, given: dict, indicators: Sequence[result.IndicatorTests], outcomes: dict
+) -> dict:
+    """The values a criterion or grade scope reads: its inputs, the indicators (with their
+    `outcomes` by id), then derived values."""
     values = {k: (Missing({k}) if v is None else v) for k, v in given.items()}
     unassessed = [m for i in indicators for m in i["missing"]]
-    values["indicators"] = Missing(unassessed) if unassessed else [_indicator_row(i) for i in indicators]
+    rows = {i["id"]: _indicator_row(i, outcomes.get(i["id"])) for i in indicators}
+    values["indicators"] = Missing(unassessed) if unassessed else list(rows.values())
     for i in indicators:
-        values[i["id"]] = Missing(i["missing"]) if i["missing"] else _indicator_row(i)
+        values[i["id"]] = Missing(i["missing"]) if i["missing"] else rows[i["id"]]
     return derive_values(scope, values)
 
 
@@ -169,9 +239,11 @@ def settle(pending: list, fired: dict, decided: dict):
         yield scope, d, fact_id, outcome, trace
 
 
-def criterion_outcomes(scope: CompiledScope, evidence: dict, indicators: list, engine) -> dict:
+def criterion_outcomes(
+    scope: CompiledScope, evidence: dict, indicators: list[result.Indicator], engine: Engine
+) -> dict:
     """Every decision of one criterion for the given evidence: what-if analysis reuses the staged run."""
-    values = scope_inputs(scope, evidence, indicators)
+    values = scope_inputs(scope, evidence, indicators, {i["id"]: i["outcome"] for i in indicators})
     decided: dict = {}
     for stage in sorted({d.stage for d in scope.decisions}):
         facts, pending = [], []
@@ -268,13 +340,13 @@ def _public_values(values: dict, scope: CompiledScope) -> dict:
     return out
 
 
-def _indicator_row(ind: dict) -> dict:
-    """What rule conditions may read about an indicator (see rulebook._indicator_types)."""
+def _indicator_row(ind: result.IndicatorTests, outcome: str | None) -> dict:
+    """What rule conditions may read about an indicator (see rulebook.read._indicator_types)."""
     row = {
         "id": ind["id"],
         "msf": ind["msf"]["verdict"],
         "trend": ind["trend"]["verdict"],
-        "outcome": ind.get("outcome"),
+        "outcome": outcome,
         "value": ind["value"],
         "change_pp": ind["trend"].get("change_pp", 0.0),
         "difference_pp": ind["msf"].get("difference_pp", 0.0),
@@ -292,19 +364,22 @@ def _indicator_row(ind: dict) -> dict:
 class StagedEvaluator:
     """Compiled rules with one engine per framework, reused across cases."""
 
-    def __init__(self, book: Rulebook, programs: tuple, engine_name: str):
+    def __init__(self, book: Rulebook, programs: tuple[CompiledFramework, ...], engine_name: str):
         self.book = book
         self.programs = programs
         self.engine_name = engine_name
-        self._engines: dict = {}
+        self._engines: dict[str, Engine] = {}
 
-    def evaluate(self, case: Case) -> list:
+    def evaluate(
+        self, case: Case, wording: Wording | None = None, margins_of: MarginsOf | None = None
+    ) -> list[result.Framework]:
+        """The `frameworks` of the result document for `case` (see evaluate_framework)."""
         out = []
         for program in self.programs:
             engine = self._engines.get(program.framework.id)
             if engine is None:
                 engine = self._engines[program.framework.id] = make_engine(self.engine_name, program.rules)
-            out.append(evaluate_framework(self.book, program, case, engine))
+            out.append(evaluate_framework(self.book, program, case, engine, wording, margins_of))
         return out
 
     def close(self) -> None:

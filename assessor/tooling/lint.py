@@ -19,7 +19,7 @@ from assessor.source.document import load
 from assessor.tooling import reachability
 from assessor.tooling.template_reads import TemplateReads, read_template
 
-# What a statement template is given besides the criterion's choices (assessment.Session.assess_case).
+# What a statement template is given besides the criterion's choices (evaluate.staged.evaluate_framework).
 STATEMENT_CONTEXT = frozenset({"choices", "values", "indicators", "force", "year", "previous_year"})
 
 
