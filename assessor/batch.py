@@ -15,12 +15,17 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assessor.errors import AssessorError
+from assessor.evaluate.result import Result
+
+if TYPE_CHECKING:
+    from assessor.session import Session
 
 EXTENSIONS = {"markdown": "md", "html": "html", "json": "json", "text": "txt"}
 
-_session = None  # one per worker process
+_session: Session | None = None  # one per worker process
 _settings: dict = {}
 
 
@@ -44,6 +49,7 @@ def _assess_one(case_path: str) -> CaseRun:
     from assessor.files import write_atomically
     from assessor.report.render import render_report
 
+    assert _session is not None, "the worker was started without a session"
     try:
         result = _session.assess(case_path)
         stem = Path(case_path).stem
@@ -57,7 +63,7 @@ def _assess_one(case_path: str) -> CaseRun:
         return CaseRun(case_path, False, error=f"{case_path}: {type(e).__name__}: {e}")
 
 
-def national_row(case_path: str, result: dict) -> dict:
+def national_row(case_path: str, result: Result) -> dict:
     row = {
         "case": Path(case_path).name,
         "force": result["force"],

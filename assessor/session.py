@@ -6,6 +6,7 @@ every report format is rendered from it.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import cast
 
 from assessor import __version__
@@ -26,7 +27,13 @@ class Session:
     `rules_dir` (named by the rulebook.yaml beside it, if any), else the bundled one.
     """
 
-    def __init__(self, rules_dir=None, templates_dir=None, engine: str = "durable", location: Location | None = None):
+    def __init__(
+        self,
+        rules_dir: str | Path | None = None,
+        templates_dir: str | Path | None = None,
+        engine: str = "durable",
+        location: Location | None = None,
+    ):
         if location is None:
             location = locate(rules=rules_dir, templates=templates_dir) if rules_dir else bundled_location()
             if templates_dir and not rules_dir:
@@ -50,10 +57,10 @@ class Session:
     def __exit__(self, *exc):
         self.close()
 
-    def load(self, case_path) -> Case:
+    def load(self, case_path: str | Path) -> Case:
         return load_case(case_path, self.book)
 
-    def assess(self, case_path, margins: bool = False) -> result.Result:
+    def assess(self, case_path: str | Path, margins: bool = False) -> result.Result:
         return self.assess_case(self.load(case_path), margins)
 
     def assess_case(self, case: Case, margins: bool = False) -> result.Result:

@@ -53,13 +53,13 @@ def load_case(path, book: Rulebook) -> Case:
     text = read_text(path, "case file")
     doc = parse(text, str(path))
     r = Reader(doc)
-    top = r.mapping(
-        ("force", "period", "frameworks"),
-        ("short_name", "fictional", "published", "overview", "context"),
-        what="a case file",
+    top = r.found(
+        r.mapping(
+            ("force", "period", "frameworks"),
+            ("short_name", "fictional", "published", "overview", "context"),
+            what="a case file",
+        )
     )
-    if top is None:
-        r.raise_if_errors()
     force = r.at("force").text("force") if "force" in top else None
     period = _period(r.at("period")) if "period" in top else None
     short = r.at("short_name").text("short_name") if "short_name" in top else force
@@ -88,6 +88,7 @@ def load_case(path, book: Rulebook) -> Case:
             frameworks[fid] = _framework(fr.at(fid), fw, book, overview)
     r.raise_if_errors()
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    force, period = r.found(force), r.found(period)  # read, or a finding was raised above
     return Case(
         str(path), digest, force, short or force, fictional, period, published or "", overview, context, frameworks
     )
@@ -114,7 +115,7 @@ def year_ending(period: str) -> int:
 
 def _overview(r: Reader) -> dict:
     m = r.mapping(optional=OVERVIEW, what="overview") or {}
-    out = {}
+    out: dict[str, int | None] = {}
     for k in m:
         if k in OVERVIEW:
             if m[k] is None or m[k] == UNKNOWN:
@@ -135,7 +136,7 @@ def _context(r: Reader) -> dict:
 def _blocks(r: Reader, allow_headings: bool = False, depth: int = 0) -> list:
     """Narrative: a list of paragraphs; an item may be {text, items} for a lead-in with bullets."""
     items = r.items()
-    out = []
+    out: list[str | dict] = []
     for i, item in enumerate(items or []):
         ir_ = r.at(i)
         if isinstance(item, str):
@@ -155,7 +156,10 @@ def _blocks(r: Reader, allow_headings: bool = False, depth: int = 0) -> list:
 
 def _framework(r: Reader, fw, book: Rulebook, overview: dict) -> FrameworkEvidence:
     m = r.mapping(("criteria",), ("surveys", "moderation"), what=f"framework {fw.id!r}")
-    evidence, narrative, surveys, moderation = {}, {}, {}, None
+    evidence: dict[str, dict] = {}
+    narrative: dict[str, dict] = {}
+    surveys: dict[str, dict] = {}
+    moderation = None
     if m is None:
         return FrameworkEvidence(evidence, narrative, surveys, moderation)
     if "criteria" in m:
@@ -364,7 +368,7 @@ def _surveys(r: Reader, fw, book: Rulebook, overview: dict) -> dict:
         m = ir_.mapping(tuple(required), tuple(optional), what=f"survey figures for {ind.label}")
         if m is None:
             continue
-        figures = {}
+        figures: dict[str, float | None] = {}
         for k in m:
             if k not in required and k not in optional:
                 continue

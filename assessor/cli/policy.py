@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -17,6 +18,9 @@ from assessor.cli.common import EXIT_CODES, fail, report_findings
 from assessor.cli.options import engine_option, locate_rulebook, rulebook_options
 from assessor.errors import EXIT_BAD_INPUT, EXIT_ENGINE, EXIT_FINDINGS, EXIT_OK, AssessorError, Finding
 from assessor.files import write_atomically
+
+if TYPE_CHECKING:
+    from assessor.evaluate.result import Result
 from assessor.rulebook.locate import Location
 
 
@@ -46,7 +50,7 @@ class _Cases:
             fail(e.findings)
         self.bad_input = False
 
-    def assess(self, path: Path) -> dict | None:
+    def assess(self, path: Path) -> Result | None:
         from assessor.engines import EngineError
 
         try:
@@ -96,7 +100,9 @@ def lint(cases, fmt, rulebook_dir, rules_dir, templates_dir):
         rules_dir, cases = cases[0], cases[1:]
     for path in cases:
         if Path(path).is_dir():
-            raise click.BadParameter(f"{path} is a folder; name case files, or the rules folder first", "CASES")
+            raise click.BadParameter(
+                f"{path} is a folder; name case files, or the rules folder first", param_hint="CASES"
+            )
     location = locate_rulebook(rulebook_dir, rules_dir, templates_dir, cases, banner=True)
     findings = run_lint(location.rules, _case_paths(location, cases, required=False), location.templates)
     click.echo(format_findings(findings, fmt), nl=False)

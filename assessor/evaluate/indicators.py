@@ -10,7 +10,7 @@ from __future__ import annotations
 from assessor.case.read import Case
 from assessor.evaluate import result
 from assessor.evaluate import significance as statistics
-from assessor.rulebook.model import Indicator, Rulebook
+from assessor.rulebook.model import Indicator, Rulebook, SurveyDesign
 
 
 def _sample_size(book: Rulebook, ind: Indicator, case: Case) -> float | None:
@@ -53,7 +53,9 @@ def indicator_tests(book: Rulebook, ind: Indicator, figures: dict, case: Case) -
     n = figures.get("n") or _sample_size(book, ind, case)
     assert n is not None  # else overview.bcus is missing
 
-    def compare(value: float, size: float, reference: float, reference_n: float, higher_is_better: bool):
+    def compare(
+        value: float, size: float, reference: float, reference_n: float, higher_is_better: bool
+    ) -> statistics.Comparison:
         return statistics.compare(
             value,
             size,
@@ -126,6 +128,6 @@ def indicator_tests(book: Rulebook, ind: Indicator, figures: dict, case: Case) -
     return row
 
 
-def _interval(p: float, n: float, design, book: Rulebook) -> list:
+def _interval(p: float, n: float, design: SurveyDesign, book: Rulebook) -> list[float]:
     lo, hi = statistics.interval(p, n, design.design_factor, book.confidence)
     return [round(lo, 2), round(hi, 2)]

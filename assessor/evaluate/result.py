@@ -15,7 +15,7 @@ from typing import Literal, NotRequired, TypedDict
 
 JsonScalar = bool | int | float | str  # a value as the result carries it (dates as YYYY-MM-DD)
 Grade = str | None  # a grade id of the rulebook's scale; None when not assessed
-Verdict = Literal["better", "same", "worse", "none"] | None
+Verdict = str | None  # "better", "same" or "worse"; "none" when not compared; None when not assessed
 
 
 class FailedComparison(TypedDict):

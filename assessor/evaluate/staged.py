@@ -9,8 +9,8 @@ and says which facts would settle it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Protocol
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Protocol
 
 from assessor.case.read import Case, year_ending
 from assessor.compile.compiler import CompiledDecision, CompiledFramework, CompiledScope
@@ -21,7 +21,7 @@ from assessor.evaluate.indicators import indicator_tests
 from assessor.evaluate.why_not import json_value, value_by_engine_name, why_not
 from assessor.language import conditions as ex
 from assessor.language.ir import EngineFact
-from assessor.rulebook.model import Rulebook
+from assessor.rulebook.model import Derived, Rulebook
 
 
 class Missing:
@@ -66,10 +66,9 @@ def evaluate_framework(
         if scope.id not in scope_values:
             outcomes = {i: o for i, (o, _) in settled.items()}
             if scope.kind == "grade":
-                criteria: list | Missing = [
-                    {"id": c.id, "judgement": decided[(c.id, "judgement")]["outcome"]} for c in program.criteria
-                ]
-                if any(r["judgement"] is None for r in criteria):
+                rows = [{"id": c.id, "judgement": decided[(c.id, "judgement")]["outcome"]} for c in program.criteria]
+                criteria: list | Missing = rows
+                if any(r["judgement"] is None for r in rows):
                     # the grade waits on the facts that would settle each unassessed criterion
                     criteria = Missing(
                         {
@@ -90,8 +89,8 @@ def evaluate_framework(
         for scope in program.scopes:
             if scope.kind == "indicator":
                 for ind in (i for i in tests if i["assessed"]):
-                    values = {"msf": ind["msf"]["verdict"], "trend": ind["trend"]["verdict"]}
-                    stage_facts(scope, stage, values, ind["id"], facts, pending, decided)
+                    verdicts = {"msf": ind["msf"]["verdict"], "trend": ind["trend"]["verdict"]}
+                    stage_facts(scope, stage, verdicts, ind["id"], facts, pending, decided)
             elif any(d.stage == stage for d in scope.decisions):  # inputs are complete by its first stage
                 stage_facts(scope, stage, values_for(scope), scope.id, facts, pending, decided)
         fired = engine.evaluate(stage, facts) if facts else {}
@@ -229,7 +228,7 @@ def stage_facts(
         pending.append((scope, d, fact_id, values))
 
 
-def settle(pending: list, fired: dict, decided: dict):
+def settle(pending: list, fired: dict, decided: dict) -> Iterator[tuple]:
     """Choose each pending decision's outcome from what fired; later decisions read it as a value."""
     for scope, d, fact_id, values in pending:
         outcome, trace = _choose(d, fired, f"{d.engine_scope}@{fact_id}", values, _labels(scope))
@@ -246,7 +245,8 @@ def criterion_outcomes(
     values = scope_inputs(scope, evidence, indicators, {i["id"]: i["outcome"] for i in indicators})
     decided: dict = {}
     for stage in sorted({d.stage for d in scope.decisions}):
-        facts, pending = [], []
+        facts: list[EngineFact] = []
+        pending: list = []
         stage_facts(scope, stage, values, scope.id, facts, pending, decided)
         fired = engine.evaluate(stage, facts) if facts else {}
         for _ in settle(pending, fired, decided):
@@ -254,8 +254,8 @@ def criterion_outcomes(
     return {name: d["outcome"] for (_, name), d in decided.items()}
 
 
-def _derive(d, values: dict):
-    missing = set()
+def _derive(d: Derived, values: dict) -> Any:
+    missing: set[str] = set()
     for name in d.expr.reads:
         v = values.get(name)
         if isinstance(v, Missing):
@@ -276,7 +276,7 @@ def _derive(d, values: dict):
 
 
 def _missing(d: CompiledDecision, values: dict) -> set:
-    out = set()
+    out: set[str] = set()
     for name in d.reads:
         v = values.get(name)
         if isinstance(v, Missing):

@@ -9,8 +9,12 @@ the report; nothing here re-implements them.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from typing import Any
 
 from assessor.compile.compiler import CompiledScope
+from assessor.engines import Engine
+from assessor.evaluate import result
 from assessor.evaluate.staged import criterion_outcomes
 from assessor.evaluate.why_not import json_value
 from assessor.rulebook.model import FactSpec
@@ -18,12 +22,15 @@ from assessor.rulebook.model import FactSpec
 MAX_STEPS = 25  # how far along a number we look, each way
 
 
-def criterion_margins(scope: CompiledScope, evidence: dict, indicators: list, engine) -> list:
+def criterion_margins(
+    scope: CompiledScope, evidence: dict, indicators: list[result.Indicator], engine: Engine
+) -> list[result.Margin]:
     """For each decision of the criterion, the smallest single-fact change that changes it (if any)."""
+    assert scope.criterion is not None, "margins are a criterion's"
     base = criterion_outcomes(scope, evidence, indicators, engine)
     if any(v is None for v in base.values()):
         return []
-    best: dict = {}
+    best: dict[str, tuple[tuple[int, str], result.Margin]] = {}  # decision -> (size, fact), its margin
     for fact_label, steps in _candidates(scope.criterion.evidence, evidence):
         for size, changed, before, after in steps:
             outcomes = criterion_outcomes(scope, changed, indicators, engine)
@@ -32,28 +39,23 @@ def criterion_margins(scope: CompiledScope, evidence: dict, indicators: list, en
                     continue
                 found = best.get(name)
                 key = (size, fact_label)
-                if found is None or key < found["_key"]:
-                    best[name] = {
-                        "_key": key,
-                        "decision": name,
-                        "from": base[name],
-                        "to": outcome,
-                        "fact": fact_label,
-                        "before": json_value(before),
-                        "after": json_value(after),
-                        "steps": size,
-                    }
-    order = [d.name for d in scope.decisions]
-    out = []
-    for name in order:
-        if name in best:
-            m = dict(best[name])
-            del m["_key"]
-            out.append(m)
-    return out
+                if found is None or key < found[0]:
+                    best[name] = (
+                        key,
+                        {
+                            "decision": name,
+                            "from": base[name],
+                            "to": outcome,
+                            "fact": fact_label,
+                            "before": json_value(before),
+                            "after": json_value(after),
+                            "steps": size,
+                        },
+                    )
+    return [best[d.name][1] for d in scope.decisions if d.name in best]
 
 
-def _candidates(specs: tuple, evidence: dict):
+def _candidates(specs: tuple, evidence: dict) -> Iterator[tuple[str, list]]:
     """(fact label, [(size, changed evidence, before, after), ...]) in increasing size, each direction."""
     for spec in specs:
         value = evidence.get(spec.name)
@@ -76,7 +78,7 @@ def _candidates(specs: tuple, evidence: dict):
             yield spec.name, steps
 
 
-def _moves(spec: FactSpec, value):
+def _moves(spec: FactSpec, value: Any) -> list[tuple[int, Any]]:
     """Alternative values of one fact, smallest change first (size counts steps)."""
     if spec.type == "yes/no":
         return [(1, not value)]

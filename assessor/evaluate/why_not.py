@@ -7,12 +7,13 @@ force that challenges its grade (e.g. `staffed_share 0.67 < 1, short by 0.33`).
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from assessor.language import conditions as ex
 from assessor.language import ir
 
 
-def value_by_engine_name(name: str, values: dict):
+def value_by_engine_name(name: str, values: dict) -> Any:
     """A value by its engine name (see conditions.engine_name)."""
     head, _, tail = ex.dotted_name(name).partition(".")
     return values[head][tail] if tail else values[name]
@@ -60,7 +61,7 @@ def why_not(cond: ir.Cond, values: dict, labels: dict) -> list:
     return [failed]
 
 
-def _kind(v) -> str:
+def _kind(v: object) -> str:
     if isinstance(v, bool):
         return "yes/no"
     if _numeric(v):
@@ -91,5 +92,5 @@ def _holds(cond: ir.Cond, values: dict) -> bool:
     return _HOLDS[cond.op](left, right)
 
 
-def _numeric(v) -> bool:
+def _numeric(v: object) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)

@@ -64,7 +64,7 @@ def tokenize(source: str) -> list[Token]:
         raise ExpressionError(f"expression is {len(source)} characters long; the limit is {MAX_LENGTH}")
     tokens = []
     for m in _TOKEN.finditer(source):
-        kind = m.lastgroup
+        kind = m.lastgroup or ""  # every alternative is a named group
         text = m.group()
         if kind == "ws":
             continue
@@ -102,14 +102,14 @@ class Name(Node):
 @dataclass(frozen=True)
 class Unary(Node):
     op: str = ""  # '-' or 'not'
-    operand: Node = None
+    operand: Node = None  # type: ignore[assignment]  # always given: a default only because Node's fields have one
 
 
 @dataclass(frozen=True)
 class Binary(Node):
     op: str = ""  # + - * / == != < <= > >=
-    left: Node = None
-    right: Node = None
+    left: Node = None  # type: ignore[assignment]  # always given, as Unary.operand
+    right: Node = None  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,7 @@ class Logical(Node):
 
 @dataclass(frozen=True)
 class Member(Node):
-    item: Node = None
+    item: Node = None  # type: ignore[assignment]  # always given, as Unary.operand
     options: tuple = ()  # Literal nodes
     negated: bool = False
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 import jinja2
@@ -95,7 +96,7 @@ class Renderer:
         self.dir = Path(templates_dir)
         if not self.dir.is_dir():
             raise AssessorError(Finding(str(self.dir), None, None, "io", "templates directory does not exist"))
-        self._envs = {}
+        self._envs: dict[bool, jinja2.Environment] = {}
 
     def env(self, html: bool = False) -> jinja2.Environment:
         if html not in self._envs:
@@ -162,7 +163,7 @@ class Renderer:
 def _template_line(exc: BaseException) -> tuple:
     """The template file and line an exception was raised from, if Jinja recorded one."""
     tb = exc.__traceback__
-    found = (None, None)
+    found: tuple[str | None, int | None] = (None, None)
     while tb is not None:
         filename = tb.tb_frame.f_code.co_filename
         if filename.endswith(".j2"):
@@ -171,5 +172,5 @@ def _template_line(exc: BaseException) -> tuple:
     return found
 
 
-def to_json(result: dict) -> str:
+def to_json(result: Mapping[str, object]) -> str:
     return json.dumps(result, indent=2, ensure_ascii=False, sort_keys=False) + "\n"

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from assessor.errors import AssessorError, Finding
+from assessor.evaluate.result import Result
 from assessor.report.environment import REPORT_TEMPLATES, Renderer, to_json
 
 GLOSSARY = "glossary.yaml"
 
 
-def render_report(renderer: Renderer, result: dict, fmt: str, explain: bool = False) -> str:
+def render_report(renderer: Renderer, result: Result, fmt: str, explain: bool = False) -> str:
     if fmt == "json":
         return to_json(result)
     html = fmt == "html"

@@ -117,7 +117,9 @@ def read_manifest(path: Path) -> Manifest:
     """Read and check a rulebook.yaml; every problem is a located finding."""
     doc = load(path, "rulebook manifest")
     r = Reader(doc)
-    top = r.mapping(required=("name", "title", "assessor"), optional=("editions",), what="the rulebook manifest")
+    top = r.found(
+        r.mapping(required=("name", "title", "assessor"), optional=("editions",), what="the rulebook manifest")
+    )
     r.raise_if_errors()
     name = r.at("name").text("name")
     if name is not None and (not NAME.match(name) or len(name) > MAX_NAME):
@@ -142,7 +144,7 @@ def read_manifest(path: Path) -> Manifest:
                 )
     editions = _editions(r, path.parent) if "editions" in top else (Edition(None, path.parent / "rules"),)
     r.raise_if_errors()
-    return Manifest(path, name, title, needs, editions)
+    return Manifest(path, r.found(name), r.found(title), r.found(needs), editions)
 
 
 def _editions(r: Reader, root: Path) -> tuple[Edition, ...]:
@@ -243,7 +245,9 @@ def _from_manifest(path: Path, found_by: str, rules: Path | None = None, templat
     edition = manifest.editions[-1] if manifest.editions else None
     if rules is not None:  # a rules-folder override: the edition whose folder it is, if any
         edition = next((e for e in manifest.editions if e.rules.resolve() == rules.resolve()), None)
-    rules = rules if rules is not None else relative(edition.rules)
+    if rules is None:
+        assert edition is not None, "a manifest has at least one edition"
+        rules = relative(edition.rules)
     return Location(
         root=root,
         manifest=manifest,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 from assessor.errors import AssessorError, Finding
 from assessor.language import conditions as ex
@@ -81,7 +82,7 @@ def load_rulebook(directory: str | Path) -> Rulebook:
         fw = _read_framework(Reader(doc, findings), g)
         if fw is not None:
             frameworks.append(fw)
-    seen = {}
+    seen: dict[str, str] = {}
     for fw in frameworks:
         if fw.id in seen:
             findings.append(
@@ -112,10 +113,8 @@ def _place(r: Reader) -> Place:
 
 
 def _read_grading(r: Reader) -> dict:
-    out = {"grades": (), "confidence": 0.95, "designs": {}, "indicators": {}, "outcome": None}
-    top = r.mapping(("grades", "surveys"), what="grading.yaml")
-    if top is None:
-        r.raise_if_errors()
+    out: dict[str, Any] = {"grades": (), "confidence": 0.95, "designs": {}, "indicators": {}, "outcome": None}
+    top = r.found(r.mapping(("grades", "surveys"), what="grading.yaml"))
     if "grades" in top:
         gr = r.at("grades")
         grades = gr.mapping(("exceeding", "meeting", "failing"), what="grades")
@@ -124,13 +123,12 @@ def _read_grading(r: Reader) -> dict:
     if "surveys" not in top:
         r.raise_if_errors()
     s = r.at("surveys")
-    surveys = s.mapping(("confidence", "designs", "indicators", "outcome"), what="surveys")
-    if surveys is None:
-        r.raise_if_errors()
+    surveys = r.found(s.mapping(("confidence", "designs", "indicators", "outcome"), what="surveys"))
     if "confidence" in surveys:
         c = s.at("confidence").number("surveys.confidence", 0.5, 0.9999)
         out["confidence"] = c if c is not None else 0.95
-    written_designs = surveys.get("designs") if isinstance(surveys.get("designs"), dict) else {}
+    designs_written = surveys.get("designs")
+    written_designs: dict = designs_written if isinstance(designs_written, dict) else {}
     if "designs" in surveys:
         ds = s.at("designs")
         for key in ds.mapping(what="surveys.designs") or {}:
@@ -188,7 +186,7 @@ def _read_grading(r: Reader) -> dict:
                 gap = ir_.at("gap_with").ident()
             label = (ir_.at("label").text() if "label" in m else None) or key  # missing: reported
             out["indicators"][key] = Indicator(
-                key, label, m.get("survey"), m.get("better") == "higher", tuple(compare), sample == "given", gap
+                key, label, m.get("survey") or "", m.get("better") == "higher", tuple(compare), sample == "given", gap
             )
     if "outcome" in surveys:
         names = {"msf": VERDICT, "trend": VERDICT}
@@ -224,7 +222,7 @@ def _read_framework(r: Reader, g: dict) -> Framework | None:
     indicator_scope = _indicator_types(g, indicators)
     criteria = []
     cr = r.at("criteria")
-    ids = {}
+    ids: dict[str, int | None] = {}
     for i, _ in enumerate(cr.items("criteria") or []):
         c = _read_criterion(cr.at(i), grade_ids, indicator_scope)
         if c is None:
@@ -236,7 +234,7 @@ def _read_framework(r: Reader, g: dict) -> Framework | None:
     gr = r.at("grade")
     gm = gr.mapping(("decide",), ("derive",), what="grade")
     grade = None
-    derive = ()
+    derive: tuple = ()
     if gm is not None:
         names = dict(indicator_scope)
         names["criteria"] = ex.Type("table", columns=(("id", ex.TEXT), ("judgement", ex.Type("choice", grade_ids))))
@@ -265,7 +263,7 @@ def _indicator_types(g: dict, indicators: list) -> dict:
     )
     names = {"indicators": ex.Type("table", columns=columns)}
     for ind in indicators:
-        cols = columns
+        cols: tuple[tuple[str, ex.Type], ...] = columns
         if g["indicators"][ind].gap_with:
             cols = cols + (("gap_pp", ex.NUMBER), ("gap", VERDICT))
         names[ind] = ex.Type("record", columns=cols)
@@ -320,7 +318,7 @@ def _read_criterion(r: Reader, grade_ids: tuple, indicator_scope: dict) -> Crite
             else:  # still a name, so later conditions reading it are not reported as well
                 names[slot] = ex.Type("choice", _written_outcomes(ch.at(slot).value))
     judgement = _read_decision(r.at("judge"), "judgement", "judgement", names, allowed=grade_ids)
-    if None in (cid, heading, statement, judgement):
+    if cid is None or heading is None or statement is None or judgement is None:
         return None
     return Criterion(cid, heading, subheading or "", evidence, derive, tuple(choices), judgement, statement, _place(r))
 
@@ -349,9 +347,9 @@ def _read_evidence(r: Reader) -> tuple:
 
 def read_fact_spec(r: Reader, name: str, in_table: bool = False) -> FactSpec | None:
     v = r.value
+    m: dict | None
     if isinstance(v, str):  # shorthand: `bcus: integer`
-        v = {"type": v}
-        m = v
+        m = {"type": v}
     else:
         m = r.mapping(("type",), ("describe", "min", "max", "values", "columns"), what=f"fact {name!r}")
         if m is None or "type" not in m:
@@ -393,7 +391,7 @@ def read_fact_spec(r: Reader, name: str, in_table: bool = False) -> FactSpec | N
             t = "text"
     elif "values" in m:
         r.error("bad-key", f"'values' applies to one-of facts, not to {t!r}")
-    columns = ()
+    columns: tuple = ()
     if t == "table":
         cr = r.at("columns")
         if "columns" not in m:
@@ -467,7 +465,7 @@ def _read_decision(r: Reader, name: str, kind: str, names: dict, allowed: tuple 
     if not rungs:
         r.error("empty-scale", f"{r.label} has no rungs")
         return None
-    out = []
+    out: list[Rung | None] = []
     # the conditions as the compiler will lower them, so their size is known before any engine sees them
     hoisting = ex.Hoisting("_d")
     values: set[str] = set()

@@ -25,8 +25,12 @@ from assessor.errors import AssessorError, Finding
 
 try:  # the C parser is several times faster; results are identical
     from yaml import CSafeLoader as _Loader
+
+    _C_PARSER = True
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _Loader
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+    _C_PARSER = False
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 64
@@ -236,7 +240,7 @@ def parse(text: str, name: str) -> Document:
                     fail(event.start_mark, "syntax", f"tag {event.tag} is not allowed")
                 if len(stack) >= MAX_DEPTH:
                     fail(event.start_mark, "too-deep", f"nesting deeper than {MAX_DEPTH} levels")
-                container = {} if isinstance(event, yaml.MappingStartEvent) else []
+                container: dict | list = {} if isinstance(event, yaml.MappingStartEvent) else []
                 where = place(container, event.start_mark)
                 if where is None:
                     fail(event.start_mark, "syntax", "a mapping key must be a plain value, not a list or mapping")
@@ -257,11 +261,7 @@ def parse(text: str, name: str) -> Document:
         raise AssessorError(Finding(name, m.line + 1, m.column + 1, "syntax", f"syntax error: {problem}")) from None
     except yaml.reader.ReaderError as e:  # e.g. control characters: a position, but no mark
         # the C parser counts UTF-8 bytes, the Python one characters
-        before = (
-            text.encode("utf-8")[: e.position].decode("utf-8", "ignore")
-            if _Loader is not yaml.SafeLoader
-            else text[: e.position]
-        )
+        before = text.encode("utf-8")[: e.position].decode("utf-8", "ignore") if _C_PARSER else text[: e.position]
         line = before.count("\n") + 1
         column = len(before) - (before.rfind("\n") + 1) + 1
         char = e.character if isinstance(e.character, int) else ord(e.character or "\0")

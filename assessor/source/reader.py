@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import math
 import re
+from typing import TypeVar
 
 from assessor.errors import AssessorError, Finding
 from assessor.source.document import Document, short_repr
+
+T = TypeVar("T")
 
 # no double or trailing underscores: the engines join record and field names with "__"
 IDENT = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*\Z")
@@ -59,6 +62,13 @@ class Reader:
     def raise_if_errors(self) -> None:
         if self.findings:
             raise AssessorError(self.findings)
+
+    def found(self, value: T | None) -> T:
+        """`value`, read here; None only after a finding said why, and then the findings are raised."""
+        if value is None:
+            self.raise_if_errors()
+            raise AssertionError(f"{self.label}: nothing read, yet no finding says why")
+        return value
 
     @property
     def label(self) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from assessor.evaluate.result import Framework
 from assessor.files import EXPECTED_SUFFIX
 from assessor.rulebook.model import Place
 from assessor.source.document import load
@@ -31,7 +32,7 @@ def expected_path(case_path) -> Path:
     return p.with_name(p.stem + EXPECTED_SUFFIX)
 
 
-def judgements_of(frameworks: list) -> dict:
+def judgements_of(frameworks: list[Framework]) -> dict:
     """The judgements of an assessment's frameworks (result["frameworks"]), as the expected file holds them."""
     return {
         fw["id"]: {

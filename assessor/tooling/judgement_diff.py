@@ -30,13 +30,13 @@ class Failure:
 
 def materialise(rules_dir: Path, rev: str, into: Path) -> str:
     """Write the rule files of `rules_dir` as at `rev` into `into`; return how to name them ("REV:rules/")."""
-    top = _git(
+    toplevel = _git(
         rules_dir,
         "rev-parse",
         "--show-toplevel",
         what=f"{rules_dir} is not inside a git repository; assess diff compares with a git revision",
     )
-    top = Path(top.decode("utf-8").strip())
+    top = Path(toplevel.decode("utf-8").strip())
     _git(
         rules_dir,
         "rev-parse",
@@ -79,7 +79,7 @@ def judge(rules_dir: Path, case_paths: list, engine: str, shown_as: str | None =
     except AssessorError as e:
         failure = Failure("the rules do not load: " + _first(e, rules_dir, shown_as))
         return {p: failure for p in case_paths}
-    out = {}
+    out: dict[Path, dict | Failure] = {}  # case -> its judgements, flattened, or why not
     with StagedEvaluator(book, compile_rulebook(book), engine) as assessor:
         for p in case_paths:
             try:

@@ -25,6 +25,7 @@ import itertools
 import math
 import random
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from assessor.errors import Finding
@@ -56,6 +57,7 @@ def check(site: DecisionSite) -> list:
     pools = [candidates[n] for n in names]
     total = math.prod(len(p) for p in pools)
     exhaustive = total <= EXHAUSTIVE_LIMIT
+    assignments: Iterable[tuple]
     if exhaustive:
         assignments = itertools.product(*pools)
     else:
@@ -272,7 +274,7 @@ def _numbers(var: Variable, thresholds: list, paired: bool) -> list:
         thresholds = [var.low if var.low is not None else 0]
     if var.integer:
         reach = 2 if paired else 1
-        values = {k for t in thresholds for k in range(math.floor(t) - reach, math.ceil(t) + reach + 1)}
+        values: set[float] = {k for t in thresholds for k in range(math.floor(t) - reach, math.ceil(t) + reach + 1)}
     else:
         values = set(thresholds)
         edges = [thresholds[0] - 2] + thresholds + [thresholds[-1] + 2]

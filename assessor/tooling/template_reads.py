@@ -21,14 +21,16 @@ from assessor.report.environment import FILTERS
 _ENV = jinja2.Environment()  # parsing only; meta.find_undeclared_variables compiles, so it needs the filters
 _ENV.filters.update(FILTERS)
 
+Where = tuple[str, int | None, int | None]  # path, line, column
+
 
 @dataclass(frozen=True)
 class TemplateReads:
     """Names read from the context, with (path, line, column) of their first read."""
 
-    names: dict = field(default_factory=dict)  # top-level names, e.g. the slot `extent`
-    choices: dict = field(default_factory=dict)  # X of choices.X
-    values: dict = field(default_factory=dict)  # X of values.X
+    names: dict[str, Where] = field(default_factory=dict)  # top-level names, e.g. the slot `extent`
+    choices: dict[str, Where] = field(default_factory=dict)  # X of choices.X
+    values: dict[str, Where] = field(default_factory=dict)  # X of values.X
     optional: frozenset = frozenset()  # names tested with `is defined`: a template copes without them
 
     def __or__(self, other: TemplateReads) -> TemplateReads:
