@@ -2,6 +2,7 @@
 
 Everything else about the package is declared in setup.cfg.
 """
+
 import shutil
 import sys
 from pathlib import Path

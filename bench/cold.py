@@ -22,7 +22,6 @@ from pathlib import Path
 from common import CASE, ROOT, summary
 
 
-
 def _engine_path() -> str:
     import importlib.util
 
@@ -35,8 +34,10 @@ def _engine_path() -> str:
 # What any assess run must import: its libraries and durable's C engine (loaded from its file,
 # without the assessor package around it). Until the engine was built into the package this
 # was `durable.lang`, durable-rules' Python DSL, which the driver never imported.
-FLOOR_IMPORTS = ("import yaml, jinja2, click, importlib.util as u; "
-                 f"u.module_from_spec(u.spec_from_file_location('durable_rules_engine', {_engine_path()!r}))")
+FLOOR_IMPORTS = (
+    "import yaml, jinja2, click, importlib.util as u; "
+    f"u.module_from_spec(u.spec_from_file_location('durable_rules_engine', {_engine_path()!r}))"
+)
 
 _STAGES = r"""
 import json, sys, time

@@ -1,6 +1,7 @@
 """The durable engine as built by setup.py from the registry's sdist (tools/durable_build.py):
 patched, verified, the same reports as the python engine on every bundled case, and a wheel
 that installs and runs in a fresh virtual environment."""
+
 from __future__ import annotations
 
 import io
@@ -12,7 +13,6 @@ import venv
 from pathlib import Path
 
 import pytest
-
 from conftest import CAMBRIDGESHIRE, CASES, ROOT
 
 sys.path.insert(0, str(ROOT / "tools"))
@@ -84,28 +84,43 @@ def test_the_wheel_installs_and_runs_in_a_fresh_venv(tmp_path):
     """`pip wheel .` gives one wheel, the engine compiled in; installed into a new venv (its
     dependencies from the registry) it assesses with durable as the checkout does."""
     wheels = tmp_path / "wheels"
-    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(ROOT)],
-                           capture_output=True, text=True, timeout=600)
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert built.returncode == 0, built.stdout + built.stderr
     (wheel,) = wheels.glob("assessor-*.whl")
     tag = f"cp{sys.version_info.major}{sys.version_info.minor}"
-    assert f"-{tag}-{tag}-" in wheel.name   # a platform wheel: the engine is in it
+    assert f"-{tag}-{tag}-" in wheel.name  # a platform wheel: the engine is in it
 
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
     python = str(env_dir / "bin" / "python")
-    installed = subprocess.run([python, "-m", "pip", "install", "-q", str(wheel)],
-                               capture_output=True, text=True, timeout=600)
+    installed = subprocess.run(
+        [python, "-m", "pip", "install", "-q", str(wheel)], capture_output=True, text=True, timeout=600
+    )
     assert installed.returncode == 0, installed.stdout + installed.stderr
 
-    run_dir = tmp_path / "elsewhere"   # not the checkout: the installed package is used
+    run_dir = tmp_path / "elsewhere"  # not the checkout: the installed package is used
     run_dir.mkdir()
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    where = subprocess.run([python, "-c", "import assessor.engines.durable_rules_engine as d; print(d.__file__)"],
-                           cwd=run_dir, capture_output=True, text=True, env=env)
+    where = subprocess.run(
+        [python, "-c", "import assessor.engines.durable_rules_engine as d; print(d.__file__)"],
+        cwd=run_dir,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert str(env_dir) in where.stdout, where.stderr
-    fresh = subprocess.run([python, "-m", "assessor", "report", str(CAMBRIDGESHIRE)], cwd=run_dir,
-                           capture_output=True, env=env, timeout=300)
+    fresh = subprocess.run(
+        [python, "-m", "assessor", "report", str(CAMBRIDGESHIRE)],
+        cwd=run_dir,
+        capture_output=True,
+        env=env,
+        timeout=300,
+    )
     assert fresh.returncode == 0, fresh.stderr.decode()
     here = assess("report", str(CAMBRIDGESHIRE), "--engine", "python")
     assert fresh.stdout == here.stdout

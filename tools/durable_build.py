@@ -17,6 +17,7 @@ Also a command, to try the build outside pip, e.g. as GCC 14 would treat it:
 
     CFLAGS=-Werror=implicit-function-declaration python tools/durable_build.py build/check
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -35,7 +36,7 @@ TOP = "durable_rules-2.0.28"
 # What setup.py of the sdist builds: the rules library, linked into the binding module.
 SOURCES = [f"src/rules/{name}.c" for name in ("json", "rete", "state", "events", "regex")] + ["src/rulespy/rules.c"]
 INCLUDE_DIRS = ["src/rules"]
-COMPILE_ARGS = ["-std=c99", "-D_GNU_SOURCE"]   # the sdist's own flags
+COMPILE_ARGS = ["-std=c99", "-D_GNU_SOURCE"]  # the sdist's own flags
 
 # (file, text, replacement, times it must occur)
 PATCHES = [
@@ -65,13 +66,25 @@ def fetch(directory: Path) -> Path:
         path = directory / SDIST
         if not path.exists():
             directory.mkdir(parents=True, exist_ok=True)
-            command = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-                       "--dest", str(directory), REQUIREMENT]
+            command = [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--no-binary",
+                ":all:",
+                "--dest",
+                str(directory),
+                REQUIREMENT,
+            ]
             done = subprocess.run(command, capture_output=True, text=True)
             if done.returncode != 0 or not path.exists():
-                raise BuildError(f"could not download {REQUIREMENT} with pip ({' '.join(command[1:])}):\n"
-                                 f"{done.stdout}{done.stderr}\nSet ASSESSOR_DURABLE_SDIST to a copy of {SDIST} "
-                                 f"to build offline.")
+                raise BuildError(
+                    f"could not download {REQUIREMENT} with pip ({' '.join(command[1:])}):\n"
+                    f"{done.stdout}{done.stderr}\nSet ASSESSOR_DURABLE_SDIST to a copy of {SDIST} "
+                    f"to build offline."
+                )
     if not path.is_file():
         raise BuildError(f"{path}: no such file (ASSESSOR_DURABLE_SDIST)")
     found = sha256(path)
@@ -119,8 +132,12 @@ def main(argv: list[str]) -> int:
     except BuildError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    ext = Extension("durable_rules_engine", sources=[str(root / s) for s in SOURCES],
-                    include_dirs=[str(root / d) for d in INCLUDE_DIRS], extra_compile_args=COMPILE_ARGS)
+    ext = Extension(
+        "durable_rules_engine",
+        sources=[str(root / s) for s in SOURCES],
+        include_dirs=[str(root / d) for d in INCLUDE_DIRS],
+        extra_compile_args=COMPILE_ARGS,
+    )
     dist = Distribution({"name": "durable-check", "ext_modules": [ext]})
     cmd = dist.get_command_obj("build_ext")
     cmd.build_lib = str(out / "lib")

@@ -39,7 +39,9 @@ def make_engine(name: str, rules: Sequence[EngineRule]) -> Engine:
         try:
             from assessor.engines.durable import DurableEngine
         except ImportError as exc:
-            raise EngineError(f"the durable engine is not built into this installation of assessor ({exc}); "
-                              "reinstall it from source with a C compiler (README: Install)") from exc
+            raise EngineError(
+                f"the durable engine is not built into this installation of assessor ({exc}); "
+                "reinstall it from source with a C compiler (README: Install)"
+            ) from exc
         return DurableEngine(rules)
     raise ValueError(f"unknown engine {name!r}; choose one of {', '.join(ENGINES)}")
