@@ -35,9 +35,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from json.encoder import encode_basestring
 
-from assessor.engines import durable_rules_engine as dre
-
 from assessor.engines import EngineError
+from assessor.engines import durable_rules_engine as dre
 from assessor.language.engine_limits import (
     MAX_GROUPS,
     MAX_PARTS,

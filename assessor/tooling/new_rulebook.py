@@ -55,7 +55,7 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def _yaml_text(value: str) -> str:
+def _yaml_text(value: str | None) -> str:
     return json.dumps(value, ensure_ascii=False)  # a JSON string is a YAML double-quoted scalar
 
 
@@ -109,8 +109,8 @@ def init_rulebook(
         )
     _target_free(target)
     bundled = read_manifest(bundled_root() / MANIFEST)
-    title = title or ("A new rulebook" if empty else f"{bundled.title}, as kept by {name}")
-    if "\n" in title or not title.strip():
+    one_line = title or ("A new rulebook" if empty else f"{bundled.title}, as kept by {name}")
+    if "\n" in one_line or not one_line.strip():
         raise AssessorError(Finding("--title", None, None, "bad-value", "the title must be one line of text"))
 
     place = target.resolve()  # `assess init .` builds beside the current folder, not inside it
@@ -122,7 +122,7 @@ def init_rulebook(
         env = _environment()
         context = {
             "name": name,
-            "title": _yaml_text(title),
+            "title": _yaml_text(one_line),
             "needs": _yaml_text(f">={major}.{minor}"),
             "editions": [] if empty else [{"id": _yaml_text(e.id), "rules": "rules"} for e in bundled.editions],
             "requirement": requirement,
@@ -132,7 +132,7 @@ def init_rulebook(
             "hooks_rev": git.group("rev") if git else None,
             "case": f"{EMPTY_CASE if empty else STARTER_CASE}.yaml",
         }
-        readme_context = {**context, "title": title}
+        readme_context = {**context, "title": one_line}
         files = {
             MANIFEST: env.get_template("rulebook.yaml.j2").render(context) + "\n",
             "README.md": env.get_template("README.md.j2").render(readme_context),

@@ -82,7 +82,7 @@ def _figures(ind, base: dict) -> dict:
             continue
         pct = is_percentage_figure(name)
         title = f"{name} ({'per cent' if pct else 'respondents'})"
-        value = {"title": title, "description": f"The comparison group's figure for {ind.label}."}
+        value: dict[str, object] = {"title": title, "description": f"The comparison group's figure for {ind.label}."}
         value.update({"type": "number", "minimum": 0, "maximum": 100} if pct else {"type": "integer", "minimum": 1})
         props[name] = {"title": title, "description": value["description"], "anyOf": [value, UNKNOWN]}
     return {
