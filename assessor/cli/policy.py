@@ -38,7 +38,7 @@ def _where(place) -> str:
     return ":".join(str(x) for x in (place.path, place.line, place.column) if x is not None)
 
 
-class _Cases:
+class _CaseRunner:
     """Assess cases one by one with one Session, reporting each case that cannot be assessed."""
 
     def __init__(self, location: Location, engine: str):
@@ -130,7 +130,7 @@ def test(cases, update, rulebook_dir, rules_dir, templates_dir, engine):
     location = locate_rulebook(rulebook_dir, rules_dir, templates_dir, cases, banner=True)
     paths = _case_paths(location, cases)
     failed = 0
-    with _Cases(location, engine) as run:
+    with _CaseRunner(location, engine) as run:
         for path in paths:
             result = run.assess(path)
             if result is None:
@@ -206,7 +206,7 @@ def coverage(cases, min_coverage, rulebook_dir, rules_dir, templates_dir, engine
 
     location = locate_rulebook(rulebook_dir, rules_dir, templates_dir, cases, banner=True)
     paths = _case_paths(location, cases)
-    with _Cases(location, engine) as run:
+    with _CaseRunner(location, engine) as run:
         results = [r["frameworks"] for r in map(run.assess, paths) if r is not None]
         cov = measure(run.session.book, results)
     click.echo(format_coverage(cov), nl=False)

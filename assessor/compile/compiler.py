@@ -16,6 +16,7 @@ from assessor.language import ir
 from assessor.rulebook.model import Criterion, Decision, Derived, Expression, Framework, Rulebook
 
 INDICATOR_STAGE = 1
+HOISTED = "_d"  # the prefix of hoisted values' names (no name in scope starts with "_")
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ def _scope(
     criterion: Criterion | None = None,
 ) -> CompiledScope:
     derived = list(derive)
-    hoisting = ex.Hoisting("_d")  # one per scope: a computation its conditions share is computed once
+    hoisting = ex.Hoisting(HOISTED)  # one per scope: a computation its conditions share is computed once
     stage_of: dict = {}
     compiled = []
     for d in decisions:

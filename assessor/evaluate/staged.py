@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
 from assessor.case.read import Case, year_ending
-from assessor.compile.compiler import CompiledDecision, CompiledFramework, CompiledScope
+from assessor.compile.compiler import HOISTED, CompiledDecision, CompiledFramework, CompiledScope
 from assessor.engines import Engine, make_engine
 from assessor.errors import AssessorError
 from assessor.evaluate import result
@@ -112,7 +112,7 @@ def evaluate_framework(
         j = decided[(c.id, "judgement")]
         missing = sorted({m for d in scope.decisions for m in decided[(c.id, d.name)]["missing"]})
         values = _public_values(scope_values.get(c.id, {}), scope)
-        reads_indicators = _reads_indicators(scope, by_id)
+        reads_indicators = c.reads_indicators(fw.indicators)
         context = {
             **choices,
             "choices": choices,
@@ -179,17 +179,6 @@ def _indicator(book: Rulebook, tests: result.IndicatorTests, settled: tuple | No
         return {**tests, "outcome": None, "outcome_text": None}
     outcome, trace = settled
     return {**tests, "outcome": outcome, "trace": trace, "outcome_text": book.grade_label(outcome)}
-
-
-def _reads_indicators(scope: CompiledScope, indicators: dict) -> bool:
-    """Whether the criterion's conditions or derived values read the survey indicators."""
-    names = {"indicators", *indicators}
-    reads: set = set()
-    for d in scope.decisions:
-        reads |= d.reads
-    for d in scope.derived:
-        reads |= d.expr.reads
-    return bool(reads & names)
 
 
 def scope_inputs(
@@ -269,7 +258,7 @@ def _derive(d: Derived, values: dict) -> Any:
         raise AssessorError(
             p.finding(
                 "evaluation",
-                f"cannot compute {d.name if not d.name.startswith('_d') else repr(d.expr.source)}: {e.message}"
+                f"cannot compute {d.name if not d.name.startswith(HOISTED) else repr(d.expr.source)}: {e.message}"
                 " with this case's evidence",
             )
         ) from None
@@ -300,7 +289,7 @@ def _fact(d: CompiledDecision, fact_id: str, values: dict) -> EngineFact:
 
 def _labels(scope: CompiledScope) -> dict:
     """Hoisted values are shown by the text they compute, so a reader sees what was compared."""
-    return {d.name: d.expr.source for d in scope.derived if d.name.startswith("_d")}
+    return {d.name: d.expr.source for d in scope.derived if d.name.startswith(HOISTED)}
 
 
 def _choose(d: CompiledDecision, fired: dict, fact_key: str, values: dict, labels: dict) -> tuple:

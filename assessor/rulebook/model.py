@@ -117,6 +117,19 @@ class Criterion:
     def decisions(self) -> tuple:
         return self.choice_scales + (self.judgement,)
 
+    def reads_indicators(self, indicator_ids: tuple) -> bool:
+        """Whether its derived values or conditions read the survey indicators: the `indicators`
+        table or one of `indicator_ids` (its framework's), so its report wording may use them."""
+        return bool(names_read(self.derive, self.decisions) & {"indicators", *indicator_ids})
+
+
+def names_read(derived: tuple, decisions: tuple) -> set[str]:
+    """The names in scope that these derived values and decisions' conditions read (heads of dotted names)."""
+    return set().union(
+        *(d.expr.reads for d in derived),
+        *(r.condition.reads for d in decisions for r in d.rungs if r.condition is not None),
+    )
+
 
 @dataclass(frozen=True)
 class Framework:

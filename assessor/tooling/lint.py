@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 
 from assessor.errors import AssessorError, Finding
+from assessor.rulebook.model import names_read
 from assessor.rulebook.sites import criterion_index, decision_sites, key_place
 from assessor.source.document import load
 from assessor.tooling import reachability
@@ -105,7 +106,7 @@ def check_templates(book, templates_dir: Path) -> tuple:
                 out += e.findings
                 continue
             # indicator sentences are rendered with the context of each criterion that reads indicators
-            reads_indicators = _reads(c.derive, c.decisions) & {"indicators", *fw.indicators}
+            reads_indicators = c.reads_indicators(fw.indicators)
             reads[c.id] = statement | indicator_reads if reads_indicators else statement
             out += _check_slots(book, fw, c, statement, reads[c.id])
     return out, reads
@@ -173,7 +174,7 @@ def check_unused(book, template_reads: dict) -> list:
         for c in fw.criteria:
             i = criterion_index(doc, c.id)
             shown = set(template_reads[c.id].values) if c.id in template_reads else set()
-            reads = _reads(c.derive, c.decisions) | shown
+            reads = names_read(c.derive, c.decisions) | shown
             for f in c.evidence:
                 if f.name not in reads:
                     out.append(
@@ -187,16 +188,9 @@ def check_unused(book, template_reads: dict) -> list:
                     )
             out += _unused_derived(doc, ("criteria", i, "derive"), c.derive, reads, f"criterion {c.id!r}")
         out += _unused_derived(
-            doc, ("grade", "derive"), fw.derive, _reads(fw.derive, (fw.grade,)), f"the grade of framework {fw.id!r}"
+            doc, ("grade", "derive"), fw.derive, names_read(fw.derive, (fw.grade,)), f"the grade of framework {fw.id!r}"
         )
     return out
-
-
-def _reads(derive: tuple, decisions: tuple) -> set:
-    return set().union(
-        *(d.expr.reads for d in derive),
-        *(r.condition.reads for d in decisions for r in d.rungs if r.condition is not None),
-    )
 
 
 def _unused_derived(doc, where: tuple, derive: tuple, reads: set, owner: str) -> list:
