@@ -230,7 +230,7 @@ def coverage(cases, min_coverage, rulebook_dir, rules_dir, templates_dir, engine
 def diff(base_rev, cases, fail_on_change, rulebook_dir, rules_dir, templates_dir, engine):
     """Judge CASES (default: every case of the rulebook) with the rules as at BASE_REV and as they are
     now, and print what changed as a Markdown table."""
-    from assessor.tooling.judgement_diff import changes, judge, markdown, materialise
+    from assessor.tooling.judgement_diff import changes_as_markdown, judge_cases, judgement_changes, rules_at_revision
 
     if base_rev.startswith("-"):
         raise click.BadParameter(f"{base_rev!r} is not a revision", param_hint="BASE_REV")
@@ -239,12 +239,12 @@ def diff(base_rev, cases, fail_on_change, rulebook_dir, rules_dir, templates_dir
     paths = _case_paths(location, cases)
     with tempfile.TemporaryDirectory(prefix="assess-diff-") as tmp:
         try:
-            shown_as = materialise(rules, base_rev, Path(tmp))
+            shown_as = rules_at_revision(rules, base_rev, Path(tmp))
         except AssessorError as e:
             fail(e.findings)
-        before = judge(Path(tmp), paths, engine, shown_as)
-    found, failing = changes(before, judge(rules, paths, engine))
-    click.echo(markdown(found, failing, base_rev, rules, len(paths)), nl=False)
+        before = judge_cases(Path(tmp), paths, engine, shown_as)
+    found, failing = judgement_changes(before, judge_cases(rules, paths, engine))
+    click.echo(changes_as_markdown(found, failing, base_rev, rules, len(paths)), nl=False)
     sys.exit(EXIT_FINDINGS if fail_on_change and found else EXIT_OK)
 
 

@@ -35,7 +35,7 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 MAX_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 64
 
-Path_ = tuple  # a path into a document: keys and list indexes
+DocPath = tuple  # a path into a document: keys and list indexes
 
 
 @dataclass(frozen=True)
@@ -51,10 +51,10 @@ class Document:
 
     path: str
     data: Any
-    marks: dict  # Path_ -> Mark of the value
-    key_marks: dict  # Path_ -> Mark of the key naming that value
+    marks: dict  # DocPath -> Mark of the value
+    key_marks: dict  # DocPath -> Mark of the key naming that value
 
-    def mark(self, where: Path_) -> Mark | None:
+    def mark(self, where: DocPath) -> Mark | None:
         """The mark of a value, or of its nearest enclosing value."""
         where = tuple(where)
         while True:
@@ -64,7 +64,7 @@ class Document:
                 return None
             where = where[:-1]
 
-    def finding(self, where: Path_, check: str, message: str, *, key: bool = False, offset: int = 0) -> Finding:
+    def finding(self, where: DocPath, check: str, message: str, *, key: bool = False, offset: int = 0) -> Finding:
         """A finding located at a value (or at its key), `offset` characters into a one-line scalar."""
         mark = self.key_marks.get(tuple(where)) if key else None
         mark = mark or self.mark(where)

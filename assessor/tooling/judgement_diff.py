@@ -28,7 +28,7 @@ class Failure:
     message: str
 
 
-def materialise(rules_dir: Path, rev: str, into: Path) -> str:
+def rules_at_revision(rules_dir: Path, rev: str, into: Path) -> str:
     """Write the rule files of `rules_dir` as at `rev` into `into`; return how to name them ("REV:rules/")."""
     toplevel = _git(
         rules_dir,
@@ -71,7 +71,7 @@ def _git(where: Path, *args, what: str) -> bytes:
     return done.stdout
 
 
-def judge(rules_dir: Path, case_paths: list, engine: str, shown_as: str | None = None) -> dict:
+def judge_cases(rules_dir: Path, case_paths: list, engine: str, shown_as: str | None = None) -> dict:
     """case path -> flattened judgements (expectations.flatten), or Failure. `shown_as` names a
     temporary rules directory in messages."""
     try:
@@ -107,7 +107,7 @@ class Change:
     after: str
 
 
-def changes(before: dict, after: dict) -> tuple:
+def judgement_changes(before: dict, after: dict) -> tuple:
     """(changes, cases that fail with both rule sets)."""
     out, failing = [], []
     for case in before:
@@ -130,7 +130,7 @@ def _outcome(side) -> str:
     return f"fails: {side.message}" if isinstance(side, Failure) else "assessed"
 
 
-def markdown(found: list, failing: list, base: str, rules_dir: Path, cases: int) -> str:
+def changes_as_markdown(found: list, failing: list, base: str, rules_dir: Path, cases: int) -> str:
     lines = [f"**Judgements: rules at `{base}` → rules in `{rules_dir}`** ({cases} case(s))", ""]
     if not found:
         lines.append("No judgement changes.")
