@@ -229,6 +229,66 @@ class ClosureEngine:
         pass
 
 
+class _Recorder:
+    """Stands in for durable's C module while the driver runs: records each batch it asserts
+    (ruleset handle, JSON text) and the session it deletes afterwards."""
+
+    def __init__(self, dre, calls: list):
+        self._dre, self._calls = dre, calls
+
+    def __getattr__(self, name):
+        return getattr(self._dre, name)
+
+    def assert_facts(self, handle, text):
+        self._calls.append([handle, text, None])
+        return self._dre.assert_facts(handle, text)
+
+    def delete_state(self, handle, sid):
+        if self._calls and self._calls[-1][0] == handle and self._calls[-1][2] is None:
+            self._calls[-1][2] = sid
+        return self._dre.delete_state(handle, sid)
+
+
+class RawC:
+    """durable's own cost, the floor under the driver: the C calls the durable engine makes for
+    each case (assert the batch, start and complete every action, delete the session), replayed
+    on the JSON text the driver itself asserted for that case (recorded once), messages left
+    unread. The driver's time over this is what its Python costs."""
+
+    name = "durable_c"
+
+    def __init__(self, durable: _Multi, packs: list[Pack]):
+        from assessor.engines import durable as module
+
+        self.dre = module.dre
+        self.calls = []  # per case: [(ruleset handle, batch text, sid)]
+        try:
+            for n in range(max(len(p.cases) for p in packs)):
+                calls: list = []
+                module.dre = _Recorder(self.dre, calls)
+                _run_case(durable, packs, n)
+                self.calls.append([tuple(call) for call in calls])
+        finally:
+            module.dre = self.dre
+
+    def run(self, index: int) -> int:
+        dre = self.dre
+        start, complete = dre.start_action_for_state, dre.complete_and_start_action
+        messages = 0
+        for handle, batch, sid in self.calls[index % len(self.calls)]:
+            _code, state = dre.assert_facts(handle, batch)
+            action = start(handle, state)
+            message = action[1] if action else None
+            while message:
+                messages += 1
+                message = complete(handle, state)
+            dre.delete_state(handle, sid)
+        return messages
+
+    def close(self):
+        pass
+
+
 class _Multi:
     """Several engines (one per framework of the bundled rules) evaluated as one case."""
 
@@ -248,7 +308,9 @@ def _build(kind: str, packs: list[Pack]):
     return _Multi([make_engine(kind, p.rules) for p in packs])
 
 
-def _run_case(multi: _Multi, packs: list[Pack], index: int) -> list:
+def _run_case(multi, packs: list[Pack], index: int) -> list | int:
+    if isinstance(multi, RawC):
+        return multi.run(index)
     out = []
     for engine, pack in zip(multi.engines, packs):
         for stage, facts in pack.cases[index % len(pack.cases)]:
@@ -266,7 +328,7 @@ def _shards(multi: _Multi) -> int | None:
 class Prepared:
     """A pack with its engines built and checked; `row` collects its figures."""
 
-    def __init__(self, packs: list[Pack], name: str, engines=("durable", "python", "closure")):
+    def __init__(self, packs: list[Pack], name: str, engines=("durable", "durable_c", "python", "closure")):
         self.packs = packs
         self.n_cases = max(len(p.cases) for p in packs)
         n_rules = sum(len(p.rules) for p in packs)
@@ -282,6 +344,8 @@ class Prepared:
         }
         self.built, errors = {}, {}
         for kind in engines:
+            if kind == "durable_c":
+                continue  # from the durable engine once it has passed the check, below
             start = time.perf_counter()
             try:
                 self.built[kind] = _build(kind, packs)
@@ -300,6 +364,20 @@ class Prepared:
             except Exception as exc:
                 errors[kind] = f"{type(exc).__name__}: {exc}"
                 del self.built[kind]
+        if "durable" in self.built and "durable_c" in engines:
+            start = time.perf_counter()
+            raw = RawC(self.built["durable"], packs)
+            self.row["engines"]["durable_c"] = {
+                "build_ms": round((time.perf_counter() - start) * 1000, 2),
+                "messages_per_case": round(statistics.mean(raw.run(i) for i in range(self.n_cases)), 1),
+            }
+            # timed right after the driver in every round
+            built = {}
+            for kind, multi in self.built.items():
+                built[kind] = multi
+                if kind == "durable":
+                    built["durable_c"] = raw
+            self.built = built
         self.row["mismatches"] = sum(
             sum(a != b for a, b in zip(answers[kind], answers[reference])) for kind in answers if kind != reference
         )
@@ -338,6 +416,10 @@ class Prepared:
         for figures in self.row["engines"].values():
             if base and "ms_per_case" in figures:
                 figures["x_closure"] = round(figures["ms_per_case"] / base, 2)
+        durable, raw = self.row["engines"].get("durable", {}), self.row["engines"].get("durable_c", {})
+        if "ms_per_case" in durable and raw.get("ms_per_case"):
+            # side by side, same rounds: the driver's cost over durable's own C calls
+            durable["x_durable_c"] = round(durable["ms_per_case"] / raw["ms_per_case"], 3)
         for multi in self.built.values():
             multi.close()
         return self.row

@@ -55,6 +55,10 @@ TARGETS = {
     "durable_vs_closure_at_50": "durable engine time per case <= 3x the closure baseline, 50-rule pack",
     "packs_beyond_ruleset_limits": "packs over durable's 200 rules per ruleset build, shard and agree "
     "with the python engine and the closures",
+    "durable_driver_over_c_at_50": "durable engine time per case <= 1.2x durable's own C calls on the same "
+    "facts (the JSON the driver asserted, replayed), 50-rule pack",
+    "durable_driver_over_c_at_1000": "durable engine time per case <= 1.2x durable's own C calls on the same "
+    "facts (the JSON the driver asserted, replayed), 1,000-rule pack",
     "durable_linear_in_rules": "durable time per case grows at most linearly with rules: "
     "log-log slope from 200 to 1,000 rules <= 1.15",
     "engines_agree": "durable, python and closures give the same firings on every case of every pack",
@@ -104,7 +108,7 @@ def engines_section(cfg: dict) -> dict:
     rows = packs.measure(prepared, cfg["engine_rounds"])
     growth = {}
     generated = [r for r in rows if r["pack"].startswith("generated-")]
-    for kind in ("durable", "python", "closure"):
+    for kind in ("durable", "durable_c", "python", "closure"):
         per = [(r["rules"], r["engines"].get(kind, {}).get("ms_per_case")) for r in generated]
         per = [(n, t) for n, t in per if t]
         if len(per) >= 2:
@@ -195,6 +199,9 @@ def evaluate_targets(results: dict) -> list:
     packs = {r["pack"]: r for r in eng["packs"]} if eng else {}
     r50 = packs.get("generated-50", {}).get("engines", {}).get("durable", {}).get("x_closure")
     add("durable_vs_closure_at_50", r50, None if r50 is None else r50 <= 3.0, 3.0)
+    for n in (50, 1000):
+        over = packs.get(f"generated-{n}", {}).get("engines", {}).get("durable", {}).get("x_durable_c")
+        add(f"durable_driver_over_c_at_{n}", over, None if over is None else over <= 1.2, 1.2)
     big = [r for name, r in packs.items() if name.startswith("generated-") and r["rules"] > 200]
     ok_big = (
         all(not r["errors"] and r["mismatches"] == 0 and "ms_per_case" in r["engines"].get("durable", {}) for r in big)
@@ -303,6 +310,18 @@ def table(results: dict) -> str:
                 f"{_fmt(p.get('ms_per_case'), 3):>11}{_fmt(p.get('x_closure')):>6}"
                 f"{_fmt(cl.get('ms_per_case'), 3):>12}{_fmt(d.get('us_per_rule'), 2):>16}"
                 f"{r['mismatches']:>9}" + (f"  errors: {r['errors']}" if r["errors"] else "")
+            )
+        lines += [
+            "",
+            "  durable's driver over its own C calls (same facts and rounds; the C calls replayed on the JSON the",
+            "  driver asserted, messages unread)",
+            f"  {'pack':14}{'durable ms':>12}{'C calls ms':>12}{'driver / C':>12}{'messages':>10}",
+        ]
+        for r in e["packs"]:
+            d, c = r["engines"].get("durable", {}), r["engines"].get("durable_c", {})
+            lines.append(
+                f"  {r['pack']:14}{_fmt(d.get('ms_per_case'), 3):>12}{_fmt(c.get('ms_per_case'), 3):>12}"
+                f"{_fmt(d.get('x_durable_c'), 3):>12}{_fmt(c.get('messages_per_case'), 1):>10}"
             )
         for kind, g in e["growth"].items():
             lines.append(f"  {kind:8} log-log slope {g['loglog_slope']}  us/rule {g['us_per_rule']}")

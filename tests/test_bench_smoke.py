@@ -110,6 +110,8 @@ RSS = {"early_cases", "early_mb", "final_cases", "final_mb", "growth"}
 TARGETS = {
     "cold_start_ratio",
     "durable_vs_closure_at_50",
+    "durable_driver_over_c_at_50",
+    "durable_driver_over_c_at_1000",
     "packs_beyond_ruleset_limits",
     "durable_linear_in_rules",
     "engines_agree",
@@ -156,11 +158,14 @@ def test_engines(results):
     assert set(packs) == {"bundled", "generated-50", "generated-200", "generated-1000"}
     for name, pack in packs.items():
         assert not missing(PACK, pack), name
-        assert set(pack["engines"]) == {"durable", "python", "closure"}, name
+        assert set(pack["engines"]) == {"durable", "durable_c", "python", "closure"}, name
         for kind, figures in pack["engines"].items():
             assert not missing(ENGINE, figures), (name, kind)
+        # the C calls replayed are the driver's: as many actions as rules fired, and the sentinels
+        assert pack["engines"]["durable_c"]["messages_per_case"] >= pack["fired_per_case"] > 0, name
+        assert pack["engines"]["durable"]["x_durable_c"] > 0, name
     assert packs["generated-1000"]["rules"] == 1000
-    assert set(results["engines"]["growth"]) == {"durable", "python", "closure"}
+    assert set(results["engines"]["growth"]) == {"durable", "durable_c", "python", "closure"}
 
 
 def test_throughput(results):

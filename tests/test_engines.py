@@ -270,6 +270,7 @@ def test_durable_detects_a_truncated_batch_and_recovers(durable, monkeypatch):
     e = durable([rule("r", Cmp("gt", "a", Lit(0)))])
     facts = [fact("f1", a=1), fact("f2", a=1e-05), fact("f3", a=2)]
     monkeypatch.setattr(module, "_float_json", repr)  # no 1e-05 fix
+    monkeypatch.setattr(module, "_TEXT_OF", {float: {}})  # nor its text remembered from earlier tests
     with pytest.raises(EngineError, match="part of the facts"):
         e.evaluate(1, facts)
     monkeypatch.undo()
@@ -279,10 +280,31 @@ def test_durable_detects_a_truncated_batch_and_recovers(durable, monkeypatch):
 def test_durable_reads_fact_ids_not_value_text(durable):
     """Matched facts are read from the text of durable's action messages, which carry each
     fact as asserted: names and values that look like that text must not add matches."""
-    lookalike = '"m":{"id":"1"'
+    lookalike = '{"m":{"id":"1"'
     e = durable([rule("r", Cmp("eq", lookalike, Lit(lookalike))), rule("q", Cmp("eq", "a", Lit(2)))])
     facts = [fact("f0", a=1, **{lookalike: lookalike}), fact("f1", a=1, **{lookalike: "x"})]
     assert e.evaluate(1, facts) == {"r": ("f0",)}
+
+
+def test_durable_writes_each_value_as_itself_whatever_came_before(durable, monkeypatch):
+    """The driver remembers the JSON text of values it has written. Values that Python holds
+    equal (True, 1, 1.0; 0.0 and -0.0) keep their own text and type, in either order, and
+    values durable would compare wrongly are refused every time, not only the first."""
+    from assessor.engines import durable as module
+
+    monkeypatch.setattr(module, "_TEXT_OF", {bool: {True: "true", False: "false"}, int: {}, float: {}, str: {}})
+    values = [True, 1, 1.0, "1", "true", False, 0, 0.0, -0.0, "", 1e-05, 2.5, 2**53, "x" * 64, "y" * 65]
+    for order in (values, values[::-1], values):
+        assert [module._json_text(v) for v in order] == [module._value_json(v) for v in order]
+    numbers = [True, 1, 1.0, False, 0, 0.0, -0.0, 1e-05, 2.5]
+    rules = [rule("z", Cmp("lt", "a", Lit(0.5)))]
+    e, python = durable(rules), make_engine("python", rules)
+    facts = [fact(f"f{n}", a=v) for n, v in enumerate(numbers)]
+    assert e.evaluate(1, facts) == e.evaluate(1, facts[::-1]) == python.evaluate(1, facts)
+    for bad in (2**53 + 1, float("inf"), "z" * (module.MAX_STRING + 1)):
+        for _ in range(2):
+            with pytest.raises(EngineError, match="durable cannot compare"):
+                e.evaluate(1, [fact("f", a=bad)])
 
 
 def test_durable_wraps_c_engine_errors(durable, monkeypatch):

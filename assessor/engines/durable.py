@@ -13,7 +13,7 @@ Driving durable naively crashes the process or silently answers wrong; the pitfa
   still asserted last in every batch: a sentinel rule on it proves the whole batch was read
   (P6) and gives every session an action before it is deleted (P4).
 * Facts go to the shards whose rules read their scope only. The batch is written as JSON text
-  directly, and matches are read from the action messages' text (see `_Shard._drain`).
+  directly, and matches are read from the action messages' text (see `_Shard.matches`).
 * A fresh session per `evaluate`, deleted afterwards, also after errors once an action has
   started (P3, P4/C1).
 * Limits of the C engine that the shard layout respects (`rete.h`, `rules.h`, `events.c`):
@@ -28,6 +28,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import operator
 import re
 import weakref
 from collections import defaultdict
@@ -55,6 +56,7 @@ _OPERATORS = {"eq": "$eq", "ne": "$neq", "lt": "$lt", "le": "$lte", "gt": "$gt",
 _TRIGGER = {"kind": "$eval"}  # facts carry no `kind`, so it matches the trigger alone
 _TRIGGER_FACT = '{"kind":"$eval","id":"t","sid":"%s"}'  # _TRIGGER as asserted; % sid
 _SENTINEL = "sentinel"  # cannot clash: the other rules are named r0, r1, ...
+_SENTINEL_MESSAGE = f'{{"{_SENTINEL}":'  # how its action messages start
 _ALL_FRAMES = 65535  # `cap`: one activation per rule carrying all its frames (probe §5)
 
 # P9/C5: 256 rules behind one alpha node crash (all of a shard's rules of one scope share
@@ -69,9 +71,17 @@ MAX_STRING = 10_000  # durable compares strings with 16-bit lengths: 65,536 byte
 _EXPONENT = re.compile(r"\d[eE]")
 # A rule's action message is '{"<rule>":[{"m":<fact>},...]}' with each fact's text exactly as
 # asserted (state.c, serializeResult), and our facts start with their id. Within JSON strings
-# every `"` is escaped, so `m"` occurs only as the alias: this finds the ids and nothing else.
-_FRAME_ID = re.compile(r'"m":\{"id":"(\d+)"')
+# every `"` is escaped, so this text occurs only where a frame starts, before the fact's id.
+_FRAME = '{"m":{"id":"'
 _ruleset_names = itertools.count()
+
+
+def _getter(names: list[str]):
+    """values -> the tuple of values[name] for `names` (KeyError if one is missing)."""
+    if len(names) == 1:
+        name = names[0]
+        return lambda values: (values[name],)
+    return operator.itemgetter(*names)
 
 
 def _attr(name: str) -> str:
@@ -115,6 +125,32 @@ def _value_json(value: Value) -> str:
     if kind is float and math.isfinite(value):
         return _float_json(value)
     raise _refused(value)
+
+
+# _value_json's text of the values met so far, by type (True == 1 == 1.0, so one table
+# per type), bounded; strings only when short, floats other than zero (-0.0 == 0.0)
+_TEXT_OF: dict[type, dict] = {bool: {True: "true", False: "false"}, int: {}, float: {}, str: {}}
+_CACHED_VALUES = 4096
+_CACHED_STRING = 64
+
+
+def _json_text(value: Value) -> str:
+    """_value_json(value), remembered: most values recur from case to case (flags, small
+    counts, choices), and writing them is most of what the driver's Python costs."""
+    table = _TEXT_OF.get(type(value))
+    if table is not None:
+        text = table.get(value)
+        if text is not None:
+            return text
+    text = _value_json(value)
+    if (
+        table is not None
+        and len(table) < _CACHED_VALUES
+        and value != 0
+        and (type(value) is not str or len(value) <= _CACHED_STRING)
+    ):
+        table[value] = text
+    return text
 
 
 def _float_json(value: float) -> str:
@@ -227,7 +263,7 @@ class _Shard:
     """One ruleset in the C engine and the driver of probe §8 for it."""
 
     def __init__(self, parts: list[_Part], handles: list[int]):
-        self._rule_ids = {f"r{n}": part.rule_id for n, part in enumerate(parts)}
+        self.rule_ids = {f"r{n}": part.rule_id for n, part in enumerate(parts)}
         read: dict[str, set[str]] = defaultdict(set)
         for part in parts:
             read[part.scope] |= names_read(part.cond)
@@ -242,10 +278,22 @@ class _Shard:
         stage = parts[0].stage  # _layout gives each shard the parts of one stage
         self.scopes = {
             scope: (
-                _dumps({"scope": scope, "stage": stage})[1:-1],
+                f'"scope":{encode_basestring(scope)},"stage":{stage}',
                 tuple((name, f",{encode_basestring(_attr(name))}:") for name in sorted(names)),
             )
             for scope, names in read.items()
+        }
+        # the same as a %-template per scope, taking the position, the sid and the values' text
+        # in the order of `scopes`, with a getter of those values
+        self._templates = {
+            scope: (
+                '{"id":"%d","sid":"%s",'
+                + head.replace("%", "%%")
+                + "".join(key.replace("%", "%%") + "%s" for _name, key in attrs)
+                + "}",
+                _getter([name for name, _key in attrs]),
+            )
+            for scope, (head, attrs) in self.scopes.items()
         }
         ruleset = {
             name: {
@@ -262,60 +310,66 @@ class _Shard:
                 ],
                 "cap": _ALL_FRAMES,
             }
-            for name, part in zip(self._rule_ids, parts)
+            for name, part in zip(self.rule_ids, parts)
         }
         ruleset[_SENTINEL] = {"all": [{"t": {"$eq": _TRIGGER}}], "cap": 1}  # `cap`: actions give lists
         self._handle = dre.create_ruleset(f"assessor{next(_ruleset_names)}", _dumps(ruleset))
         handles.append(self._handle)
 
-    def _batch(self, sid: str, items: Sequence[tuple[int, EngineFact]]) -> str:
-        """The JSON text of the facts, ids first (`_FRAME_ID`), then the trigger (P1, P6)."""
+    def _batch(self, sid: str, facts: Sequence[EngineFact]) -> str:
+        """The JSON text of the facts, each with its position in `facts` as its id, first
+        (`_FRAME`), then the trigger (P1, P6)."""
+        templates = self._templates
         pieces = []
-        for index, fact in items:
-            head, attrs = self.scopes[fact.scope]
-            values = fact.values
-            text = [f'{{"id":"{index}","sid":"{sid}",{head}']
-            for name, key in attrs:
-                try:
-                    value = values[name]
-                except KeyError:
-                    raise EngineError(f"fact {fact.id!r} lacks the value {name!r}") from None
-                text += key, _value_json(value)
-            text.append("}")
-            pieces.append("".join(text))
+        for position, fact in enumerate(facts):
+            template, values_of = templates[fact.scope]
+            try:
+                values = values_of(fact.values)
+            except KeyError:
+                missing = next(name for name, _key in self.scopes[fact.scope][1] if name not in fact.values)
+                raise EngineError(f"fact {fact.id!r} lacks the value {missing!r}") from None
+            pieces.append(template % (position, sid, *map(_json_text, values)))
         pieces.append(_TRIGGER_FACT % sid)
         return f"[{','.join(pieces)}]"
 
-    def _drain(self, state: int, found: dict[str, set[int]]) -> bool:
-        """Run the pending actions of a session; collect the ids of the facts each rule matched
-        (the sentinel matches none); True if any action started."""
-        action = dre.start_action_for_state(self._handle, state)
-        message = action[1] if action else None
-        started = bool(message)
-        while message:
-            name = message[2 : message.index('"', 2)]  # one rule per message; names need no escapes
-            found.setdefault(name, set()).update(map(int, _FRAME_ID.findall(message)))
-            message = dre.complete_and_start_action(self._handle, state)
-        return started
+    def _drain(self, state: int, messages: list[str]) -> None:
+        """Run the pending actions of a session, collecting their messages."""
+        handle = self._handle
+        action = dre.start_action_for_state(handle, state)
+        if action:
+            message = action[1]
+            while message:
+                messages.append(message)
+                message = dre.complete_and_start_action(handle, state)
 
-    def matches(self, sid: str, items: Sequence[tuple[int, EngineFact]]) -> list[tuple[str, set[int]]]:
-        """(IR rule id, indexes) for each rule of this shard that fired on `items`, which are
-        (index, fact) pairs, at least one, of scopes this shard reads."""
-        batch = self._batch(sid, items)
-        found: dict[str, set[int]] = {}
-        started = False
+    def matches(self, sid: str, facts: Sequence[EngineFact], matched: defaultdict[str, set[str]]) -> None:
+        """Add to `matched` (IR rule id -> fact ids) the facts each rule of this shard held on;
+        `facts` are at least one, of scopes this shard reads."""
+        batch = self._batch(sid, facts)
+        messages: list[str] = []
         try:
             _code, state = dre.assert_facts(self._handle, batch)  # 1, 2: unmatched, repeated (P2)
-            started = self._drain(state, found)
-            if _SENTINEL not in found:
-                raise EngineError("durable-rules read only part of the facts (probe P6)")
+            self._drain(state, messages)
+            # the sentinel's action proves the whole batch was read (P6); defined last, it
+            # normally comes last
+            if messages and messages[-1].startswith(_SENTINEL_MESSAGE):
+                del messages[-1]
+            else:
+                sentinel = [message for message in messages if message.startswith(_SENTINEL_MESSAGE)]
+                if not sentinel:
+                    raise EngineError("durable-rules read only part of the facts (probe P6)")
+                messages.remove(sentinel[0])
         except BaseException as exc:
-            self._abandon(sid, started)
+            self._abandon(sid, bool(messages))
             if isinstance(exc, (dre.error, MemoryError, UnicodeEncodeError)):
                 raise EngineError(f"durable-rules: {exc}") from exc
             raise
         dre.delete_state(self._handle, sid)
-        return [(self._rule_ids[name], ids) for name, ids in found.items() if name != _SENTINEL]
+        rule_ids = self.rule_ids
+        for message in messages:
+            ids = matched[rule_ids[message[2 : message.index('"', 2)]]]  # one rule per message; plain names
+            for frame in message.split(_FRAME)[1:]:
+                ids.add(facts[int(frame[: frame.index('"')])].id)
 
     def _abandon(self, sid: str, started: bool) -> None:
         # P4/C1: deleting a session in which no action ever started crashes, so start one
@@ -323,7 +377,9 @@ class _Shard:
         try:
             if not started:
                 _code, state = dre.assert_fact(self._handle, _TRIGGER_FACT % sid)
-                started = self._drain(state, {})
+                messages: list[str] = []
+                self._drain(state, messages)
+                started = bool(messages)
             if started:
                 dre.delete_state(self._handle, sid)
         except (dre.error, MemoryError):
@@ -358,32 +414,36 @@ class DurableEngine:
         except BaseException:
             self.close()
             raise
-        # stage -> scope -> the indexes of the shards whose rules read that scope
-        self._routes: dict[int, dict[str, list[int]]] = {}
+        # stage -> scope -> the shards whose rules read that scope
+        self._routes: dict[int, dict[str, tuple[_Shard, ...]]] = {}
         for stage, shards in self._shards.items():
-            routes = self._routes[stage] = defaultdict(list)
-            for n, shard in enumerate(shards):
+            routes: dict[str, list[_Shard]] = defaultdict(list)
+            for shard in shards:
                 for scope in shard.scopes:
-                    routes[scope].append(n)
+                    routes[scope].append(shard)
+            self._routes[stage] = {scope: tuple(found) for scope, found in routes.items()}
 
     def evaluate(self, stage: int, facts: Sequence[EngineFact]) -> dict[str, tuple[str, ...]]:
         if not self._closed.alive:
             raise EngineError("the durable engine is closed")  # its handles may be reused
-        facts = [fact for fact in facts if fact.stage == stage]
-        shards = self._shards.get(stage, ())
-        routes = self._routes.get(stage, {})
-        batches: list[list[tuple[int, EngineFact]]] = [[] for _ in shards]
-        for index, fact in enumerate(facts):
-            for n in routes.get(fact.scope, ()):  # no rule reads other scopes: no shard needs them
-                batches[n].append((index, fact))
+        routes = self._routes.get(stage)
+        if not routes:
+            return {}
+        batches: dict[_Shard, list[EngineFact]] = {}
+        for fact in facts:
+            if fact.stage == stage:
+                for shard in routes.get(fact.scope, ()):  # no rule reads other scopes: no shard needs them
+                    batch = batches.get(shard)
+                    if batch is None:
+                        batches[shard] = [fact]
+                    else:
+                        batch.append(fact)
+        # C3: an empty batch is never asserted; a shard without facts has nothing that can fire
         sid = str(next(self._sids))  # sessions are per ruleset: one sid serves every shard
         matched: dict[str, set[str]] = defaultdict(set)
-        for shard, items in zip(shards, batches):
-            if not items:
-                continue  # C3: never assert an empty batch; nothing of this shard can fire
-            for rule_id, indexes in shard.matches(sid, items):
-                matched[rule_id].update(facts[index].id for index in indexes)
-        return {rule_id: tuple(sorted(ids)) for rule_id, ids in sorted(matched.items())}
+        for shard, batch in batches.items():
+            shard.matches(sid, batch, matched)
+        return {rule_id: tuple(sorted(matched[rule_id])) for rule_id in sorted(matched)}
 
     def close(self) -> None:
         self._closed()
