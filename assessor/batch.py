@@ -4,6 +4,14 @@ Each worker process compiles the rules once. A case that fails is reported and
 the others go on. A worker that dies (durable-rules is C code: a crash takes
 the process with it) breaks the pool; the cases then in flight are retried one
 at a time in a fresh pool, so the crash is pinned on the case that causes it.
+
+Each case has a time limit: the worker's alarm stops a case that runs over, and a
+worker that does not answer its alarm (stuck in C code) is killed, its cases then
+retried alone like a crash's. Ctrl-C (KeyboardInterrupt in the parent; the workers
+ignore it) kills the workers at once and raises Interrupted with what finished.
+
+Reports go to REPORTS_DIR inside the output directory, one per case and format, so no
+case name can make a report collide with the batch's own files beside it.
 """
 
 from __future__ import annotations
@@ -11,7 +19,9 @@ from __future__ import annotations
 import csv
 import io
 import os
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import signal
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +34,23 @@ if TYPE_CHECKING:
     from assessor.session import Session
 
 EXTENSIONS = {"markdown": "md", "html": "html", "json": "json", "text": "txt"}
+REPORTS_DIR = "reports"
+CASE_TIMEOUT = 120.0  # seconds a case may take by default; the bundled ones take well under one
+STUCK_GRACE = 5.0  # seconds past its limit before a worker that ignores its alarm is killed
+
+
+class CaseTimeout(BaseException):
+    """A case ran past its time limit. Not an Exception, so nothing on the way catches it as an error
+    of the case's own (a template's, say)."""
+
+
+class Interrupted(Exception):
+    """Ctrl-C: the runs of the cases that finished, in the order given."""
+
+    def __init__(self, runs: list):
+        super().__init__("interrupted")
+        self.runs = runs
+
 
 _session: Session | None = None  # one per worker process
 _settings: dict = {}
@@ -37,12 +64,31 @@ class CaseRun:
     error: str = ""
 
 
-def _start_worker(rules_dir, templates_dir, engine, out_dir, formats, location):
+def _start_worker(rules_dir, templates_dir, engine, out_dir, formats, location, inputs):
     global _session
     from assessor.session import Session
 
-    _settings.update(out_dir=out_dir, formats=formats)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    _settings.update(out_dir=out_dir, formats=formats, inputs=inputs)
     _session = Session(rules_dir, templates_dir, engine, location=location)
+
+
+def _timed(work, case_path: str, seconds: float | None) -> CaseRun:
+    """`work(case_path)` within the case's time limit."""
+    from assessor import limits
+
+    def over():
+        return CaseTimeout()
+
+    try:
+        with limits.time_limit(seconds, over):
+            return work(case_path)
+    except CaseTimeout:
+        return CaseRun(case_path, False, error=_over_time(case_path, seconds))
+
+
+def _over_time(case_path: str, seconds) -> str:
+    return f"{case_path}: stopped at the time limit of {seconds:g} s per case (--case-timeout)"
 
 
 def _assess_one(case_path: str) -> CaseRun:
@@ -53,9 +99,10 @@ def _assess_one(case_path: str) -> CaseRun:
     try:
         result = _session.assess(case_path)
         stem = Path(case_path).stem
+        reports = os.path.join(_settings["out_dir"], REPORTS_DIR)
         for fmt in _settings["formats"]:
             text = render_report(_session.renderer, result, fmt)
-            write_atomically(os.path.join(_settings["out_dir"], f"{stem}.{EXTENSIONS[fmt]}"), text)
+            write_atomically(os.path.join(reports, f"{stem}.{EXTENSIONS[fmt]}"), text, _settings["inputs"])
         return CaseRun(case_path, True, national_row(case_path, result))
     except AssessorError as e:
         return CaseRun(case_path, False, error="; ".join(str(f) for f in e.findings))
@@ -84,48 +131,87 @@ def run_batch(
     *,
     rules_dir=None,
     templates_dir=None,
-    location=None,
     engine="durable",
     formats=("markdown",),
     jobs: int | None = None,
     progress=None,
     work=None,
+    location=None,
+    case_timeout: float | None = CASE_TIMEOUT,
+    inputs=(),
 ) -> list:
     """Assess every case; returns one CaseRun per case, in the order given.
 
-    `work(case_path) -> CaseRun` runs in the workers (default: assess and write the reports).
-    The rulebook is `location` when given, else `rules_dir` and `templates_dir` (as Session takes them).
+    `work(case_path) -> CaseRun` runs in the workers (default: assess and write the reports,
+    never over a file among `inputs`). The rulebook is `location` when given, else `rules_dir` and
+    `templates_dir` (as Session takes them). Raises Interrupted on Ctrl-C.
     """
     work = work or _assess_one
-    init = (rules_dir, templates_dir, engine, out_dir, tuple(formats), location)
+    init = (rules_dir, templates_dir, engine, out_dir, tuple(formats), location, tuple(str(p) for p in inputs))
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(case_paths) or 1))
     runs: dict = {}
     pending = list(case_paths)
-    while pending:
-        suspects = _run_pool(work, pending, jobs, init, runs, progress)
-        # a worker died: retry the cases it may have been running, alone, to find the culprit
-        for case in suspects:
-            if _run_pool(work, [case], 1, init, runs, progress):
-                runs[case] = CaseRun(case, False, error=f"{case}: the rule engine crashed the worker process")
-                if progress:
-                    progress(1)
-        pending = [c for c in case_paths if c not in runs]
+    try:
+        while pending:
+            suspects, _ = _run_pool(work, pending, jobs, init, runs, progress, case_timeout)
+            # a worker died or stopped answering: retry the cases it may have been running, alone,
+            # to find the culprit
+            for case in suspects:
+                failed, why = _run_pool(work, [case], 1, init, runs, progress, case_timeout)
+                if failed:
+                    error = (
+                        _over_time(case, case_timeout)
+                        if why == "stuck"
+                        else f"{case}: the rule engine crashed the worker process"
+                    )
+                    runs[case] = CaseRun(case, False, error=error)
+                    if progress:
+                        progress(1)
+            pending = [c for c in case_paths if c not in runs]
+    except KeyboardInterrupt:
+        raise Interrupted([runs[c] for c in case_paths if c in runs]) from None
     return [runs[c] for c in case_paths]
 
 
-def _run_pool(work, cases: list, jobs: int, init: tuple, runs: dict, progress) -> list:
-    """Run cases in a pool; returns the cases left unfinished because the pool broke."""
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker, initargs=init) as pool:
-        futures = {pool.submit(work, c): c for c in cases}
-        try:
-            for future in as_completed(futures):
+def _run_pool(work, cases: list, jobs: int, init: tuple, runs: dict, progress, case_timeout) -> tuple:
+    """Run cases in a pool. Returns the cases to retry alone and why ("crashed" or "stuck"), or
+    ([], None) when the pool finished (cases left unfinished by a stuck worker are simply run again)."""
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker, initargs=init)
+    futures = {pool.submit(_timed, work, c, case_timeout): c for c in cases}
+    running_since: dict = {}
+    waiting = set(futures)
+    try:
+        while waiting:
+            done, waiting = wait(waiting, timeout=0.25, return_when=FIRST_COMPLETED)
+            for future in done:
                 run = future.result()
                 runs[run.case] = run
                 if progress:
                     progress(1)
-        except BrokenProcessPool:
-            return [c for c in cases if c not in runs]
-    return []
+            if case_timeout:
+                now = time.monotonic()
+                for future in waiting:
+                    if future.running():
+                        running_since.setdefault(future, now)
+                stuck = [f for f in waiting if now - running_since.get(f, now) > case_timeout + STUCK_GRACE]
+                if stuck:
+                    _kill(pool)
+                    return [futures[f] for f in stuck], "stuck"
+    except BrokenProcessPool:
+        _kill(pool)
+        return [c for c in cases if c not in runs], "crashed"
+    except BaseException:
+        _kill(pool)
+        raise
+    pool.shutdown(wait=True)
+    return [], None
+
+
+def _kill(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool now: its workers killed, its queued cases dropped."""
+    for process in list((pool._processes or {}).values()):  # no public way to stop a running worker
+        process.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 def national_csv(runs: list) -> str:

@@ -7,6 +7,7 @@ written whole" have one answer each.
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -41,28 +42,126 @@ def case_files(directory) -> list[Path]:
     return sorted(p for p in Path(directory).glob("*.yaml") if not p.name.endswith(EXPECTED_SUFFIX))
 
 
-def write_atomically(path: str, text: str) -> None:
-    """Write the whole file or nothing: a failed run never leaves a partial report."""
-    target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
-    if not directory.is_dir():
-        raise AssessorError(
-            Finding(str(target), None, None, "io", f"cannot write the report: directory {directory} does not exist")
-        )
-    if target.is_dir():
-        raise AssessorError(Finding(str(target), None, None, "io", "cannot write the report: it is a directory"))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
+MAX_BYTES = 5 * 1024 * 1024  # the largest case, rule file or template read
+
+
+def read_limited(path: str | os.PathLike, what: str) -> bytes:
+    """The bytes of a file, at most MAX_BYTES of them, every problem a finding.
+
+    Counted while reading, not taken from the size the system reports: devices and pipes
+    (`/dev/zero`, `<(yes)`) report 0 and never end.
+    """
+    name = str(path)
     try:
+        if os.path.isdir(path):
+            raise AssessorError(Finding(name, None, None, "io", f"{what} is a directory, expected a file"))
+        with open(path, "rb") as f:
+            raw = f.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        raise AssessorError(Finding(name, None, None, "io", f"{what} does not exist")) from None
+    except OSError as e:
+        raise AssessorError(Finding(name, None, None, "io", f"cannot read {what}: {e.strerror}")) from None
+    if len(raw) > MAX_BYTES:
+        raise AssessorError(
+            Finding(name, None, None, "too-large", f"{what} is larger than the limit of {MAX_BYTES // 1048576} MB")
+        )
+    return raw
+
+
+def same_file(a: os.stat_result, b: os.stat_result) -> bool:
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+
+
+def input_files(*places) -> list[Path]:
+    """Every file a run reads from PLACES (files, or directories read whole: rules, templates)."""
+    out = []
+    for place in places:
+        if place is None:
+            continue
+        p = Path(place)
+        if p.is_dir():
+            out += sorted(q for q in p.rglob("*") if q.is_file())
+        elif p.exists():
+            out.append(p)
+    return out
+
+
+def refuse_inputs(path: str, inputs) -> None:
+    """Refuse to write PATH when it is, by any name or link, one of the files the run reads."""
+    try:
+        target = os.stat(path)  # follows links: a link to the case is the case
+    except OSError:
+        return  # nothing there yet (or unreachable: writing will say why)
+    for p in inputs:
+        try:
+            if same_file(target, os.stat(p)):
+                raise AssessorError(
+                    Finding(
+                        path,
+                        None,
+                        None,
+                        "output-is-input",
+                        f"this is {p}, which the run reads; writing the report there would destroy it: "
+                        "choose another output file",
+                    )
+                )
+        except OSError:
+            continue
+
+
+def write_atomically(path: str, text: str, inputs=()) -> None:
+    """Write the whole file or nothing: a failed run never leaves a partial report, nor a temporary file.
+
+    A symbolic link is followed and its target written; the link stays. A regular file (or a new
+    one) is replaced by renaming a finished temporary file over it. Anything else (a FIFO, a
+    device such as /dev/null) is written through, never replaced by a regular file. A file among
+    INPUTS, reached by whatever path, is refused.
+    """
+    refuse_inputs(path, inputs)
+    real = Path(os.path.realpath(path))
+    try:
+        st = os.stat(real)
+    except FileNotFoundError:
+        st = None
+    except OSError as e:
+        raise _cannot_write(path, e) from None
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise AssessorError(Finding(path, None, None, "io", "cannot write the report: it is a directory"))
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        try:
+            with open(real, "w", encoding="utf-8", newline="\n") as out:
+                out.write(text)
+        except OSError as e:
+            raise _cannot_write(path, e) from None
+        return
+    directory = real.parent
+    if not directory.is_dir():
+        shown = Path(path).parent if os.path.realpath(path) == os.path.abspath(path) else directory
+        raise AssessorError(
+            Finding(path, None, None, "io", f"cannot write the report: directory {shown} does not exist")
+        )
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{real.name}.", suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
             out.write(text)
-        # mkstemp makes the file private; a report gets the permissions any new file would
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
+        if st is not None:  # a replaced file keeps its permissions
+            mode = stat.S_IMODE(st.st_mode)
+        else:  # mkstemp makes the file private; a report gets the permissions any new file would
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(tmp, mode)
+        os.replace(tmp, real)
     except OSError as e:
-        Path(tmp).unlink(missing_ok=True)
-        raise AssessorError(Finding(str(target), None, None, "io", f"cannot write the report: {e.strerror}")) from None
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        raise _cannot_write(path, e) from None
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _cannot_write(path: str, e: OSError) -> AssessorError:
+    return AssessorError(Finding(path, None, None, "io", f"cannot write the report: {e.strerror or e}"))

@@ -33,13 +33,14 @@ class Session:
         templates_dir: str | Path | None = None,
         engine: str = "durable",
         location: Location | None = None,
+        book: Rulebook | None = None,
     ):
         if location is None:
             location = locate(rules=rules_dir, templates=templates_dir) if rules_dir else bundled_location()
             if templates_dir and not rules_dir:
                 location = location.with_templates(templates_dir)
         self.location = location
-        self.book: Rulebook = load_rulebook(location.rules)
+        self.book: Rulebook = book or load_rulebook(location.rules)
         self.programs = compile_rulebook(self.book)
         self.renderer = Renderer(location.templates)
         self.engine = engine

@@ -34,6 +34,7 @@ FULL = {
     "rss_checkpoint": 1_000,
     "scaling_seconds": 2.0,
     "discovery_runs": 200,
+    "lint_rungs": (1_000, 3_000, 10_000),
 }
 QUICK = {
     "cold_runs": 3,
@@ -48,6 +49,7 @@ QUICK = {
     "rss_checkpoint": 10,
     "scaling_seconds": 0.2,
     "discovery_runs": 5,
+    "lint_rungs": (50, 150),
 }
 
 TARGETS = {
@@ -63,6 +65,8 @@ TARGETS = {
     "log-log slope from 200 to 1,000 rules <= 1.15",
     "engines_agree": "durable, python and closures give the same firings on every case of every pack",
     "worker_rss_flat": "a worker's RSS after the last case within 10% of its RSS after the first 1k cases",
+    "template_bombs_bounded": "every template bomb of the corpus refused (exit 2, located) in < 5 s and < 500 MB",
+    "lint_near_linear": "lint time on one long scale grows near-linearly: log-log slope of the last two sizes <= 1.3",
 }
 
 
@@ -178,6 +182,17 @@ def throughput_section(cfg: dict, engine: str) -> dict:
 # --- targets and output ------------------------------------------------------------------------
 
 
+def limits_section(cfg: dict) -> dict:
+    import limits
+
+    with tempfile.TemporaryDirectory(prefix="assess-bench-limits-") as tmp:
+        log("limits: each template bomb of the corpus ...")
+        bombs = limits.bombs(Path(tmp))
+        log(f"limits: lint on one scale of {', '.join(f'{n:,}' for n in cfg['lint_rungs'])} rungs ...")
+        lint = limits.lint_scaling(Path(tmp), tuple(cfg["lint_rungs"]))
+    return {"bombs": bombs, "lint": lint}
+
+
 def evaluate_targets(results: dict) -> list:
     out = []
 
@@ -233,6 +248,11 @@ def evaluate_targets(results: dict) -> list:
     thr = results.get("throughput")
     growth = thr["rss"]["growth"] if thr else None
     add("worker_rss_flat", growth, None if growth is None else growth <= 1.10, 1.10)
+    lim = results.get("limits")
+    failing = [b["id"] for b in lim["bombs"] if not b["pass"]] if lim else None
+    add("template_bombs_bounded", failing if failing else (0 if lim else None), None if lim is None else not failing, 0)
+    slopes = list(lim["lint"]["loglog_slope"].values()) if lim else []
+    add("lint_near_linear", slopes[-1] if slopes else None, slopes[-1] <= 1.3 if slopes else None, 1.3)
     return out
 
 
@@ -362,6 +382,18 @@ def table(results: dict) -> str:
             f"{t['rss']['final_mb']} MB at {t['rss']['final_cases']:,}: x{t['rss']['growth']:.3f}"
         )
     lines += ["", "TARGETS"]
+    lim = results.get("limits")
+    if lim:
+        lines.append("\nTemplate bombs (each refused with a located error; target < 5 s, < 500 MB)")
+        for b in lim["bombs"]:
+            lines.append(
+                f"  {b['id']:<48} {b['seconds']:6.2f} s {b['peak_mb']:7.1f} MB  exit {b['exit']}"
+                f"  {'located' if b['located'] else 'NOT LOCATED'}  {'ok' if b['pass'] else 'FAIL'}"
+            )
+        lines.append("Lint on one long scale")
+        for r in lim["lint"]["runs"]:
+            lines.append(f"  {r['rungs']:>7,} rungs {r['seconds']:8.2f} s {r['peak_mb']:7.1f} MB  exit {r['exit']}")
+        lines.append(f"  log-log slope {lim['lint']['loglog_slope']}")
     for tg in results["targets"]:
         verdict = {True: "PASS", False: "FAIL", None: "n/a "}[tg["pass"]]
         value = tg["value"]
@@ -382,7 +414,7 @@ def main(argv=None) -> int:
     )
     ap.add_argument(
         "--only",
-        choices=("cold", "discovery", "engines", "throughput"),
+        choices=("cold", "discovery", "engines", "throughput", "limits"),
         action="append",
         help="run only these sections (repeatable); targets of the others are n/a",
     )
@@ -403,7 +435,7 @@ def main(argv=None) -> int:
         cfg["rss_checkpoint"] = min(cfg["rss_checkpoint"], max(1, args.cases // 10))
     if args.cold_runs:
         cfg["cold_runs"] = args.cold_runs
-    sections = set(args.only or ("cold", "discovery", "engines", "throughput"))
+    sections = set(args.only or ("cold", "discovery", "engines", "throughput", "limits"))
     started = time.perf_counter()
     results = {
         "schema": 1,
@@ -415,6 +447,7 @@ def main(argv=None) -> int:
         "discovery": None,
         "engines": None,
         "throughput": None,
+        "limits": None,
     }
     if "cold" in sections:
         results["cold_start"] = cold_section(cfg)
@@ -424,6 +457,8 @@ def main(argv=None) -> int:
         results["engines"] = engines_section(cfg)
     if "throughput" in sections:
         results["throughput"] = throughput_section(cfg, args.engine)
+    if "limits" in sections:
+        results["limits"] = limits_section(cfg)
     results["load_after"] = common.load_average()
     results["targets"] = evaluate_targets(results)
     results["elapsed_s"] = round(time.perf_counter() - started, 1)

@@ -16,9 +16,11 @@ The subprocesses run in parallel threads; each test waits for its own.
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import time
@@ -45,6 +47,7 @@ LAUNCH = (
     "sys.argv[0] = 'assessor'\n"
     "runpy.run_module('assessor', run_name='__main__', alter_sys=True)\n"
 )
+BANNER = re.compile(r"(rules|rulebook) .* revision [0-9a-f]{12}")
 LINE = re.compile(r"error: (?P<place>.+?): (?P<message>.*) \((?P<check>[a-z0-9-]+)\)")
 
 
@@ -90,7 +93,15 @@ def _huge(path: Path) -> None:
         f.write(line.encode() * (6 * 1024 * 1024 // len(line) + 1))
 
 
-GENERATORS = {"huge": _huge}
+def _full_device(path: Path) -> None:
+    """A disk that is always full: /dev/full's own device node when allowed (root), else a link to it."""
+    try:
+        os.mknod(path, 0o666 | stat.S_IFCHR, os.makedev(1, 7))
+    except PermissionError:
+        path.symlink_to("/dev/full")
+
+
+GENERATORS = {"huge": _huge, "full-device": _full_device}
 
 
 @dataclass
@@ -118,6 +129,12 @@ def _prepare(entry: dict, tmp: Path) -> Prepared:
         _edit(case, entry["case_edit"])
     for name, generator in (entry.get("generate") or {}).items():
         GENERATORS[generator](tmp / name)
+    for name, target in (entry.get("links") or {}).items():  # symbolic links, relative to the link
+        (tmp / name).unlink(missing_ok=True)
+        (tmp / name).symlink_to(target)
+    for name, target in (entry.get("hardlinks") or {}).items():
+        (tmp / name).unlink(missing_ok=True)
+        os.link(tmp / target, tmp / name)
     paths = {
         "tmp": str(tmp),
         "case": str(case),
@@ -127,17 +144,41 @@ def _prepare(entry: dict, tmp: Path) -> Prepared:
     }
     for key, value in (entry.get("paths") or {}).items():
         paths[key] = value.format(**paths)
-    argv = [
-        paths["case"],
-        "--rules",
-        paths["rules"],
-        "--templates",
-        paths["templates"],
-        "-o",
-        paths["out"],
-        *entry.get("args", []),
-    ]
+    if "argv" in entry:
+        argv = [a.format(**paths) for a in entry["argv"]]
+    else:
+        argv = [
+            paths["case"],
+            "--rules",
+            paths["rules"],
+            "--templates",
+            paths["templates"],
+            "-o",
+            paths["out"],
+            *entry.get("args", []),
+        ]
     return Prepared(entry, paths, argv)
+
+
+def snapshot(directory: Path) -> dict:
+    """Every file, link and directory under DIRECTORY (links not followed): relative path -> what it is."""
+    out = {}
+    for root, dirs, files in os.walk(directory):
+        for name in dirs + files:
+            p = Path(root, name)
+            st = p.lstat()
+            if stat.S_ISLNK(st.st_mode):
+                out[str(p.relative_to(directory))] = ("link", os.readlink(p))
+            elif stat.S_ISREG(st.st_mode):
+                out[str(p.relative_to(directory))] = ("file", st.st_ino, hashlib.sha256(p.read_bytes()).hexdigest())
+            else:
+                out[str(p.relative_to(directory))] = (stat.S_IFMT(st.st_mode), st.st_ino, st.st_rdev)
+    return out
+
+
+def changes(before: dict, after: dict) -> list:
+    """What a run created, changed or removed: a run that fails must leave every file as it was."""
+    return sorted(p for p in before.keys() | after.keys() if before.get(p) != after.get(p))
 
 
 @dataclass
@@ -180,12 +221,16 @@ def run_assessor(argv: list, cwd: Path = ROOT, env: dict | None = None, timeout:
 
 
 def _execute(prepared: Prepared) -> Run:
+    tmp = Path(prepared.paths["tmp"])
+    before = snapshot(tmp)
+    out = Path(prepared.paths["out"]) if prepared.paths["out"] else None
+    outside = out is not None and not os.path.abspath(out).startswith(str(tmp) + os.sep)
+    existed = outside and os.path.lexists(out)
     run = run_assessor(prepared.argv)
-    out = Path(prepared.paths["out"])
-    run.left_behind = sorted(p.name for p in (Path(prepared.paths["tmp"]) / "out").iterdir())
-    if out.exists() and not out.is_dir():
+    run.left_behind = changes(before, snapshot(tmp))
+    if outside and not existed and os.path.lexists(out):
         run.left_behind.append(str(out))
-    if out.parent.is_dir():  # the temporary file of an atomic write
+    if outside and out.parent.is_dir():  # the temporary file of an atomic write
         run.left_behind += sorted(p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}."))
     return run
 
@@ -226,8 +271,11 @@ def test_corpus_is_large_and_well_formed():
         "templates",
         "templates_edit",
         "generate",
+        "links",
+        "hardlinks",
         "paths",
         "args",
+        "argv",
         "expect",
         "findings",
         "also",
@@ -262,7 +310,8 @@ def test_bad_input(entry, runs):
     assert run.stdout == "", f"printed to stdout{context}"
     assert run.left_behind == [], f"left {run.left_behind} behind{context}"
 
-    lines = run.stderr.splitlines()
+    # batch, lint, test and coverage name the rulebook they use on their first line
+    lines = [line for line in run.stderr.splitlines() if not BANNER.fullmatch(line)]
     if "usage" in entry:
         assert entry["usage"] in run.stderr, context
         return

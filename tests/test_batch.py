@@ -36,12 +36,12 @@ def test_batch_reports_every_good_case_and_the_bad_one(tmp_path):
     assert result.exit_code == 1
     assert "2 assessed, 1 failed" in result.stdout
     assert "broken-2008.yaml" in result.stderr and "pc_vacancies must be a whole number of at least 0" in result.stderr
-    names = sorted(p.name for p in out.iterdir())
+    names = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
     assert names == [
-        "cambridgeshire-2008.json",
-        "cambridgeshire-2008.md",
-        "copy-2008.json",
-        "copy-2008.md",
+        "reports/cambridgeshire-2008.json",
+        "reports/cambridgeshire-2008.md",
+        "reports/copy-2008.json",
+        "reports/copy-2008.md",
         "summary.csv",
         "summary.html",
     ]

@@ -26,6 +26,7 @@ TOP = {
     "discovery",
     "engines",
     "throughput",
+    "limits",
     "targets",
     "elapsed_s",
     "output",
@@ -116,6 +117,8 @@ TARGETS = {
     "durable_linear_in_rules",
     "engines_agree",
     "worker_rss_flat",
+    "template_bombs_bounded",
+    "lint_near_linear",
 }
 
 

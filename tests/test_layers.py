@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "assessor"
 
 # In pipeline order; a module may import from its own layer and any layer before it.
 LAYERS = (
-    ("errors", "files"),
+    ("errors", "files", "limits"),
     ("source",),
     ("language",),
     ("rulebook",),

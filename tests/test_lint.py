@@ -108,6 +108,7 @@ def test_large_scales_are_sampled_deterministically_and_only_warn(monkeypatch):
     # Force the sampled search on the clean rules with a tiny sample: rungs it misses are only
     # possibly unreachable, so they are warnings, and the same on every run.
     monkeypatch.setattr(reachability, "EXHAUSTIVE_LIMIT", 0)
+    monkeypatch.setattr(reachability, "EXHAUSTIVE_PER_RUNG", 0)
     monkeypatch.setattr(reachability, "SAMPLE_SIZE", 2)
     first = lint(FIXTURES / "clean" / "rules", "-f", "json")
     findings = json.loads(first.stdout)

@@ -5,14 +5,19 @@ Commands print and exit; everything below the CLI returns data or raises Assesso
 
 from __future__ import annotations
 
+import os
+import sys
+from typing import NoReturn
+
 import click
 
 from assessor import __version__
 from assessor.cli.batch import batch
-from assessor.cli.common import EXIT_CODES
+from assessor.cli.common import EXIT_CODES, fail
 from assessor.cli.policy import coverage, diff, lint, new_case, test
 from assessor.cli.report import report
 from assessor.cli.rulebook import init, schema
+from assessor.errors import EXIT_BAD_INPUT, AssessorError
 
 
 class _DefaultToReport(click.Group):
@@ -25,6 +30,33 @@ class _DefaultToReport(click.Group):
 
     def list_commands(self, _ctx):
         return list(self.commands)  # the order of COMMANDS, not alphabetical
+
+    def main(self, *args, **kwargs):
+        """Every command ends here, so failures no command foresaw end the same way for all:
+        findings exit 2 with their messages; an output that cannot be written (standard output
+        on a full disk, a closed pipe) exits 2 with a plain message, never a traceback."""
+        try:
+            try:
+                return super().main(*args, **kwargs)
+            finally:
+                sys.stdout.flush()  # inside the guard: a full disk shows at the last flush
+        except AssessorError as e:
+            fail(e.findings)
+        except OSError as e:
+            _cannot_write(e)
+
+
+def _cannot_write(e: OSError) -> NoReturn:
+    where = e.filename if e.filename is not None else "standard output"
+    # whatever is still buffered for standard output cannot be written either: drop it, so
+    # that the interpreter's own flush at exit does not fail a second time, with a traceback
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    click.echo(f"error: {where}: cannot write: {e.strerror or e} (io)", err=True)
+    sys.exit(EXIT_BAD_INPUT)
 
 
 @click.group(cls=_DefaultToReport, epilog=EXIT_CODES, context_settings={"help_option_names": ["-h", "--help"]})

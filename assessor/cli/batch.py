@@ -8,10 +8,13 @@ from pathlib import Path
 import click
 
 from assessor import __version__
+from assessor.batch import CASE_TIMEOUT
 from assessor.cli.common import EXIT_CODES, fail
-from assessor.cli.options import engine_option, locate_rulebook, rulebook_options
+from assessor.cli.options import OutputPath, engine_option, locate_rulebook, rulebook_options
 from assessor.errors import EXIT_FINDINGS, EXIT_OK, AssessorError, Finding
 from assessor.files import write_atomically
+
+EXIT_INTERRUPTED = 130  # what shells report for a command stopped by Ctrl-C (128 + SIGINT)
 
 
 @click.command(epilog=EXIT_CODES)
@@ -21,8 +24,8 @@ from assessor.files import write_atomically
     "--output",
     "out_dir",
     required=True,
-    type=click.Path(file_okay=False),
-    help="Directory for the reports and the national summary (created if missing).",
+    type=OutputPath(file_okay=False),
+    help="Directory for the national summary and, under reports/, a report per case (created if missing).",
 )
 @click.option(
     "-f",
@@ -35,17 +38,29 @@ from assessor.files import write_atomically
     help="Report format; repeat for several.",
 )
 @click.option("-j", "--jobs", type=click.IntRange(1, 64), default=None, help="Worker processes (default: one per CPU).")
+@click.option(
+    "--case-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=CASE_TIMEOUT,
+    show_default=True,
+    metavar="SECONDS",
+    help="Stop a case that takes longer, report it failed, and go on with the others.",
+)
 @rulebook_options()
 @engine_option()
-def batch(cases_dir, out_dir, formats, jobs, rulebook_dir, rules_dir, templates_dir, engine):
-    """Assess every case in CASES_DIR in parallel: a report per case, summary.csv and summary.html.
+def batch(cases_dir, out_dir, formats, jobs, case_timeout, rulebook_dir, rules_dir, templates_dir, engine):
+    """Assess every case in CASES_DIR in parallel: summary.csv and summary.html, and a report per case
+    under reports/.
 
-    A case that cannot be assessed is reported and the others go on; the exit
-    code is 1 if any case failed.
+    A case that cannot be assessed (or runs past --case-timeout) is reported and the
+    others go on; the exit code is 1 if any case failed. Every template the run needs
+    is checked before anything is written. Ctrl-C stops at once, writes the summary
+    of the cases that finished, and exits 130.
     """
-    from assessor.batch import national_csv, run_batch
+    from assessor.batch import REPORTS_DIR, Interrupted, national_csv, run_batch
     from assessor.files import case_files
-    from assessor.report.environment import Renderer
+    from assessor.report.environment import REPORT_TEMPLATES, Renderer
+    from assessor.rulebook.locate import run_inputs
     from assessor.rulebook.read import load_rulebook
 
     try:
@@ -57,30 +72,38 @@ def batch(cases_dir, out_dir, formats, jobs, rulebook_dir, rules_dir, templates_
         location = locate_rulebook(rulebook_dir, rules_dir, templates_dir, [cases_dir], banner=True)
         book = load_rulebook(location.rules)  # fail fast, before any worker starts
         renderer = Renderer(location.templates)
+        _check_templates(renderer, book, formats, REPORT_TEMPLATES)  # before anything is written
         out = Path(out_dir)
         if out.exists() and not out.is_dir():
             raise AssessorError(Finding(out_dir, None, None, "io", "output path exists and is not a directory"))
-        out.mkdir(parents=True, exist_ok=True)
+        (out / REPORTS_DIR).mkdir(parents=True, exist_ok=True)
     except AssessorError as e:
         fail(e.findings)
     except OSError as e:
         fail(Finding(out_dir, None, None, "io", f"cannot create the output directory: {e.strerror}"))
+    inputs = run_inputs(location, *cases)
+    interrupted = False
     with click.progressbar(length=len(cases), label="Assessing", file=sys.stderr) as bar:
-        runs = run_batch(
-            cases,
-            str(out),
-            location=location,
-            engine=engine,
-            formats=formats,
-            jobs=jobs,
-            progress=bar.update,
-        )
+        try:
+            runs = run_batch(
+                cases,
+                str(out),
+                location=location,
+                engine=engine,
+                formats=formats,
+                jobs=jobs,
+                progress=bar.update,
+                case_timeout=case_timeout,
+                inputs=inputs,
+            )
+        except Interrupted as e:
+            runs, interrupted = e.runs, True
     frameworks = [
         {"id": fw.id, "title": fw.title, "criteria": [{"id": c.id, "heading": c.heading} for c in fw.criteria]}
         for fw in book.frameworks
     ]
     try:
-        write_atomically(str(out / "summary.csv"), national_csv(runs))
+        write_atomically(str(out / "summary.csv"), national_csv(runs), inputs)
         html = renderer.render(
             "summary.html.j2",
             {
@@ -92,11 +115,33 @@ def batch(cases_dir, out_dir, formats, jobs, rulebook_dir, rules_dir, templates_
             },
             html=True,
         )
-        write_atomically(str(out / "summary.html"), html)
+        write_atomically(str(out / "summary.html"), html, inputs)
     except AssessorError as e:
         fail(e.findings)
     failed = [o for o in runs if not o.ok]
     for o in failed:
         click.echo(f"error: {o.error}", err=True)
+    if interrupted:
+        click.echo(
+            f"interrupted: {len(runs)} of {len(cases)} case(s) finished; the summary in {out} lists them", err=True
+        )
+        sys.exit(EXIT_INTERRUPTED)
     click.echo(f"{len(runs) - len(failed)} assessed, {len(failed)} failed; reports and summary in {out}")
     sys.exit(EXIT_FINDINGS if failed else EXIT_OK)
+
+
+def _check_templates(renderer, book, formats, layouts: dict) -> None:
+    """Every template the run will render compiles: a mistake found after the reports were
+    written would leave a half-made output directory."""
+    names = [(layouts[f], f == "html") for f in formats if f in layouts] + [("summary.html.j2", True)]
+    for fw in book.frameworks:
+        names += [(f"statements/indicators/{i}.md.j2", False) for i in fw.indicators]
+        names += [(c.statement, False) for c in fw.criteria]
+    findings = []
+    for name, html in dict.fromkeys(names):
+        try:
+            renderer.check(name, html)
+        except AssessorError as e:
+            findings += e.findings
+    if findings:
+        raise AssessorError(findings)

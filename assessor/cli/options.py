@@ -60,3 +60,12 @@ def locate_rulebook(rulebook_dir, rules_dir, templates_dir, starts=(), banner: b
     for warning in location.warnings:
         click.echo(warning, err=True)
     return location
+
+
+class OutputPath(click.Path):
+    """A path to write to. Empty is a usage error: it would otherwise quietly mean standard output."""
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and not value.strip():
+            self.fail("the path is empty (leave the option out to write to standard output)", param, ctx)
+        return super().convert(value, param, ctx)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import click
 
 from assessor.cli.common import EXIT_CODES, fail, report_findings
-from assessor.cli.options import engine_option, locate_rulebook, rulebook_options
+from assessor.cli.options import OutputPath, engine_option, locate_rulebook, rulebook_options
 from assessor.errors import EXIT_BAD_INPUT, EXIT_ENGINE, EXIT_FINDINGS, EXIT_OK, AssessorError, Finding
 from assessor.files import write_atomically
 
@@ -281,7 +281,7 @@ def _case_schema(location: Location, output) -> dict:
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False),
+    type=OutputPath(dir_okay=False),
     default=None,
     help="Write the case to FILE (never overwritten) instead of standard output.",
 )

@@ -7,9 +7,9 @@ import sys
 import click
 
 from assessor.cli.common import EXIT_CODES, fail
-from assessor.cli.options import engine_option, locate_rulebook, rulebook_options
+from assessor.cli.options import OutputPath, engine_option, locate_rulebook, rulebook_options
 from assessor.errors import EXIT_ENGINE, AssessorError
-from assessor.files import write_atomically
+from assessor.files import refuse_inputs, write_atomically
 
 
 @click.command(epilog=EXIT_CODES)
@@ -26,7 +26,7 @@ from assessor.files import write_atomically
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False),
+    type=OutputPath(dir_okay=False),
     default=None,
     help="Write the report to FILE (atomically) instead of standard output.",
 )
@@ -43,15 +43,19 @@ def report(case, fmt, output, explain, rulebook_dir, rules_dir, templates_dir, e
     """Assess CASE (a case file of evidence) and print the graded report."""
     from assessor.engines import EngineError
     from assessor.report.render import render_report
+    from assessor.rulebook.locate import run_inputs
     from assessor.session import Session
 
     try:
         location = locate_rulebook(rulebook_dir, rules_dir, templates_dir, [case])
+        inputs = run_inputs(location, case) if output else []
+        if output:
+            refuse_inputs(output, inputs)  # before the work, not only before the write
         with Session(engine=engine, location=location) as session:
             result = session.assess(case, margins=explain)
             text = render_report(session.renderer, result, fmt, explain=explain)
         if output:
-            write_atomically(output, text)
+            write_atomically(output, text, inputs)
         else:
             click.echo(text, nl=False)
     except AssessorError as e:

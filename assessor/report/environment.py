@@ -8,15 +8,22 @@ turned into a finding naming the template file and line.
 from __future__ import annotations
 
 import json
+import os
 import re
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 
 import jinja2
+import jinja2.filters
+import jinja2.loaders
+import jinja2.utils
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
+from assessor import limits
 from assessor.errors import AssessorError, Finding
+from assessor.files import read_limited
 
 FORMATS = ("markdown", "html", "text", "json")
 REPORT_TEMPLATES = {"markdown": "report.md.j2", "text": "report.txt.j2", "html": "report.html.j2"}
@@ -48,28 +55,286 @@ def _words(n: int) -> str:
 FILTERS = {"pp": _pp, "pct": _pct, "number": _number, "words": _words}
 
 
-class _Sandbox(SandboxedEnvironment):
-    """The sandbox, with `*` and `**` bounded: '-' * 80 is fine, 'x' * 10**10 is not."""
+# Bounds on what one render may build, so that no template can hang a run or exhaust memory.
+# Each is far beyond what a report needs (the bundled reports are under 100 KB).
+MAX_SIZE = 1_000_000  # characters or items one operation may build: a repetition, a padding, a join
+MAX_BITS = 100_000  # bits of an integer a power may build
+MAX_OUTPUT = 5_000_000  # characters one render may write
+MAX_STEPS = 1_000_000  # items every `range` of one render may yield together (nested loops multiply)
+MAX_LIPSUM_WORDS = 100_000
+MAX_BLOCK_NESTING = 50  # blocks ({% if %}, {% for %} ...) one inside another
+MAX_BRACKET_NESTING = 20  # brackets one inside another in one expression
+RENDER_SECONDS = 2.0  # wall-clock time of one render
+RENDER_MEMORY = 400 * 1024 * 1024  # bytes of address space one render may add
 
-    intercepted_binops = frozenset({"*", "**"})
-    MAX_SIZE = 1_000_000  # items or characters a repetition may build
-    MAX_BITS = 100_000  # bits of an integer a power may build
+_OPENERS = frozenset({"if", "for", "macro", "call", "filter", "block", "with", "autoescape", "set"})
+_PRINTF_WIDTH = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")
+_FORMAT_WIDTH = re.compile(r"\{[^{}]*?:[^{}]*?(\d+)")
+_WIDE_STR_METHODS = frozenset({"ljust", "rjust", "center", "zfill", "expandtabs"})
+
+
+class TemplateTimeout(SecurityError):
+    pass
+
+
+def _limit(message: str):
+    raise SecurityError(message)
+
+
+def _size(value) -> int:
+    return len(value) if isinstance(value, (str, list, tuple, dict, set)) else 0
+
+
+def _check_size(value, what: str):
+    if _size(value) > MAX_SIZE:
+        _limit(f"{what} would hold {_size(value):,} characters or items; the limit is {MAX_SIZE:,}")
+    return value
+
+
+def _check_printf(fmt: str, args) -> None:
+    star = False
+    for m in _PRINTF_WIDTH.finditer(fmt):
+        for part in m.groups():
+            if part == "*":
+                star = True
+            elif part and int(part) > MAX_SIZE:
+                _limit(f"the format {m.group(0)[:20]!r} pads to more than {MAX_SIZE:,} characters")
+    if star:
+        for a in args if isinstance(args, tuple) else (args,):
+            if isinstance(a, int) and not isinstance(a, bool) and abs(a) > MAX_SIZE:
+                _limit(f"a '*' width of {a:,} pads to more than {MAX_SIZE:,} characters")
+
+
+def _check_format(fmt: str) -> None:
+    for m in _FORMAT_WIDTH.finditer(fmt):
+        if int(m.group(1)) > MAX_SIZE:
+            _limit(f"the format {m.group(0)[:20]!r} pads to more than {MAX_SIZE:,} characters")
+
+
+class _Namespace(jinja2.utils.Namespace):
+    """`namespace()`, whose values cannot grow without bound (`{% set ns.s = ns.s ~ ns.s %}` in a loop)."""
+
+    def __setitem__(self, name, value):
+        super().__setitem__(name, _check_size(value, f"namespace value {name!r}"))
+
+
+class _Budget(threading.local):
+    steps = 0
+
+
+class _Sandbox(SandboxedEnvironment):
+    """The sandbox, bounded: '-' * 80 and range(12) are fine; 'x' * 10**10, nested range(10**5)
+    loops, center(10**9), '%999999999s', a namespace value doubling in a loop are not."""
+
+    intercepted_binops = frozenset({"*", "**", "%", "+"})
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.budget = _Budget()
+        self.globals.update(range=self._range, lipsum=_lipsum, namespace=_Namespace)
+        self.filters.update(
+            center=_center,
+            indent=_bounded_indent,
+            format=_format,
+            replace=_replace,
+            join=_join,
+            batch=_batch,
+            slice=_slice,
+        )
+
+    def _range(self, *args):
+        r = range(*args)
+        self.budget.steps += len(r)
+        if len(r) > MAX_SIZE or self.budget.steps > MAX_STEPS:
+            _limit(f"the loops of this template would take more than {MAX_STEPS:,} steps")
+        return r
 
     def call_binop(self, context, operator, left, right):
         if operator == "*":
             for seq, n in ((left, right), (right, left)):
-                if isinstance(seq, (str, list, tuple)) and isinstance(n, int) and len(seq) * n > self.MAX_SIZE:
-                    raise SecurityError(f"'*' would build {len(seq) * n:,} items; the limit is {self.MAX_SIZE:,}")
+                if isinstance(seq, (str, list, tuple)) and isinstance(n, int) and len(seq) * n > MAX_SIZE:
+                    _limit(f"'*' would build {len(seq) * n:,} items; the limit is {MAX_SIZE:,}")
         if (
             operator == "**"
             and isinstance(left, int)
             and isinstance(right, int)
             and right > 0
             and abs(left) > 1
-            and (abs(left).bit_length() - 1) * right > self.MAX_BITS
+            and (abs(left).bit_length() - 1) * right > MAX_BITS
         ):
-            raise SecurityError("'**' would build a number too large to print")
+            _limit("'**' would build a number too large to print")
+        if operator == "%" and isinstance(left, str):
+            _check_printf(left, right)
+        if operator == "+" and _size(left) + _size(right) > MAX_SIZE:
+            _limit(f"'+' would build {_size(left) + _size(right):,} items; the limit is {MAX_SIZE:,}")
         return super().call_binop(context, operator, left, right)
+
+    def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 - jinja's own signature
+        if limits.expired():  # outside the main thread no alarm comes: check at each call
+            raise TemplateTimeout(f"the template took longer than {RENDER_SECONDS:g} s")
+        for a in (*args, *kwargs.values()):
+            _check_size(a, "an argument")
+        owner = getattr(__obj, "__self__", None)
+        name = getattr(__obj, "__name__", "")
+        if isinstance(owner, str) and name in _WIDE_STR_METHODS:
+            for a in args:
+                if isinstance(a, int) and a > MAX_SIZE:
+                    _limit(f"{name}({a:,}) pads to more than {MAX_SIZE:,} characters")
+        if isinstance(owner, str) and name == "replace" and len(args) > 1:
+            _check_replace(owner, str(args[0]), str(args[1]))
+        if isinstance(owner, str) and name == "join" and args and isinstance(args[0], (list, tuple)):
+            _check_join(args[0], owner)
+        if isinstance(owner, list) and name in ("extend", "append", "insert", "__iadd__"):
+            grown = len(owner) + (_size(args[-1]) if name in ("extend", "__iadd__") else 1) if args else 0
+            if grown > MAX_SIZE:
+                _limit(f"list.{name} would build {grown:,} items; the limit is {MAX_SIZE:,}")
+        return super().call(__context, __obj, *args, **kwargs)
+
+    def wrap_str_format(self, value):
+        wrapped = super().wrap_str_format(value)
+        if wrapped is None:
+            return None
+
+        def checked(*args, **kwargs):
+            _check_format(value.__self__)
+            return wrapped(*args, **kwargs)
+
+        return checked
+
+    def _parse(self, source, name, filename):
+        check_nesting(self, source, name, filename)
+        try:
+            return super()._parse(source, name, filename)
+        except RecursionError:
+            raise jinja2.TemplateSyntaxError("the template is nested too deeply", 1, name, filename) from None
+
+    def _compile(self, source, filename):
+        try:
+            return super()._compile(source, filename)
+        except RecursionError:
+            raise jinja2.TemplateSyntaxError("the template is nested too deeply", 1, None, filename) from None
+
+
+def check_nesting(env, source: str, name, filename) -> None:
+    """Refuse, at its line, nesting deeper than the parser can follow: it recurses per level."""
+    blocks, brackets, in_block, first = 0, 0, False, False
+    for line, kind, value in env.lexer.tokeniter(source, name, filename):
+        if kind == "block_begin":
+            in_block, first = True, True
+            continue
+        if kind == "block_end":
+            in_block = False
+        elif in_block and first and kind == "name":
+            first = False
+            if value.startswith("end"):
+                blocks -= 1
+            elif value in _OPENERS and not (value == "set" and "=" in _rest_of_block(source, line)):
+                blocks += 1
+                if blocks > MAX_BLOCK_NESTING:
+                    raise jinja2.TemplateSyntaxError(
+                        f"blocks are nested more than {MAX_BLOCK_NESTING} deep", line, name, filename
+                    )
+        elif kind == "operator" and value in "([{":
+            brackets += 1
+            if brackets > MAX_BRACKET_NESTING:
+                raise jinja2.TemplateSyntaxError(
+                    f"brackets are nested more than {MAX_BRACKET_NESTING} deep", line, name, filename
+                )
+        elif kind == "operator" and value in ")]}":
+            brackets = max(brackets - 1, 0)
+        if kind in ("variable_end", "block_end"):
+            brackets = 0
+
+
+def _rest_of_block(source: str, line: int) -> str:
+    return source.splitlines()[line - 1] if 0 < line <= source.count("\n") + 1 else ""
+
+
+def _lipsum(n=5, html=True, min=20, max=100):  # noqa: A002 - jinja's own parameter names
+    if not all(isinstance(v, int) for v in (n, min, max)) or n * max > MAX_LIPSUM_WORDS:
+        _limit(f"lipsum({n}, ..., max={max}) would write more than {MAX_LIPSUM_WORDS:,} words")
+    return jinja2.utils.generate_lorem_ipsum(n, html, min, max)
+
+
+_filters = jinja2.filters
+
+
+def _center(value, width=80):
+    if isinstance(width, int) and width > MAX_SIZE:
+        _limit(f"center({width:,}) pads to more than {MAX_SIZE:,} characters")
+    return _filters.do_center(value, width)
+
+
+def _bounded_indent(s, width=4, first=False, blank=False):
+    pad = width if isinstance(width, int) else len(str(width))
+    if pad * (str(s).count("\n") + 1) + len(str(s)) > MAX_SIZE:
+        _limit(f"indent would build more than {MAX_SIZE:,} characters")
+    return _filters.do_indent(s, width, first, blank)
+
+
+def _format(value, *args, **kwargs):
+    _check_printf(str(value), args)
+    return _filters.do_format(value, *args, **kwargs)
+
+
+def _check_replace(s: str, old: str, new: str) -> None:
+    count = s.count(old) if old else len(s) + 1
+    if len(s) + count * (len(new) - len(old)) > MAX_SIZE:
+        _limit(f"replace would build more than {MAX_SIZE:,} characters")
+
+
+@jinja2.pass_eval_context
+def _replace(eval_ctx, s, old, new, count=None):
+    _check_replace(str(s), str(old), str(new))
+    return _filters.do_replace(eval_ctx, s, old, new, count)
+
+
+def _check_join(items, separator) -> list:
+    items = list(items)
+    if len(str(separator)) * len(items) > MAX_SIZE:
+        _limit(f"join would build more than {MAX_SIZE:,} characters")
+    return items
+
+
+@jinja2.pass_eval_context
+def _join(eval_ctx, value, d="", attribute=None):
+    return _filters.sync_do_join(eval_ctx, _check_join(value, d), d, attribute)
+
+
+def _batch(value, linecount, fill_with=None):
+    if isinstance(linecount, int) and linecount > MAX_SIZE:
+        _limit(f"batch({linecount:,}) would build more than {MAX_SIZE:,} items")
+    return _filters.do_batch(value, linecount, fill_with)
+
+
+def _slice(value, slices, fill_with=None):
+    if isinstance(slices, int) and slices > MAX_SIZE:
+        _limit(f"slice({slices:,}) would build more than {MAX_SIZE:,} items")
+    return _filters.sync_do_slice(value, slices, fill_with)
+
+
+class _Loader(jinja2.FileSystemLoader):
+    """Templates read from their folder through files.read_limited: a template that is a link to
+    /dev/zero, or larger than the limit, is refused instead of read without end."""
+
+    def get_source(self, environment, template):  # noqa: ARG002 - jinja's signature
+        pieces = jinja2.loaders.split_template_path(template)  # refuses '..'
+        for root in self.searchpath:
+            filename = os.path.join(root, *pieces)
+            if os.path.exists(filename) and not os.path.isdir(filename):
+                break
+        else:
+            raise jinja2.TemplateNotFound(template)
+        contents = read_limited(filename, "template").decode(self.encoding)
+        mtime = os.path.getmtime(filename)
+
+        def uptodate() -> bool:
+            try:
+                return os.path.getmtime(filename) == mtime
+            except OSError:
+                return False
+
+        return contents, os.path.normpath(filename), uptodate
 
 
 def _bytecode_cache(html: bool) -> jinja2.BytecodeCache:
@@ -84,6 +349,8 @@ def _bytecode_cache(html: bool) -> jinja2.BytecodeCache:
             _Sandbox.__qualname__,
             sorted(_Sandbox.intercepted_binops),
             sorted(_Sandbox.intercepted_unops),
+            MAX_BLOCK_NESTING,
+            MAX_BRACKET_NESTING,
             html,
         )
     )
@@ -96,12 +363,12 @@ class Renderer:
         self.dir = Path(templates_dir)
         if not self.dir.is_dir():
             raise AssessorError(Finding(str(self.dir), None, None, "io", "templates directory does not exist"))
-        self._envs: dict[bool, jinja2.Environment] = {}
+        self._envs: dict[bool, _Sandbox] = {}
 
-    def env(self, html: bool = False) -> jinja2.Environment:
+    def env(self, html: bool = False) -> _Sandbox:
         if html not in self._envs:
             env = _Sandbox(
-                loader=jinja2.FileSystemLoader(str(self.dir)),
+                loader=_Loader(str(self.dir)),
                 undefined=jinja2.StrictUndefined,
                 autoescape=html,
                 keep_trailing_newline=True,
@@ -112,9 +379,23 @@ class Renderer:
             self._envs[html] = env
         return self._envs[html]
 
-    def render(self, name: str, context: dict, html: bool = False) -> str:
+    def check(self, name: str, html: bool = False) -> None:
+        """Read and compile a template now (a located finding if it cannot be), before any output is written."""
+        self.render(name, None, html)
+
+    def render(self, name: str, context: dict | None, html: bool = False) -> str:
+        """The rendered template (its compiling only, when context is None), within the render bounds."""
         try:
-            return self.env(html).get_template(name).render(**context)
+            env = self.env(html)
+            template = env.get_template(name)
+            if context is None:
+                return ""
+            env.budget.steps = 0
+            with (
+                limits.time_limit(RENDER_SECONDS, _timed_out),
+                limits.memory_limit(RENDER_MEMORY),
+            ):
+                return _bounded_output(template, context)
         except jinja2.TemplateNotFound as e:
             raise AssessorError(
                 Finding(
@@ -158,6 +439,45 @@ class Renderer:
         text = self.render(name, context)
         paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", text)]
         return "\n\n".join(p for p in paragraphs if p)
+
+
+def _timed_out() -> TemplateTimeout:
+    return TemplateTimeout(f"the template took longer than {RENDER_SECONDS:g} s")
+
+
+def _bounded_output(template, context: dict) -> str:
+    parts, size = [], 0
+    stream = template.generate(**context)
+    try:
+        for chunk in stream:
+            size += len(chunk)
+            if size > MAX_OUTPUT:
+                _limit(f"it would write more than {MAX_OUTPUT:,} characters")
+            parts.append(chunk)
+    except (SecurityError, MemoryError) as e:
+        if _template_line(e)[0] is not None:
+            raise
+        # stopped here, between two pieces of output (the alarm can ring anywhere): the paused
+        # template says where it was
+        where = _suspended_line(stream)
+        what = str(e) or type(e).__name__
+        raise AssessorError(
+            Finding(where[0] or template.filename, where[1], None, "template", f"cannot render template: {what}")
+        ) from None
+    return "".join(parts)
+
+
+def _suspended_line(generator) -> tuple:
+    """Where in a template a paused render stands: the innermost template frame and its template line."""
+    found = (None, None)
+    while generator is not None:
+        frame = getattr(generator, "gi_frame", None)
+        if frame is not None and frame.f_code.co_filename.endswith(".j2"):
+            template = frame.f_globals.get("__jinja_template__")
+            line = template.get_corresponding_lineno(frame.f_lineno) if template is not None else None
+            found = (frame.f_code.co_filename, line)
+        generator = getattr(generator, "gi_yieldfrom", None)
+    return found
 
 
 def _template_line(exc: BaseException) -> tuple:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from assessor import __version__
 from assessor.errors import AssessorError, Finding
-from assessor.files import bundled_root, relative
+from assessor.files import bundled_root, input_files, read_limited, relative
 from assessor.source.document import load, short_repr
 from assessor.source.reader import Reader, kind_of
 
@@ -104,7 +104,7 @@ def revision_of(location: Location) -> str:
     ]
     digest = hashlib.sha256()
     for name, path in files:
-        data = path.read_bytes()
+        data = read_limited(path, "rulebook file")
         digest.update(f"{name}\0{len(data)}\0".encode())
         digest.update(data)
     return digest.hexdigest()
@@ -358,3 +358,9 @@ def _stray_rules(starts, cwd: Path, location: Location) -> list[str]:
                 f"to use those, pass --rules {relative(candidate)} or add a {MANIFEST} (docs/rulebooks.md)"
             )
     return out
+
+
+def run_inputs(location: Location, *more) -> list[Path]:
+    """Every file a run with this rulebook reads, and MORE (cases): none may be written over."""
+    manifest = location.manifest.path if location.manifest else None
+    return input_files(manifest, location.rules, location.templates, *more)

@@ -89,11 +89,7 @@ class Decision:
 
     @property
     def outcomes(self) -> tuple:
-        seen = []
-        for r in self.rungs:
-            if r.outcome not in seen:
-                seen.append(r.outcome)
-        return tuple(seen)
+        return tuple(dict.fromkeys(r.outcome for r in self.rungs))  # in order, once each
 
     @property
     def otherwise(self) -> str | None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from assessor.errors import AssessorError, Finding
+from assessor.files import read_limited
 from assessor.language import conditions as ex
 from assessor.language import engine_limits as limits
 from assessor.language import ir
@@ -70,7 +71,7 @@ def load_rulebook(directory: str | Path) -> Rulebook:
         except AssessorError as e:
             findings.extend(e.findings)
             continue
-        digest.update(p.name.encode() + b"\0" + p.read_bytes() + b"\0")
+        digest.update(p.name.encode() + b"\0" + read_limited(p, "rule file") + b"\0")
     if findings:
         raise AssessorError(findings)
     grading = docs.pop(d / GRADING_FILE)

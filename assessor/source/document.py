@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -22,6 +21,7 @@ from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.resolver import Resolver
 
 from assessor.errors import AssessorError, Finding
+from assessor.files import read_limited
 
 try:  # the C parser is several times faster; results are identical
     from yaml import CSafeLoader as _Loader
@@ -32,7 +32,6 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 
     _C_PARSER = False
 
-MAX_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 64
 
 DocPath = tuple  # a path into a document: keys and list indexes
@@ -139,26 +138,7 @@ _SCALARS = _Scalars()
 def read_text(path: str | os.PathLike, what: str) -> str:
     """Read a UTF-8 text file, turning every I/O problem into a finding."""
     name = str(path)
-    p = Path(path)
-    try:
-        if p.is_dir():
-            raise AssessorError(Finding(name, None, None, "io", f"{what} is a directory, expected a YAML file"))
-        size = p.stat().st_size
-        if size > MAX_BYTES:
-            raise AssessorError(
-                Finding(
-                    name,
-                    None,
-                    None,
-                    "too-large",
-                    f"{what} is {size / 1048576:.1f} MB; the limit is {MAX_BYTES // 1048576} MB",
-                )
-            )
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise AssessorError(Finding(name, None, None, "io", f"{what} does not exist")) from None
-    except OSError as e:
-        raise AssessorError(Finding(name, None, None, "io", f"cannot read {what}: {e.strerror}")) from None
+    raw = read_limited(path, what)
     if b"\x00" in raw:
         raise AssessorError(Finding(name, None, None, "encoding", f"{what} is binary, expected YAML text"))
     try:

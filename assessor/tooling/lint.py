@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from pathlib import Path
 
 from assessor.errors import AssessorError, Finding
@@ -32,10 +33,13 @@ def lint(rules_dir: Path, case_paths: list, templates_dir: Path) -> list:
         book = load_rulebook(rules_dir)
     except AssessorError as e:
         return e.findings
-    findings, reads = check_templates(book, templates_dir)
+    findings = check_every_template(templates_dir)
+    more, reads = check_templates(book, templates_dir)
+    findings += more
     findings += check_unused(book, reads)
     for site in decision_sites(book):
         findings += reachability.check(site)
+    cases = []
     for path in case_paths:
         try:
             case = load_case(path, book)
@@ -43,7 +47,55 @@ def lint(rules_dir: Path, case_paths: list, templates_dir: Path) -> list:
             findings += e.findings
             continue
         findings += check_repeated_facts(case, load(path, "case file"))
-    return sorted(findings, key=Finding.sort_key)
+        cases.append(case)
+    if not any(f.level == "error" for f in findings):
+        findings += check_reports(book, rules_dir, templates_dir, cases)
+    unique = {(f.path, f.line, f.column, f.check, f.message, f.level): f for f in findings}
+    return sorted(unique.values(), key=Finding.sort_key)
+
+
+def check_every_template(templates_dir: Path) -> list:
+    """Every template in the folder compiles in the environment reports render with: a misspelt
+    filter, a syntax error or nesting too deep in a layout or a partial is found before any report."""
+    from assessor.report.environment import Renderer
+
+    if not templates_dir.is_dir():
+        return [Finding(str(templates_dir), None, None, "io", "templates directory does not exist")]
+    renderer = Renderer(templates_dir)
+    out = []
+    for path in sorted(templates_dir.rglob("*.j2")):
+        name = path.relative_to(templates_dir).as_posix()
+        try:
+            renderer.check(name, html="html" in path.parts[len(templates_dir.parts) :] or name.endswith(".html.j2"))
+        except AssessorError as e:  # the same id as the statement checks give, so each is reported once
+            out += [dataclasses.replace(f, check="template-syntax") if f.check == "template" else f for f in e.findings]
+    return out
+
+
+def check_reports(book, rules_dir: Path, templates_dir: Path, cases: list) -> list:
+    """Assess each case and render every report format, as `assess` would: what assess would refuse
+    (a value the rules cannot compute from this evidence, a template that fails on it, runs too long
+    or writes too much) is found here too. With the python engine: the rules' meaning, not an engine's."""
+    from assessor.report.environment import REPORT_TEMPLATES
+    from assessor.report.render import render_report
+    from assessor.session import Session
+
+    if not cases:
+        return []
+    out = []
+    try:
+        with Session(rules_dir, templates_dir, "python", book=book) as session:
+            for case in cases:
+                try:
+                    result = session.assess_case(case)
+                    for fmt, layout in REPORT_TEMPLATES.items():
+                        if os.path.lexists(templates_dir / layout):  # a folder of statements only has none
+                            render_report(session.renderer, result, fmt)
+                except AssessorError as e:
+                    out += e.findings
+    except AssessorError as e:
+        out += e.findings
+    return out
 
 
 def check_repeated_facts(case, doc) -> list:

@@ -19,13 +19,13 @@ say so.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import datetime as dt
 import itertools
 import math
 import random
 import zlib
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from assessor.errors import Finding
@@ -33,6 +33,8 @@ from assessor.language import conditions as ex
 from assessor.rulebook.sites import DecisionSite
 
 EXHAUSTIVE_LIMIT = 20_000  # assignments tried one by one up to this many
+EXHAUSTIVE_PER_RUNG = 4  # ... or up to this many per rung of a long scale
+EXPLAINED_RUNGS = 50  # unreachable rungs whose reason is worked out (all are reported)
 SAMPLE_SIZE = 4_000  # else this many, drawn with a seed taken from the scale's name
 COMPARISONS = ("==", "!=", "<", "<=", ">", ">=")
 OTHER_TEXT = "(any other text)"  # text no condition names: every such text behaves alike
@@ -56,38 +58,53 @@ def check(site: DecisionSite) -> list:
     names = sorted(candidates)
     pools = [candidates[n] for n in names]
     total = math.prod(len(p) for p in pools)
-    exhaustive = total <= EXHAUSTIVE_LIMIT
-    assignments: Iterable[tuple]
-    if exhaustive:
-        assignments = itertools.product(*pools)
-    else:
-        rng = random.Random(zlib.crc32(site.label.encode()))
-        assignments = (tuple(rng.choice(p) for p in pools) for _ in range(SAMPLE_SIZE))
     rungs = site.decision.rungs
+    # a long scale has as many thresholds as rungs: its pools grow with it, and with the indexed
+    # search below trying them all costs little
+    exhaustive = total <= max(EXHAUSTIVE_LIMIT, EXHAUSTIVE_PER_RUNG * len(rungs))
+
+    samples = max((len(p) for p in pools), default=0) + SAMPLE_SIZE
+
+    def assignments():
+        if exhaustive:
+            return itertools.product(*pools)
+        return _sample(pools, samples, zlib.crc32(site.label.encode()))
+
     has_otherwise = rungs[-1].condition is None
+    first_holding = _FirstHolding(conditions)
     chosen = [False] * len(rungs)
-    ever_holds = [False] * len(rungs)
-    blockers: dict = {}  # rung -> earlier rungs chosen while its own condition held
+    left = len(rungs)
     gap = None
-    for assignment in assignments:
+    for assignment in assignments():
         values = _values(dict(zip(names, assignment)))
-        holds = [c is None or ex.evaluate(c, values) for c in conditions]
-        first = next((i for i, h in enumerate(holds) if h), None)
+        first = first_holding(values)
         if first is None:
             gap = gap or values
-        else:
+        elif not chosen[first]:
             chosen[first] = True
-        for i, h in enumerate(holds):
-            if h:
-                ever_holds[i] = True
-                if first is not None and i != first:
-                    blockers.setdefault(i, set()).add(first)
-        if all(chosen) and (has_otherwise or gap is not None):
+            left -= 1
+        if not left and (has_otherwise or gap is not None):
             break  # nothing more to learn
+    unchosen = [i for i in range(len(rungs)) if not chosen[i]]
+    # Why a rung was never chosen: whether its condition ever held, and which earlier rungs won
+    # then. A second pass over the same assignments, for the unchosen rungs only (few, normally).
+    ever_holds = dict.fromkeys(unchosen, False)
+    blockers: dict = {i: set() for i in unchosen}
+    explained = unchosen[:EXPLAINED_RUNGS]
+    if explained:
+        for assignment in assignments():
+            values = _values(dict(zip(names, assignment)))
+            holding = [i for i in explained if conditions[i] is None or ex.evaluate(conditions[i], values)]
+            if holding:
+                first = first_holding(values)
+                for i in holding:
+                    ever_holds[i] = True
+                    if first is not None and first != i:
+                        blockers[i].add(first)
     out = []
-    for i in range(len(rungs)):
-        if not chosen[i]:
-            out.append(_unreachable(site, i, ever_holds[i], sorted(blockers.get(i, ())), exhaustive, total))
+    for i in unchosen:
+        holds = ever_holds[i] if i in explained else None
+        out.append(_unreachable(site, i, holds, sorted(blockers[i]), exhaustive, total))
     if gap is not None:
         out.append(
             site.place.finding(
@@ -100,18 +117,122 @@ def check(site: DecisionSite) -> list:
     return out
 
 
-def _unreachable(site: DecisionSite, i: int, holds: bool, blockers: list, exhaustive: bool, total: int) -> Finding:
+def _sample(pools: list, count: int, seed: int):
+    """COUNT assignments drawn with SEED; the first ones take every candidate of every variable at
+    least once (each pool in a shuffled order), so no threshold of a long scale goes untried;
+    the rest are drawn at random."""
+    rng = random.Random(seed)
+    orders = [rng.sample(p, len(p)) for p in pools]
+    longest = max((len(p) for p in pools), default=0)
+    for k in range(min(longest, count)):
+        yield tuple(o[k % len(o)] for o in orders)
+    for _ in range(count - longest):
+        yield tuple(rng.choice(p) for p in pools)
+
+
+_FLIPPED = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+
+
+class _FirstHolding:
+    """The first rung whose condition holds for given values, found without testing every rung.
+
+    Rungs that compare one value with a constant (`share >= 0.75`, the bulk of a long scale)
+    are indexed by value: sorted thresholds with the earliest rung beyond each, so one binary
+    search per value answers for all of them. The other rungs are tested in order, but only
+    those before the best indexed answer. A scale of n such rungs then costs O(log n) per
+    assignment instead of O(n).
+    """
+
+    def __init__(self, conditions: list):
+        by_name: dict = {}  # name -> op -> [(constant, rung)]
+        self.others = []  # rungs tested one by one, in order
+        for i, c in enumerate(conditions):
+            simple = _simple(c)
+            if simple is None:
+                self.others.append(i)
+            else:
+                name, op, constant = simple
+                by_name.setdefault(name, {}).setdefault(op, []).append((constant, i))
+        self.conditions = conditions
+        self.index = {name: {op: _Index(op, entries) for op, entries in ops.items()} for name, ops in by_name.items()}
+
+    def __call__(self, values: dict):
+        best = None
+        for name, ops in self.index.items():
+            head, _, tail = name.partition(".")
+            v = values[head][tail] if tail else values[name]
+            for index in ops.values():
+                i = index.first(v)
+                if i is not None and (best is None or i < best):
+                    best = i
+        for i in self.others:
+            if best is not None and i > best:
+                break
+            c = self.conditions[i]
+            if c is None or ex.evaluate(c, values):
+                return i
+        return best
+
+
+def _simple(c):
+    """(name, op, constant) of `name op constant` (either way round), else None."""
+    if not (isinstance(c, ex.Binary) and c.op in COMPARISONS):
+        return None
+    if isinstance(c.left, ex.Name) and isinstance(c.right, ex.Literal):
+        return c.left.name, c.op, c.right.value
+    if isinstance(c.right, ex.Name) and isinstance(c.left, ex.Literal):
+        return c.right.name, _FLIPPED[c.op], c.left.value
+    return None
+
+
+class _Index:
+    """For one comparison with many constants: the earliest rung that holds for a value."""
+
+    def __init__(self, op: str, entries: list):
+        self.op = op
+        if op in ("==", "!="):
+            self.by_constant: dict = {}
+            for constant, i in entries:
+                self.by_constant.setdefault(constant, i)
+            self.in_order = sorted((i, constant) for constant, i in self.by_constant.items())
+            return
+        entries = sorted(entries, key=lambda e: e[0])
+        self.constants = [c for c, _ in entries]
+        rungs = [i for _, i in entries]
+        if op in (">", ">="):  # holds for constants up to the value: the earliest among a prefix
+            self.best = list(itertools.accumulate(rungs, min))
+        else:  # "<", "<=": holds for constants from the value on: the earliest among a suffix
+            self.best = list(itertools.accumulate(reversed(rungs), min))[::-1]
+
+    def first(self, v):
+        op = self.op
+        if op == "==":
+            return self.by_constant.get(v)
+        if op == "!=":
+            return next((i for i, constant in self.in_order if constant != v), None)
+        if op in (">", ">="):  # constant < v (or <=)
+            k = (bisect.bisect_left if op == ">" else bisect.bisect_right)(self.constants, v)
+            return self.best[k - 1] if k else None
+        k = (bisect.bisect_right if op == "<" else bisect.bisect_left)(self.constants, v)  # constant > v (or >=)
+        return self.best[k] if k < len(self.constants) else None
+
+
+def _unreachable(
+    site: DecisionSite, i: int, holds: bool | None, blockers: list, exhaustive: bool, total: int
+) -> Finding:
     rung = site.decision.rungs[i]
     name = "`otherwise`" if rung.condition is None else f"rung {rung.outcome!r}"
     where = f"{name} of {site.label}"
     if not exhaustive:
         message = (
-            f"{where} was not chosen in any of {SAMPLE_SIZE:,} sampled combinations of the values its "
+            f"{where} was not chosen in any of the sampled combinations of the values its "
             f"scale reads (of {total:,}); it may be unreachable: check that evidence can lead to it"
         )
         return _at(site, i, "unreachable-rung", message, "warning")
     if rung.condition is None:
         reason = "every combination of values makes a rung above it hold"
+    elif holds is None:  # one of very many: not worked out
+        reason = "its condition never holds, or an earlier rung always holds first"
     elif not holds:
         reason = "its condition can never hold"
     else:

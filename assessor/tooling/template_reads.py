@@ -16,7 +16,8 @@ import jinja2
 from jinja2 import meta, nodes
 
 from assessor.errors import AssessorError, Finding
-from assessor.report.environment import FILTERS
+from assessor.files import read_limited
+from assessor.report.environment import FILTERS, check_nesting
 
 _ENV = jinja2.Environment()  # parsing only; meta.find_undeclared_variables compiles, so it needs the filters
 _ENV.filters.update(FILTERS)
@@ -45,12 +46,9 @@ class TemplateReads:
 def read_template(directory: Path, name: str, _seen: frozenset = frozenset()) -> TemplateReads:
     path = directory / name
     try:
-        source = path.read_text(encoding="utf-8")
+        source = read_limited(path, "template").decode("utf-8")
+        check_nesting(_ENV, source, name, str(path))  # the parser recurses per level: bound it first
         tree = _ENV.parse(source, name, str(path))
-    except OSError as e:
-        raise AssessorError(
-            Finding(str(path), None, None, "missing-template", f"cannot read template {name}: {e.strerror}")
-        ) from None
     except UnicodeDecodeError as e:
         raise AssessorError(
             Finding(str(path), None, None, "template-syntax", f"template {name} is not UTF-8 text (byte {e.start})")
@@ -60,7 +58,12 @@ def read_template(directory: Path, name: str, _seen: frozenset = frozenset()) ->
             Finding(str(path), e.lineno or None, None, "template-syntax", f"template syntax error: {e.message}")
         ) from None
     lines = source.splitlines()
-    undeclared = meta.find_undeclared_variables(tree) - set(_ENV.globals)
+    try:
+        undeclared = meta.find_undeclared_variables(tree) - set(_ENV.globals)
+    except (jinja2.TemplateSyntaxError, RecursionError) as e:  # e.g. a filter no environment has
+        line = getattr(e, "lineno", None)
+        message = getattr(e, "message", None) or "the template is nested too deeply"
+        raise AssessorError(Finding(str(path), line, None, "template-syntax", f"template error: {message}")) from None
     reads = TemplateReads(
         {n.name: _place(path, lines, n.lineno, n.name) for n in _first(tree.find_all(nodes.Name), undeclared)},
         _fields(tree, "choices", path, lines),

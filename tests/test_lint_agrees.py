@@ -1,0 +1,123 @@
+"""Lint agrees with assess (issue 12 §4): whatever `assess` refuses, `assess lint` reports, in
+the same file; and what lint passes, assess runs.
+
+Run over the whole bad-input corpus (every entry damages a case, rule file or template
+that lint reads too; command-line entries are about the report command's own options and
+are left out), and over the valid worlds: the corpus's base and the bundled rules with
+their cases.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from test_bad_inputs import BASE, CORPUS, ROOT, WORKERS, _prepare, run_assessor
+
+FINDING = re.compile(r"(?P<place>.+?): \[(?P<level>error|warning)\] (?P<message>.*) \((?P<check>[a-z0-9-]+)\)")
+ABOUT_INPUTS = [
+    e for e in CORPUS if e["id"].split("-")[0] in ("case", "rules", "template") and "usage" not in e and "argv" not in e
+]
+
+
+def _lint(paths: dict) -> tuple:
+    run = run_assessor(
+        ["lint", "--rules", paths["rules"], "--templates", paths["templates"], "-f", "parsable", paths["case"]],
+        timeout=120,
+    )
+    return run, [FINDING.fullmatch(line) for line in run.stdout.splitlines()]
+
+
+@pytest.fixture(scope="module")
+def lint_runs(request, tmp_path_factory):
+    """Lint on every selected entry, prepared, then run in parallel: id -> (Prepared, Future)."""
+    wanted = {
+        item.callspec.id
+        for item in request.session.items
+        if item.module is request.module and hasattr(item, "callspec")
+    }
+    pool = ThreadPoolExecutor(max_workers=WORKERS)
+    futures = {}
+    for entry in (e for e in ABOUT_INPUTS if e["id"] in wanted):
+        prepared = _prepare(entry, tmp_path_factory.mktemp(entry["id"]))
+        futures[entry["id"]] = (prepared, pool.submit(_lint, prepared.paths))
+    yield futures
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+def test_the_comparison_covers_the_corpus():
+    assert len(ABOUT_INPUTS) >= 200
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("entry", ABOUT_INPUTS, ids=[e["id"] for e in ABOUT_INPUTS])
+def test_lint_reports_what_assess_refuses(entry, lint_runs):
+    """tests/test_bad_inputs.py checks that assess refuses each entry; lint must report it as an error
+    in the same file (a template, rule file or case), without a traceback."""
+    prepared, future = lint_runs[entry["id"]]
+    run, findings = future.result()
+    context = f"\n--- stdout:\n{run.stdout[:3000]}\n--- stderr:\n{run.stderr[:3000]}"
+    assert "Traceback" not in run.stderr, f"lint crashed{context}"
+    assert run.returncode in (1, 2), f"lint exit code {run.returncode}{context}"
+    if run.returncode == 2:  # lint could not start (a path that does not exist): a usage error naming it
+        assert run.stdout == "" and "Error:" in run.stderr and "does not exist" in run.stderr, context
+        return
+    assert all(findings), f"every line of -f parsable is one finding{context}"
+    expected = Path(entry["expect"]["file"].format(**prepared.paths))
+    errors = [m for m in findings if m["level"] == "error"]
+    assert errors, f"lint found no error where assess refuses{context}"
+    # in the same file; or, for a file that is missing, at the line of the rules that names it
+    found = [m for m in errors if _same(Path(m["place"].split(":")[0]), expected)]
+    named = [m for m in errors if not expected.exists() and expected.name in m["message"]]
+    assert found or named, f"lint found no error in {expected}{context}"
+
+
+def _same(a: Path, b: Path) -> bool:
+    return a == b or a.resolve() == b.resolve() or a.name == b.name and a.exists() and b.exists() and a.samefile(b)
+
+
+VALID = {
+    "base": (BASE / "rules", BASE / "templates", [BASE / "case.yaml"]),
+    "bundled": (ROOT / "rules", ROOT / "templates", sorted((ROOT / "cases").glob("*-20??.yaml"))),
+}
+
+
+@pytest.mark.parametrize("world", VALID.values(), ids=VALID.keys())
+def test_what_lint_passes_assess_runs(world, tmp_path):
+    rules, templates, cases = world
+    run = run_assessor(
+        ["lint", "--rules", str(rules), "--templates", str(templates), "-f", "parsable", *map(str, cases)], timeout=300
+    )
+    assert run.returncode == 0 and "[error]" not in run.stdout, run.stdout + run.stderr
+    for case in cases:
+        for fmt in ("markdown", "html", "text", "json"):
+            report = run_assessor(
+                [str(case), "--rules", str(rules), "--templates", str(templates), "-f", fmt, "--engine", "python"]
+            )
+            assert report.returncode == 0, f"{case} -f {fmt}: {report.stderr}"
+
+
+def test_lint_checks_every_layout_with_located_findings(tmp_path):
+    """A misspelt filter in any layout a report can use (markdown, text, html, the batch summary)
+    and nesting too deep for the parser are located errors, not tracebacks."""
+    shutil.copytree(ROOT / "templates", tmp_path / "templates")
+    layouts = ["report.md.j2", "report.txt.j2", "report.html.j2", "summary.html.j2"]
+    for name in layouts:
+        p = tmp_path / "templates" / name
+        p.write_text("{{ 'x' | uper }}\n" + p.read_text(encoding="utf-8"), encoding="utf-8")
+    deep = tmp_path / "templates" / "statements" / "citizen_focus"
+    statement = sorted(deep.glob("*.j2"))[0]
+    statement.write_text(
+        "{% if true %}" * 3000 + statement.read_text(encoding="utf-8") + "{% endif %}" * 3000, encoding="utf-8"
+    )
+    run = run_assessor(
+        ["lint", "--rules", str(ROOT / "rules"), "--templates", str(tmp_path / "templates"), "-f", "parsable"],
+        timeout=300,
+    )
+    assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
+    for name in layouts:
+        assert f"{tmp_path / 'templates' / name}:1: [error] " in run.stdout and "uper" in run.stdout, run.stdout
+    assert f"{statement}:1: [error] " in run.stdout, run.stdout
