@@ -84,6 +84,7 @@ class Session:
             "overview": case.overview,
             "context": case.context,
             "survey_method": self.survey_method(case),
+            "scale": self.book.scale(),
             "frameworks": frameworks,
         }
 

@@ -201,9 +201,11 @@ def test_closed_vocabularies_match_the_code():
     assert set(rules["columnType"]["enum"]) == set(rulebook.FACT_TYPES) - {"table"}
     assert set(rules["keyName"]["not"]["enum"]) == set(shapes.RESERVED)
     book = load_rulebook(RULES)
-    grade_ids = [g for g, _ in book.grades]
-    assert rules["gradeId"]["enum"] == grade_ids
-    assert list(rules["gradeRung"]["properties"]) == grade_ids + ["otherwise"]
+    # grades are the rulebook's: the shipped schema takes any name, as the reader does, bar the reserved ones
+    assert "enum" not in rules["gradeId"]
+    assert rules["gradeId"]["not"]["enum"] == list(rulebook.RESERVED_GRADES)
+    assert list(rules["gradeRung"]["properties"]) == ["otherwise"]
+    assert set(rules["verdicts"]["required"]) == set(rulebook.VERDICT_ROLES)
 
     case = schema("case.schema.json")
     assert set(case["properties"]["overview"]["properties"]) == set(cases_module.OVERVIEW)
@@ -214,7 +216,7 @@ def test_closed_vocabularies_match_the_code():
     for ind in book.indicators.values():  # a comparison group named in grading.yaml needs its figures
         if ind.gap_with:
             assert {ind.gap_with, f"{ind.gap_with}_n"} <= set(figures), ind.id
-    assert case["$defs"]["framework"]["properties"]["moderation"]["properties"]["grade"]["enum"] == grade_ids
+    assert "enum" not in case["$defs"]["framework"]["properties"]["moderation"]["properties"]["grade"]
 
 
 def _at(document: dict, pointer: str):
@@ -356,8 +358,8 @@ BAD_FRAMEWORKS = {  # each a mistake policy staff could make; the assessor refus
     "table inside a table": _set(*COVERAGE, "evidence", "bcu_staffing", "columns", "bcu", "table"),
     "bare yes as a condition": _set(*COVERAGE, "choose", "extent", 0, {"all": True}),
     "two outcomes in one rung": _set(*COVERAGE, "choose", "extent", 0, {"all": "bcus > 1", "most": "bcus > 0"}),
-    "a grade that does not exist": _set(*COVERAGE, "judge", 0, {"excellent": "bcus > 1"}),
-    "otherwise names no grade": _set(*COVERAGE, "judge", 2, {"otherwise": "good"}),
+    "a grade that is not a name": _set(*COVERAGE, "judge", 0, {"Excellent!": "bcus > 1"}),
+    "otherwise names the reserved grade none": _set(*COVERAGE, "judge", 2, {"otherwise": "none"}),
     "a capitalised name": _rename(*COVERAGE, "derive", "bcus", "BCUs"),
     "a reserved name": _rename(*COVERAGE, "derive", "bcus", "stage"),
     "a number as a condition": _set(*COVERAGE, "choose", "extent", 0, {"all": 1}),
@@ -372,7 +374,24 @@ BAD_GRADING = {
     "better is neither higher nor lower": _set("surveys", "indicators", "spi_2a", "better", "up"),
     "compare with something else": _set("surveys", "indicators", "spi_2a", "compare", ["national"]),
     "no outcome scale": _drop("surveys", "outcome"),
-    "a fourth grade": _set("grades", "outstanding", "Outstanding"),
+    "one grade only": _set("grades", {"meeting": "Meeting the standard"}),
+    "a grade named none": _set("grades", "none", "Not graded"),
+    "a colour that is not #rrggbb": _set("grades", "meeting", {"label": "Meeting", "colour": "blue; x: y"}),
+    "three verdict words": _set("surveys", "verdicts", {"better": "up", "same": "level", "worse": "down"}),
+}
+# Mistakes only the rules themselves reveal: the shipped schema cannot know which grades a rulebook
+# declares (`assess schema --write` generates one that does), so the assessor alone refuses these.
+BAD_FOR_THIS_RULEBOOK = {
+    "a grade that does not exist": (FRAMEWORK_FILE, _set(*COVERAGE, "judge", 0, {"excellent": "bcus > 1"})),
+    "otherwise names no grade": (FRAMEWORK_FILE, _set(*COVERAGE, "judge", 2, {"otherwise": "good"})),
+    "an indicator outcome that is not a grade": (
+        GRADING_FILE,
+        _set("surveys", "outcome", 0, {"good": 'msf == "better"'}),
+    ),
+    "a verdict word a condition does not know": (
+        GRADING_FILE,
+        _set("surveys", "verdicts", {"better": "up", "same": "level", "worse": "down", "none": "not_compared"}),
+    ),
 }
 
 NP = ("frameworks", "neighbourhood_policing")
@@ -381,7 +400,7 @@ BAD_CASES = {  # each a mistake an inspector could make; the assessor refuses it
     "period with a dash": _set("period", "2007-08"),
     "percentage with a % sign": _set(*NP, "surveys", "spi_2a", "value", "51.4%"),
     "misspelt survey figure": _rename(*NP, "surveys", "spi_2a", "msf_average", "msf_avg"),
-    "moderation grade that does not exist": _set(*NP, "moderation", "grade", "good"),
+    "moderation grade that is not a name": _set(*NP, "moderation", "grade", "Good"),
     "moderation without a reason": _drop(*NP, "moderation", "reason"),
     "empty strengths written as nothing": _set(*NP, "criteria", "coverage", "strengths", None),
     "misspelt narrative heading": _rename(*NP, "criteria", "coverage", "strengths", "strenghts"),
@@ -417,6 +436,21 @@ def test_bad_grading_files_are_rejected(change, tmp_path):
     doc = _mutated(GRADING_FILE, change)
     assert errors("rules.schema.json", as_json(doc)), "the schema accepted it"
     _assert_assessor_refuses_rules(tmp_path, GRADING_FILE.name, doc)
+
+
+@pytest.mark.parametrize("path, change", BAD_FOR_THIS_RULEBOOK.values(), ids=BAD_FOR_THIS_RULEBOOK.keys())
+def test_mistakes_against_the_declared_scale_are_refused(path, change, tmp_path):
+    doc = _mutated(path, change)
+    assert errors("rules.schema.json", as_json(doc)) == [], "the shipped schema knows no rulebook's grades"
+    _assert_assessor_refuses_rules(tmp_path, path.name, doc)
+
+
+def test_a_moderation_grade_the_rules_do_not_declare_is_refused(tmp_path):
+    doc = _mutated(CAMBRIDGESHIRE, _set(*NP, "moderation", "grade", "good"))
+    path = tmp_path / "case.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    with pytest.raises(AssessorError, match="moderation grade must be one of exceeding, meeting, failing"):
+        cases_module.load_case(path, load_rulebook(RULES))
 
 
 def _assert_assessor_refuses_rules(tmp_path: Path, name: str, doc) -> None:
@@ -471,10 +505,9 @@ def test_a_new_case_validates(tmp_path):
 
 BAD_RESULTS = {
     "an unexpected key": lambda d: d.__setitem__("grade", "meeting"),
-    "a grade that does not exist": lambda d: d["frameworks"][0].__setitem__("grade", "good"),
-    "a verdict that does not exist": lambda d: d["frameworks"][0]["indicators"][0]["msf"].__setitem__(
-        "verdict", "higher"
-    ),
+    "a grade that is not a name": lambda d: d["frameworks"][0].__setitem__("grade", "Good!"),
+    "a verdict that is not a word": lambda d: d["frameworks"][0]["indicators"][0]["msf"].__setitem__("verdict", 3),
+    "a scale of one grade": lambda d: d["scale"].__setitem__("grades", d["scale"]["grades"][:1]),
     "a criterion without its statement": lambda d: d["frameworks"][0]["criteria"][0].pop("statement"),
     "a rule revision that is not a digest": lambda d: d.__setitem__("rules_revision", "HEAD"),
 }

@@ -192,7 +192,7 @@ def _framework(r: Reader, fw, book: Rulebook, overview: dict) -> FrameworkEviden
         mr = r.at("moderation")
         mm = mr.mapping(("grade", "reason"), what="moderation")
         if mm and "grade" in mm and "reason" in mm:
-            grades = [g for g, _ in book.grades]
+            grades = book.grade_ids
             if mm["grade"] not in grades:
                 mr.at("grade").error(
                     "bad-value", f"moderation grade must be one of {', '.join(grades)}, got {kind_of(mm['grade'])}"

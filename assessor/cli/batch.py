@@ -109,7 +109,8 @@ def batch(cases_dir, out_dir, formats, jobs, case_timeout, rulebook_dir, rules_d
             {
                 "outcomes": runs,
                 "frameworks": frameworks,
-                "grades": dict(book.grades),
+                "grades": book.scale()["grades"],
+                "labels": {g.id: g.label for g in book.grades},
                 "rulebook": location.describe(),
                 "assessor_version": __version__,
             },

@@ -66,7 +66,8 @@ def indicator_tests(book: Rulebook, ind: Indicator, figures: dict, case: Case) -
             confidence=book.confidence,
         )
 
-    msf: result.MsfComparison = {"average": None, "verdict": "none"}
+    # the test's results in the rulebook's words (Rulebook.verdicts)
+    msf: result.MsfComparison = {"average": None, "verdict": book.verdicts["none"]}
     if "msf" in ind.compare:
         msf_n = figures.get("msf_n") or n * design.msf_multiplier
         c = compare(figures["value"], n, figures["msf_average"], msf_n, ind.higher_is_better)
@@ -78,9 +79,9 @@ def indicator_tests(book: Rulebook, ind: Indicator, figures: dict, case: Case) -
             "z": round(c.z, 4),
             "critical": round(c.critical, 4),
             "margin_pp": round(c.margin_pp, 4),
-            "verdict": c.verdict,
+            "verdict": book.verdicts[c.verdict],
         }
-    trend: result.TrendComparison = {"previous": None, "verdict": "none"}
+    trend: result.TrendComparison = {"previous": None, "verdict": book.verdicts["none"]}
     if "previous" in ind.compare:
         prev_n = figures.get("previous_n") or n
         c = compare(figures["value"], n, figures["previous"], prev_n, ind.higher_is_better)
@@ -91,7 +92,7 @@ def indicator_tests(book: Rulebook, ind: Indicator, figures: dict, case: Case) -
             "z": round(c.z, 4),
             "critical": round(c.critical, 4),
             "margin_pp": round(c.margin_pp, 4),
-            "verdict": c.verdict,
+            "verdict": book.verdicts[c.verdict],
             "change_pp": round(c.difference_pp, 6),
         }
     row: result.IndicatorTests = {
@@ -116,14 +117,19 @@ def indicator_tests(book: Rulebook, ind: Indicator, figures: dict, case: Case) -
             other_n = max(total - n, 1)
         # the gap is the comparison group's figure minus the indicator's: smaller is better
         c = compare(other, other_n, figures["value"], n, False)
+        # significant either way; a gap in the comparison group's favour is the worse one
+        significant = c.verdict != statistics.SAME
+        gap_pp = round(other - figures["value"], 6)
+        role = (statistics.WORSE if gap_pp > 0 else statistics.BETTER) if significant else statistics.SAME
         row["gap"] = {
             "with": ind.gap_with,
             "other": other,
             "other_n": other_n,
-            "gap_pp": round(other - figures["value"], 6),
+            "gap_pp": gap_pp,
             "z": round(c.z, 4),
             "critical": round(c.critical, 4),
-            "significant": c.verdict != "same",
+            "significant": significant,
+            "verdict": book.verdicts[role],
         }
     return row
 

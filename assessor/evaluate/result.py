@@ -101,6 +101,7 @@ Gap = TypedDict(
         "z": float,
         "critical": float,
         "significant": bool,
+        "verdict": str,  # what conditions read as `gap`, in the rulebook's words
     },
 )
 

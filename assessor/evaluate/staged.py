@@ -342,11 +342,7 @@ def _indicator_row(ind: result.IndicatorTests, outcome: str | None) -> dict:
     }
     if "gap" in ind:
         row["gap_pp"] = ind["gap"]["gap_pp"]
-        row["gap"] = (
-            "worse"
-            if ind["gap"]["significant"] and ind["gap"]["gap_pp"] > 0
-            else ("better" if ind["gap"]["significant"] else "same")
-        )
+        row["gap"] = ind["gap"]["verdict"]
     return row
 
 

@@ -16,7 +16,14 @@ FACT_TYPES = ("integer", "number", "percentage", "yes/no", "date", "one-of", "te
 RESERVED_CRITERIA = ("grade", "indicators")
 RESERVED_SLOTS = ("judgement",)
 MAX_WORD = 200  # characters in a one-of value (the engine compares it as a string)
-VERDICT = ex.Type("choice", ("better", "same", "worse", "none"))
+# The four results of a significance test, in this order: significantly better (after the direction of
+# good is applied), no significant difference, significantly worse, comparison not made. They are the
+# statistics' vocabulary; the words rules and reports use for them are the rulebook's (Rulebook.verdicts).
+VERDICT_ROLES = ("better", "same", "worse", "none")
+# A grade id is a class name in the HTML report, where `none` marks what is not assessed; `otherwise`
+# closes a scale.
+RESERVED_GRADES = ("none", "otherwise")
+MIN_GRADES = 2
 GRADING_FILE = "grading.yaml"
 
 
@@ -176,9 +183,21 @@ class Indicator:
 
 
 @dataclass(frozen=True)
+class Grade:
+    """One grade of the rulebook's scale: its id (what rules and expected files write), the report's
+    wording, and optionally its HTML badge colours and a description for the glossary."""
+
+    id: str
+    label: str
+    colour: str | None = None  # "#rrggbb"
+    background: str | None = None
+    describe: str = ""
+
+
+@dataclass(frozen=True)
 class Rulebook:
     directory: str
-    grades: tuple  # ((id, label), ...) best first
+    grades: tuple  # of Grade, best first
     confidence: float
     designs: dict
     indicators: dict
@@ -186,10 +205,34 @@ class Rulebook:
     frameworks: tuple
     revision: str  # sha256 over the rule files used
     docs: dict = field(default_factory=dict, compare=False)  # path -> Document, for lint
+    verdicts: dict = field(default_factory=lambda: {r: r for r in VERDICT_ROLES})  # role -> the rulebook's word
+
+    @property
+    def grade_ids(self) -> tuple:
+        return tuple(g.id for g in self.grades)
 
     def grade_label(self, grade: str | None) -> str | None:
         """The scale's label for a grade; None when not assessed (templates word that)."""
-        return dict(self.grades).get(grade)
+        return next((g.label for g in self.grades if g.id == grade), None)
+
+    @property
+    def verdict_type(self) -> ex.Type:
+        return verdict_type(self.verdicts)
+
+    def scale(self) -> dict:
+        """The grade scale and verdict words as the result document carries them, for layouts and tools."""
+        return {
+            "grades": [
+                {"id": g.id, "label": g.label, "colour": g.colour, "background": g.background, "describe": g.describe}
+                for g in self.grades
+            ],
+            "verdicts": dict(self.verdicts),
+        }
+
+
+def verdict_type(verdicts: dict) -> ex.Type:
+    """What conditions may compare an indicator's `msf`, `trend` or `gap` with: the rulebook's four words."""
+    return ex.Type("choice", tuple(verdicts[r] for r in VERDICT_ROLES))
 
 
 # ---------------------------------------------------------------- loading

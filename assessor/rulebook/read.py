@@ -8,6 +8,7 @@ here, so a rulebook that loads is one the engines can run.
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -20,20 +21,24 @@ from assessor.rulebook.model import (
     FACT_TYPES,
     GRADING_FILE,
     MAX_WORD,
+    MIN_GRADES,
     RESERVED_CRITERIA,
+    RESERVED_GRADES,
     RESERVED_SLOTS,
-    VERDICT,
+    VERDICT_ROLES,
     Criterion,
     Decision,
     Derived,
     Expression,
     FactSpec,
     Framework,
+    Grade,
     Indicator,
     Place,
     Rulebook,
     Rung,
     SurveyDesign,
+    verdict_type,
 )
 from assessor.source.document import load
 from assessor.source.reader import Reader, kind_of
@@ -105,6 +110,7 @@ def load_rulebook(directory: str | Path) -> Rulebook:
         tuple(frameworks),
         digest.hexdigest(),
         all_docs,
+        g["verdicts"],
     )
 
 
@@ -114,17 +120,23 @@ def _place(r: Reader) -> Place:
 
 
 def _read_grading(r: Reader) -> dict:
-    out: dict[str, Any] = {"grades": (), "confidence": 0.95, "designs": {}, "indicators": {}, "outcome": None}
+    out: dict[str, Any] = {
+        "grades": (),
+        "confidence": 0.95,
+        "designs": {},
+        "indicators": {},
+        "outcome": None,
+        "verdicts": {v: v for v in VERDICT_ROLES},
+    }
     top = r.found(r.mapping(("grades", "surveys"), what="grading.yaml"))
     if "grades" in top:
-        gr = r.at("grades")
-        grades = gr.mapping(("exceeding", "meeting", "failing"), what="grades")
-        if grades:
-            out["grades"] = tuple((k, gr.at(k).text(f"the label of grade {k!r}")) for k in grades)
+        out["grades"] = _read_grades(r.at("grades"))
     if "surveys" not in top:
         r.raise_if_errors()
     s = r.at("surveys")
-    surveys = r.found(s.mapping(("confidence", "designs", "indicators", "outcome"), what="surveys"))
+    surveys = r.found(s.mapping(("confidence", "designs", "indicators", "outcome"), ("verdicts",), what="surveys"))
+    if "verdicts" in surveys:
+        out["verdicts"] = _read_verdicts(s.at("verdicts"))
     if "confidence" in surveys:
         c = s.at("confidence").number("surveys.confidence", 0.5, 0.9999)
         out["confidence"] = c if c is not None else 0.95
@@ -190,11 +202,91 @@ def _read_grading(r: Reader) -> dict:
                 key, label, m.get("survey") or "", m.get("better") == "higher", tuple(compare), sample == "given", gap
             )
     if "outcome" in surveys:
-        names = {"msf": VERDICT, "trend": VERDICT}
+        verdict = verdict_type(out["verdicts"])
+        names = {"msf": verdict, "trend": verdict}
         out["outcome"] = _read_decision(
-            s.at("outcome"), "outcome", "outcome", names, allowed=tuple(k for k, _ in out["grades"])
+            s.at("outcome"), "outcome", "outcome", names, allowed=tuple(g.id for g in out["grades"])
         )
     r.raise_if_errors()
+    return out
+
+
+COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+def _read_grades(r: Reader) -> tuple:
+    """The grade scale, best first: `id: label`, or `id: {label, colour, background, describe}`."""
+    written = r.mapping(what="grades")
+    if written is None:
+        return ()
+    grades = []
+    for gid in written:
+        if not r.key_ident(gid, "grade"):
+            continue
+        if gid in RESERVED_GRADES:
+            r.at(gid).error(
+                "reserved-name",
+                f"{gid!r} cannot be a grade id: "
+                + ("reports mark what is not assessed with it" if gid == "none" else "it closes a scale")
+                + "; choose another name",
+                key=True,
+            )
+            continue
+        g = r.at(gid)
+        if not isinstance(g.value, dict):
+            label = g.text(f"the label of grade {gid!r}")
+            if label is not None:
+                grades.append(Grade(gid, label))
+            continue
+        m = g.mapping(("label",), ("colour", "background", "describe"), what=f"grade {gid!r}")
+        if m is None or "label" not in m:
+            continue
+        colours = {}
+        for key in ("colour", "background"):
+            if key in m:
+                value = m[key]
+                if isinstance(value, str) and COLOUR.fullmatch(value):
+                    colours[key] = value.lower()
+                else:
+                    g.at(key).error(
+                        "bad-value", f"{key} of grade {gid!r} must be a colour written #rrggbb, e.g. '#1d4f91'"
+                    )
+        describe = g.at("describe").text(f"the description of grade {gid!r}") if "describe" in m else ""
+        label = g.at("label").text(f"the label of grade {gid!r}")
+        if label is not None:
+            grades.append(Grade(gid, label, colours.get("colour"), colours.get("background"), describe or ""))
+    labels = {}
+    for grade in grades:
+        if grade.label.casefold() in labels:
+            r.at(grade.id).error(
+                "duplicate-label",
+                f"grade {grade.id!r} has the label of grade {labels[grade.label.casefold()]!r}; "
+                "a report could not tell them apart",
+                key=True,
+            )
+        labels.setdefault(grade.label.casefold(), grade.id)
+    if len(written) < MIN_GRADES:
+        r.error("bad-scale", f"the grade scale needs at least {MIN_GRADES} grades, best first; it has {len(written)}")
+    return tuple(grades)
+
+
+def _read_verdicts(r: Reader) -> dict:
+    """The rulebook's words for the four results of a significance test."""
+    m = r.mapping(VERDICT_ROLES, what="verdicts")
+    out = {v: v for v in VERDICT_ROLES}
+    if m is None or not set(VERDICT_ROLES) <= set(m):
+        return out
+    for role in VERDICT_ROLES:
+        word = r.at(role).ident(f"the word for the verdict {role!r}")
+        if word is not None:
+            out[role] = word
+    seen = {}
+    for role in VERDICT_ROLES:
+        if out[role] in seen:
+            r.at(role).error(
+                "duplicate-name", f"verdicts {seen[out[role]]!r} and {role!r} have the same word {out[role]!r}"
+            )
+        seen.setdefault(out[role], role)
     return out
 
 
@@ -219,7 +311,7 @@ def _read_framework(r: Reader, g: dict) -> Framework | None:
                 ins.at(i).error("duplicate-id", f"indicator {ind!r} is listed twice")
             else:
                 indicators.append(ind)
-    grade_ids = tuple(k for k, _ in g["grades"])
+    grade_ids = tuple(grade.id for grade in g["grades"])
     indicator_scope = _indicator_types(g, indicators)
     criteria = []
     cr = r.at("criteria")
@@ -253,11 +345,12 @@ def _read_framework(r: Reader, g: dict) -> Framework | None:
 
 def _indicator_types(g: dict, indicators: list) -> dict:
     """The names criteria and grades may read about survey indicators."""
+    verdict = verdict_type(g["verdicts"])
     columns = (
         ("id", ex.TEXT),
-        ("msf", VERDICT),
-        ("trend", VERDICT),
-        ("outcome", ex.Type("choice", tuple(k for k, _ in g["grades"]))),
+        ("msf", verdict),
+        ("trend", verdict),
+        ("outcome", ex.Type("choice", tuple(grade.id for grade in g["grades"]))),
         ("value", ex.NUMBER),
         ("change_pp", ex.NUMBER),
         ("difference_pp", ex.NUMBER),
@@ -266,7 +359,7 @@ def _indicator_types(g: dict, indicators: list) -> dict:
     for ind in indicators:
         cols: tuple[tuple[str, ex.Type], ...] = columns
         if g["indicators"][ind].gap_with:
-            cols = cols + (("gap_pp", ex.NUMBER), ("gap", VERDICT))
+            cols = cols + (("gap_pp", ex.NUMBER), ("gap", verdict))
         names[ind] = ex.Type("record", columns=cols)
     return names
 

@@ -44,7 +44,7 @@ def skeleton(book: Rulebook, force: str, period: str, schema: str = "../assessor
                 out += _survey(book, book.indicators[ind_id])
         out += [
             "    # moderation:  # only if the moderation panel changed or confirmed the grade",
-            "    #   grade: meeting",
+            f"    #   grade: {' | '.join(book.grade_ids)}",
             "    #   reason: the panel's reason, as the report gives it",
         ]
     return "\n".join(out) + "\n"
