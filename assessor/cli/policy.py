@@ -125,7 +125,15 @@ def lint(cases, fmt, rulebook_dir, rules_dir, templates_dir):
 def test(cases, update, rulebook_dir, rules_dir, templates_dir, engine):
     """Assess CASES (default: every case of the rulebook) and compare the judgements with each case's
     <name>.expected.yaml: grades, criterion judgements and choices, indicator verdicts and outcomes."""
-    from assessor.tooling.expectations import compare, dump, expected_path, flatten, judgements_of, read_expected
+    from assessor.tooling.expectations import (
+        compare,
+        dump,
+        expected_path,
+        flatten,
+        judgements_of,
+        read_expected,
+        undeclared_words,
+    )
 
     location = locate_rulebook(rulebook_dir, rules_dir, templates_dir, cases, banner=True)
     paths = _case_paths(location, cases)
@@ -153,16 +161,20 @@ def test(cases, update, rulebook_dir, rules_dir, templates_dir, engine):
                 )
                 continue
             try:
-                mismatches = compare(read_expected(exp), flatten(actual), str(exp))
+                expected = read_expected(exp)
             except AssessorError as e:
                 run.bad_input = True
                 report_findings(e.findings)
                 continue
+            mismatches = compare(expected, flatten(actual), str(exp))
             if mismatches:
                 failed += 1
                 click.echo(f"{path}: FAIL: {len(mismatches)} judgement(s) differ from {exp}")
                 for m in mismatches:
                     click.echo(f"  {_where(m.place)}: {m.describe()}")
+                # a word the scale does not declare is stale, not a judgement the rules could give
+                for f in undeclared_words(expected, run.session.book):
+                    click.echo(f"  {f.place()}: {f.message}")
             else:
                 click.echo(f"{path}: ok")
     if not cases:

@@ -210,6 +210,21 @@ class SurveyMethod(TypedDict):
     example: SurveyExample | None
 
 
+class ScaleGrade(TypedDict):
+    id: str
+    label: str
+    colour: str | None
+    background: str | None
+    describe: str
+
+
+class Scale(TypedDict):
+    """The rulebook's grade scale, best first, and its verdict words (Rulebook.scale)."""
+
+    grades: list[ScaleGrade]
+    verdicts: dict[str, str]
+
+
 class Result(TypedDict):
     force: str
     short_name: str
@@ -226,4 +241,5 @@ class Result(TypedDict):
     overview: dict[str, int | None]
     context: dict[str, list]
     survey_method: SurveyMethod
+    scale: Scale
     frameworks: list[Framework]

@@ -23,7 +23,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from assessor import limits
 from assessor.errors import AssessorError, Finding
-from assessor.files import read_limited
+from assessor.files import bundled, read_limited
 
 FORMATS = ("markdown", "html", "text", "json")
 REPORT_TEMPLATES = {"markdown": "report.md.j2", "text": "report.txt.j2", "html": "report.html.j2"}
@@ -358,17 +358,37 @@ def _bytecode_cache(html: bool) -> jinja2.BytecodeCache:
     return jinja2.FileSystemBytecodeCache(pattern=f"assessor-{digest}-%s.cache")
 
 
+class _Layered(jinja2.BaseLoader):
+    """A rulebook's templates first, then the bundled report layouts for any it does not have, so
+    a rulebook may bring only its statements and its own `_report.j2`. Statements never come
+    from the layouts: they are a rulebook's own wording."""
+
+    def __init__(self, own: Path, layouts: Path | None):
+        self.own = _Loader(str(own))
+        same = layouts is None or layouts.resolve() == own.resolve()
+        self.layouts = None if same else _Loader(str(layouts))
+
+    def get_source(self, environment, template):
+        try:
+            return self.own.get_source(environment, template)
+        except jinja2.TemplateNotFound:
+            if self.layouts is None or template.split("/")[0] == "statements":
+                raise
+            return self.layouts.get_source(environment, template)
+
+
 class Renderer:
     def __init__(self, templates_dir: str | Path):
         self.dir = Path(templates_dir)
         if not self.dir.is_dir():
             raise AssessorError(Finding(str(self.dir), None, None, "io", "templates directory does not exist"))
+        self.layouts = bundled("templates")
         self._envs: dict[bool, _Sandbox] = {}
 
     def env(self, html: bool = False) -> _Sandbox:
         if html not in self._envs:
             env = _Sandbox(
-                loader=_Loader(str(self.dir)),
+                loader=_Layered(self.dir, self.layouts if self.layouts.is_dir() else None),
                 undefined=jinja2.StrictUndefined,
                 autoescape=html,
                 keep_trailing_newline=True,

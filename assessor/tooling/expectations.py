@@ -139,6 +139,33 @@ def _word(r: Reader) -> tuple:
     return v, Place(r.doc.path, m.line if m else None, m.column if m else None)
 
 
+GRADE_FIELDS = ("grade", "rule grade", "judgement", "outcome")
+VERDICT_FIELDS = ("msf verdict", "trend verdict")
+
+
+def undeclared_words(expected: dict, book) -> list:
+    """Findings for grades and verdicts an expected file names that the rulebook's scale does not declare:
+    after a change of scale, every stale word is shown where it stands."""
+    out = []
+    for (fid, item, what), (value, place) in expected.items():
+        if value is None:
+            continue
+        if what in GRADE_FIELDS and value not in book.grade_ids:
+            words, kind = book.grade_ids, "grade"
+        elif what in VERDICT_FIELDS and value not in book.verdicts.values():
+            words, kind = tuple(book.verdicts.values()), "verdict"
+        else:
+            continue
+        out.append(
+            place.finding(
+                f"undeclared-{kind}",
+                f"{fid} / {item or 'framework'} / {what}: {value!r} is not a {kind} of this rulebook; "
+                f"its {kind}s are {', '.join(words)}",
+            )
+        )
+    return out
+
+
 def compare(expected: dict, actual: dict, expected_file: str) -> list:
     """Every difference, in the expected file's order, then what only the assessment has."""
     out = []

@@ -15,10 +15,11 @@ import os
 from pathlib import Path
 
 from assessor.errors import AssessorError, Finding
-from assessor.rulebook.model import names_read
+from assessor.rulebook.model import GRADING_FILE, names_read
 from assessor.rulebook.sites import criterion_index, decision_sites, key_place
 from assessor.source.document import load
 from assessor.tooling import reachability
+from assessor.tooling.expectations import expected_path, read_expected, undeclared_words
 from assessor.tooling.template_reads import TemplateReads, read_template
 
 # What a statement template is given besides the criterion's choices (evaluate.staged.evaluate_framework).
@@ -37,6 +38,7 @@ def lint(rules_dir: Path, case_paths: list, templates_dir: Path) -> list:
     more, reads = check_templates(book, templates_dir)
     findings += more
     findings += check_unused(book, reads)
+    findings += check_grade_scale(book)
     for site in decision_sites(book):
         findings += reachability.check(site)
     cases = []
@@ -47,6 +49,12 @@ def lint(rules_dir: Path, case_paths: list, templates_dir: Path) -> list:
             findings += e.findings
             continue
         findings += check_repeated_facts(case, load(path, "case file"))
+        expected = expected_path(path)
+        if expected.is_file():
+            try:
+                findings += undeclared_words(read_expected(expected), book)
+            except AssessorError as e:
+                findings += e.findings
         cases.append(case)
     if not any(f.level == "error" for f in findings):
         findings += check_reports(book, rules_dir, templates_dir, cases)
@@ -96,6 +104,23 @@ def check_reports(book, rules_dir: Path, templates_dir: Path, cases: list) -> li
     except AssessorError as e:
         out += e.findings
     return out
+
+
+def check_grade_scale(book) -> list:
+    """The scale is complete: every grade it declares is one some framework's grade scale can give.
+    A grade none gives is a leftover of an older scale, or a gap in the new one."""
+    grading = book.docs[str(Path(book.directory) / GRADING_FILE)]
+    given = {o for fw in book.frameworks for o in fw.grade.outcomes}
+    return [
+        _warning(
+            key_place(grading, ("grades", g.id)),
+            "unused-grade",
+            f"grade {g.id!r} ({g.label}) is declared but no framework's grade scale gives it; "
+            "give it a rung under `grade: decide:` or remove it from the scale",
+        )
+        for g in book.grades
+        if g.id not in given
+    ]
 
 
 def check_repeated_facts(case, doc) -> list:
