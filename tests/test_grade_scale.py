@@ -59,7 +59,7 @@ def test_the_example_passes_lint_test_and_full_coverage():
     assert test.output.endswith("3 case(s): 0 failed\n")
     coverage = assess("coverage", "--min-coverage", "100", "--rules", rules, "--engine", "python")
     assert coverage.exit_code == 0, coverage.output
-    assert "(100.0%)" in coverage.output and "Grades of the scale" not in coverage.output
+    assert "(100.0%)" in coverage.output
 
 
 def test_its_cases_reach_every_grade(python_engine_peel):
@@ -179,8 +179,9 @@ def test_a_grade_no_framework_gives_is_a_warning(peel):
     grading = peel / "rules" / "grading.yaml"
     line = grading.read_text().splitlines().index("  unsatisfactory: Unsatisfactory") + 1
     assert (
-        f"{grading}:{line}:3: warning: grade 'unsatisfactory' (Unsatisfactory) is declared but no framework's "
-        "grade scale gives it" in result.output
+        f"{grading}:{line}:3: warning: grade 'unsatisfactory' (Unsatisfactory) is declared but no judgement, "
+        "framework grade or indicator outcome gives it; give it a rung or remove it from the scale (unused-grade)"
+        in result.output
     )
 
 

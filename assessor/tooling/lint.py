@@ -107,16 +107,20 @@ def check_reports(book, rules_dir: Path, templates_dir: Path, cases: list) -> li
 
 
 def check_grade_scale(book) -> list:
-    """The scale is complete: every grade it declares is one some framework's grade scale can give.
-    A grade none gives is a leftover of an older scale, or a gap in the new one."""
+    """The scale is complete: every grade it declares is one some rule can give (a criterion's
+    judgement, a framework's grade or the indicator outcome). A grade no rule gives is a leftover
+    of an older scale, or a gap in the new one."""
     grading = book.docs[str(Path(book.directory) / GRADING_FILE)]
-    given = {o for fw in book.frameworks for o in fw.grade.outcomes}
+    given = set(book.outcome.outcomes) if book.outcome else set()
+    for fw in book.frameworks:
+        given |= set(fw.grade.outcomes)
+        given |= {o for c in fw.criteria for o in c.judgement.outcomes}
     return [
         _warning(
             key_place(grading, ("grades", g.id)),
             "unused-grade",
-            f"grade {g.id!r} ({g.label}) is declared but no framework's grade scale gives it; "
-            "give it a rung under `grade: decide:` or remove it from the scale",
+            f"grade {g.id!r} ({g.label}) is declared but no judgement, framework grade or indicator "
+            "outcome gives it; give it a rung or remove it from the scale",
         )
         for g in book.grades
         if g.id not in given

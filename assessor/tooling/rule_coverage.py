@@ -18,12 +18,6 @@ class Coverage:
     rungs: tuple  # (DecisionSite, rung index) of every rung in the rules, in file order
     chosen: frozenset  # (DecisionSite.key, rung index) chosen by some case
     cases: int
-    grades: tuple = ()  # the rulebook's grades, best first
-    graded: frozenset = frozenset()  # the grades some case's framework grade (before moderation) took
-
-    @property
-    def grades_missed(self) -> list:
-        return [g for g in self.grades if g.id not in self.graded]
 
     @property
     def missed(self) -> list:
@@ -43,8 +37,7 @@ def measure(book, results: list) -> Coverage:
     chosen = set()
     for frameworks in results:
         chosen |= chosen_rungs(frameworks)
-    graded = frozenset(fw["rule_grade"] for frameworks in results for fw in frameworks if fw["rule_grade"])
-    return Coverage(rungs, frozenset(chosen), len(results), book.grades, graded)
+    return Coverage(rungs, frozenset(chosen), len(results))
 
 
 def chosen_rungs(frameworks: list) -> set:
@@ -74,9 +67,6 @@ def format_coverage(cov: Coverage) -> str:
         widths = [max(len(r[k]) for r in rows + [("where", "decision", "rung")]) for k in range(2)]
         lines += ["", "Rungs no case chooses:", f"{'where':<{widths[0]}}  {'decision':<{widths[1]}}  rung"]
         lines += [f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c}" for a, b, c in rows]
-    if cov.grades_missed:
-        lines += ["", "Grades of the scale no case's framework grade reaches: "]
-        lines[-1] += ", ".join(f"{g.id} ({g.label})" for g in cov.grades_missed)
     return "\n".join(lines) + "\n"
 
 
