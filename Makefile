@@ -28,14 +28,14 @@ lint: $(STAMP)  ## check rules/ and cases/
 coverage: $(STAMP)  ## list the rungs no case reaches; fails below 100%
 	$(BIN)/assess coverage --min-coverage 100
 
-EXAMPLE := --rules examples/peel-style/rules
+EXAMPLE := --rulebook examples/peel-style
 
 test: $(STAMP)  ## check rules and cases (bundled and example), expected judgements and rung coverage; pytest
 	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory browser-deps; fi
 	$(BIN)/assess lint
 	$(BIN)/assess test
 	$(BIN)/assess coverage --min-coverage 100
-	$(BIN)/assess lint examples/peel-style/rules
+	$(BIN)/assess lint $(EXAMPLE)
 	$(BIN)/assess test $(EXAMPLE)
 	$(BIN)/assess coverage --min-coverage 100 $(EXAMPLE)
 	$(BIN)/python -m pytest -q

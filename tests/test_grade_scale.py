@@ -53,10 +53,11 @@ def test_the_scale_is_read_in_order_with_its_wording_and_colours():
 def test_the_example_passes_lint_test_and_full_coverage():
     rules = PEEL / "rules"
     lint = assess("lint", rules)
-    assert (lint.exit_code, lint.output) == (0, "no problems found\n")
+    assert (lint.exit_code, lint.stdout) == (0, "no problems found\n")
+    assert lint.stderr.startswith("rulebook peel-style-example at ")
     test = assess("test", "--rules", rules, "--engine", "python")
     assert test.exit_code == 0, test.output
-    assert test.output.endswith("3 case(s): 0 failed\n")
+    assert test.stdout.endswith("3 case(s): 0 failed\n")
     coverage = assess("coverage", "--min-coverage", "100", "--rules", rules, "--engine", "python")
     assert coverage.exit_code == 0, coverage.output
     assert "(100.0%)" in coverage.output
