@@ -59,6 +59,14 @@ CHECKS = {
     "glossary": "The glossary (templates/glossary.yaml) is not a mapping of terms to meanings.",
     "template": "A report template failed to render: the message names the template line.",
     "evaluation": "A derived value could not be computed from this case (e.g. a division by zero).",
+    # the grade scale
+    "bad-scale": "The grade scale in grading.yaml needs at least two grades, best first.",
+    "duplicate-label": "Two grades share a label, so a report could not tell them apart: reword one.",
+    "unused-grade": "A declared grade no judgement, framework grade or indicator outcome gives: give it a rung, "
+    "or remove it from the scale.",
+    "undeclared-grade": "An expected judgements file names a grade the scale does not declare: after a change of "
+    "scale, re-run `assess test --update` and review the diff.",
+    "undeclared-verdict": "An expected judgements file names a verdict word the rulebook does not declare.",
     # lint's static checks
     "unused-fact": "A fact declared under evidence that nothing reads; every case must still give it. Remove it, "
     "or use it in a condition, derived value or template.",
@@ -89,6 +97,8 @@ CHECKS = {
     "missing": "A folder named by the manifest does not exist.",
     "no-rulebook": "No rulebook.yaml where one was named: `assess init DIR` writes a rulebook.",
     "several-rulebooks": "The cases given belong to different rulebooks: run each rulebook's cases separately.",
+    "bad-overlay": "An edition that extends another removes a file or criterion the other does not have.",
+    "unknown-edition": "An edition that the manifest does not list: use one of the ids it names.",
     "git": "git could not answer: check the repository and the revision.",
 }
 
