@@ -116,7 +116,7 @@ def load_rulebook(directory: str | Path) -> Rulebook:
 
 def _place(r: Reader) -> Place:
     m = r.doc.mark(r.where)
-    return Place(r.doc.path, m.line if m else None, m.column if m else None)
+    return Place((m and m.path) or r.doc.path, m.line if m else None, m.column if m else None)
 
 
 def _read_grading(r: Reader) -> dict:

@@ -37,7 +37,7 @@ class DecisionSite:
 def key_place(doc, where: tuple) -> Place:
     """The place of the key naming the value at `where` (of the value itself if it has no key)."""
     mark = doc.key_marks.get(tuple(where)) or doc.mark(where)
-    return Place(doc.path, mark.line if mark else None, mark.column if mark else None)
+    return Place((mark and mark.path) or doc.path, mark.line if mark else None, mark.column if mark else None)
 
 
 def criterion_index(doc, cid: str) -> int:

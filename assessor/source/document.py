@@ -42,6 +42,7 @@ class Mark:
     line: int
     column: int
     quoted: bool = False  # the scalar is quoted, so its text starts one column later
+    path: str | None = None  # the file it stands in, when not the document's own (an edition's overlay)
 
 
 @dataclass
@@ -70,7 +71,7 @@ class Document:
         if mark is None:
             return Finding(self.path, None, None, check, message)
         column = mark.column + offset + (1 if mark.quoted and offset else 0)
-        return Finding(self.path, mark.line, column, check, message)
+        return Finding(mark.path or self.path, mark.line, column, check, message)
 
 
 def _mark(m, quoted: bool = False) -> Mark:
