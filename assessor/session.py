@@ -6,25 +6,87 @@ every report format is rendered from it.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from pathlib import Path
 from typing import cast
 
 from assessor import __version__
-from assessor.case.read import Case, load_case, year_ending
+from assessor.case.read import Case, is_financial_year, load_case, year_ending
 from assessor.compile.compiler import CompiledFramework, CompiledScope, compile_rulebook
+from assessor.errors import AssessorError
 from assessor.evaluate import result, significance
 from assessor.evaluate.staged import StagedEvaluator
 from assessor.report.environment import Renderer
 from assessor.rulebook.locate import Location, bundled_location, locate
 from assessor.rulebook.model import Rulebook
 from assessor.rulebook.read import load_rulebook
+from assessor.source.document import load, short_repr
+
+
+def edition_of(case_path: str | Path, location: Location) -> str | None:
+    """The edition that grades a case: the one its `edition:` names, else the one in force for its
+    `period`, else the location's. Only a rulebook of several editions reads the case for it."""
+    manifest = location.manifest
+    if manifest is None or len(manifest.editions) < 2:
+        return location.edition
+    doc = load(case_path, "case file")
+    data = doc.data if isinstance(doc.data, dict) else {}
+    listed = ", ".join(str(e.id) for e in manifest.editions)
+    if "edition" in data:
+        raw = data["edition"]
+        ident = str(raw) if isinstance(raw, (str, int)) and not isinstance(raw, bool) else None
+        if ident is None or manifest.edition(ident) is None:
+            raise AssessorError(
+                doc.finding(
+                    ("edition",),
+                    "unknown-edition",
+                    f"edition {short_repr(raw)} is not an edition of the rulebook {manifest.name}; its editions are "
+                    f"{listed}",
+                )
+            )
+        return ident
+    period = data.get("period")
+    if not (isinstance(period, str) and is_financial_year(period)):
+        return location.edition  # the case reader reports the period
+    if all(e.in_force == (None, None) for e in manifest.editions):
+        return location.edition
+    found = manifest.in_force(period)
+    if found is None:
+        raise AssessorError(
+            doc.finding(
+                ("period",),
+                "unknown-edition",
+                f"no edition of the rulebook {manifest.name} is in force for {period} (editions: {listed}); "
+                "name the edition that grades this case with `edition:`",
+            )
+        )
+    return found.id
+
+
+class EditionRules:
+    """One edition's rules, compiled once, with their engines kept warm."""
+
+    def __init__(self, location: Location, engine: str, book: Rulebook | None = None):
+        self.location = location
+        self.book: Rulebook = book or load_rulebook(location.rules, location.overlays)
+        self.programs = compile_rulebook(self.book)
+        self.evaluator = StagedEvaluator(self.book, self.programs, engine)
+        self.what_if: dict = {}
+
+    def close(self) -> None:
+        self.evaluator.close()
+        for engine in self.what_if.values():
+            engine.close()
 
 
 class Session:
     """Rules compiled once, engines kept warm: assess many cases with one Session.
 
     The rulebook is `location` (as the CLI's discovery found it), else the rules folder
-    `rules_dir` (named by the rulebook.yaml beside it, if any), else the bundled one.
+    `rules_dir` (named by the rulebook.yaml beside it, if any), else the bundled one. Each case
+    is graded by the edition it names, else the edition in force for its period, else the
+    location's edition; each edition's rules are compiled when a case first needs them.
     """
 
     def __init__(
@@ -40,17 +102,15 @@ class Session:
             if templates_dir and not rules_dir:
                 location = location.with_templates(templates_dir)
         self.location = location
-        self.book: Rulebook = book or load_rulebook(location.rules)
-        self.programs = compile_rulebook(self.book)
-        self.renderer = Renderer(location.templates)
         self.engine = engine
-        self._assessor = StagedEvaluator(self.book, self.programs, engine)
-        self._what_if: dict = {}
+        self._editions = {location.edition: EditionRules(location, engine, book)}
+        self.book: Rulebook = self._editions[location.edition].book
+        self.programs = self._editions[location.edition].programs
+        self.renderer = Renderer(location.templates)
 
     def close(self) -> None:
-        self._assessor.close()
-        for engine in self._what_if.values():
-            engine.close()
+        for rules in self._editions.values():
+            rules.close()
 
     def __enter__(self):
         return self
@@ -58,15 +118,30 @@ class Session:
     def __exit__(self, *exc):
         self.close()
 
-    def load(self, case_path: str | Path) -> Case:
-        return load_case(case_path, self.book)
+    def edition(self, ident: str | None) -> EditionRules:
+        """The rules of edition `ident` of this rulebook (None: the location's own)."""
+        if ident not in self._editions:
+            found = self.location.manifest.edition(ident) if self.location.manifest and ident else None
+            if found is None:
+                return self._editions[self.location.edition]
+            self._editions[ident] = EditionRules(self.location.for_edition(found), self.engine)
+        return self._editions[ident]
 
-    def assess(self, case_path: str | Path, margins: bool = False) -> result.Result:
-        return self.assess_case(self.load(case_path), margins)
+    def load(self, case_path: str | Path, edition: str | None = None) -> Case:
+        """The case, read against the rules of `edition`, else of the edition that grades it."""
+        ident = edition if edition is not None else edition_of(case_path, self.location)
+        case = load_case(case_path, self.edition(ident).book)
+        return dataclasses.replace(case, edition=ident)
+
+    def assess(self, case_path: str | Path, margins: bool = False, edition: str | None = None) -> result.Result:
+        return self.assess_case(self.load(case_path, edition), margins)
 
     def assess_case(self, case: Case, margins: bool = False) -> result.Result:
-        """The result document for `case`; with `margins`, each criterion's margins to flip."""
-        frameworks = self._assessor.evaluate(case, self.renderer, self._margins if margins else None)
+        """The result document for `case`, by its edition's rules; with `margins`, each criterion's
+        margins to flip."""
+        rules = self.edition(case.edition)
+        what_if = functools.partial(self._margins, rules) if margins else None
+        frameworks = rules.evaluator.evaluate(case, self.renderer, what_if)
         year = year_ending(case.period)
         return {
             "force": case.force,
@@ -77,31 +152,36 @@ class Session:
             "previous_year": year - 2,
             "published": case.published,
             "assessor_version": __version__,
-            "rules_revision": self.book.revision,
-            "rulebook": cast(result.RulebookInfo, self.location.describe()),
+            "rules_revision": rules.book.revision,
+            "rulebook": cast(result.RulebookInfo, rules.location.describe()),
             "case_digest": case.digest,
             "engine": self.engine,
             "overview": case.overview,
             "context": case.context,
-            "survey_method": self.survey_method(case),
-            "scale": self.book.scale(),
+            "survey_method": self.survey_method(case, rules.book),
+            "scale": cast(result.Scale, rules.book.scale()),
             "frameworks": frameworks,
         }
 
     def _margins(
-        self, program: CompiledFramework, scope: CompiledScope, evidence: dict, indicators: list[result.Indicator]
+        self,
+        rules: EditionRules,
+        program: CompiledFramework,
+        scope: CompiledScope,
+        evidence: dict,
+        indicators: list[result.Indicator],
     ) -> list[result.Margin]:
         from assessor.engines import make_engine
         from assessor.evaluate.what_if import criterion_margins
 
-        engine = self._what_if.get(program.framework.id)
+        engine = rules.what_if.get(program.framework.id)
         if engine is None:  # what-if runs are many and small: the Python engine, built once
-            engine = self._what_if[program.framework.id] = make_engine("python", program.rules)
+            engine = rules.what_if[program.framework.id] = make_engine("python", program.rules)
         return criterion_margins(scope, evidence, indicators, engine)
 
-    def survey_method(self, case: Case) -> result.SurveyMethod:
+    def survey_method(self, case: Case, book: Rulebook | None = None) -> result.SurveyMethod:
         """The survey parameters this assessment applied, for Appendix 2."""
-        book = self.book
+        book = book or self.book
         designs: list[result.SurveyDesign] = []
         for d in book.designs.values():
             n = d.sample_size * ((case.overview.get("bcus") or 1) if d.per == "bcu" else 1)

@@ -47,16 +47,20 @@ class Case:
     overview: dict
     context: dict
     frameworks: dict = field(default_factory=dict)  # framework id -> FrameworkEvidence
+    edition: str | None = None  # the rulebook edition that grades it (session.edition_of)
 
 
-def load_case(path, book: Rulebook) -> Case:
+def load_case(path, book: Rulebook, across_editions: bool = False) -> Case:
+    """The case, checked against `book`. `across_editions` reads it against an edition it was not
+    written for (assess diff --edition): a framework or criterion the case does not give is graded
+    as unknown evidence, and one the rules do not have is left out, instead of both being errors."""
     text = read_text(path, "case file")
     doc = parse(text, str(path))
     r = Reader(doc)
     top = r.found(
         r.mapping(
             ("force", "period", "frameworks"),
-            ("short_name", "fictional", "published", "overview", "context"),
+            ("short_name", "fictional", "published", "overview", "context", "edition"),
             what="a case file",
         )
     )
@@ -75,17 +79,19 @@ def load_case(path, book: Rulebook) -> Case:
         given = fr.mapping(what="frameworks") or {}
         known = {fw.id: fw for fw in book.frameworks}
         for fid in given:
-            if fid not in known:
+            if fid not in known and not across_editions:
                 fr.at(fid).error(
                     "unknown-framework",
                     f"framework {short_repr(fid)} is not in the rules; the rules define {', '.join(known)}",
                     key=True,
                 )
         for fid, fw in known.items():
-            if fid not in given:
+            if fid not in given and across_editions:
+                frameworks[fid] = _unknown_framework(fw, book)
+            elif fid not in given:
                 fr.error("missing-framework", f"the case has no evidence for framework {fid!r} ({fw.title})")
-                continue
-            frameworks[fid] = _framework(fr.at(fid), fw, book, overview)
+            else:
+                frameworks[fid] = _framework(fr.at(fid), fw, book, overview, across_editions)
     r.raise_if_errors()
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     force, period = r.found(force), r.found(period)  # read, or a finding was raised above
@@ -154,7 +160,20 @@ def _blocks(r: Reader, allow_headings: bool = False, depth: int = 0) -> list:
     return out
 
 
-def _framework(r: Reader, fw, book: Rulebook, overview: dict) -> FrameworkEvidence:
+def _unknown_criterion(c) -> tuple:
+    """The evidence and narrative of a criterion a case does not give: every fact unknown."""
+    return {f.name: None for f in c.evidence}, {k: [] for k in NARRATIVE}
+
+
+def _unknown_framework(fw, book: Rulebook) -> FrameworkEvidence:
+    evidence, narrative = {}, {}
+    for c in fw.criteria:
+        evidence[c.id], narrative[c.id] = _unknown_criterion(c)
+    surveys = {i: dict.fromkeys(book.indicators[i].figures_needed()) for i in fw.indicators}
+    return FrameworkEvidence(evidence, narrative, surveys, None)
+
+
+def _framework(r: Reader, fw, book: Rulebook, overview: dict, across_editions: bool = False) -> FrameworkEvidence:
     m = r.mapping(("criteria",), ("surveys", "moderation"), what=f"framework {fw.id!r}")
     evidence: dict[str, dict] = {}
     narrative: dict[str, dict] = {}
@@ -167,13 +186,16 @@ def _framework(r: Reader, fw, book: Rulebook, overview: dict) -> FrameworkEviden
         given = cr.mapping(what="criteria") or {}
         known = {c.id: c for c in fw.criteria}
         for cid in given:
-            if cid not in known:
+            if cid not in known and not across_editions:
                 cr.at(cid).error(
                     "unknown-criterion",
                     f"criterion {short_repr(cid)} is not in framework {fw.id!r}; its criteria are {', '.join(known)}",
                     key=True,
                 )
         for cid, c in known.items():
+            if cid not in given and across_editions:
+                evidence[cid], narrative[cid] = _unknown_criterion(c)
+                continue
             if cid not in given:
                 cr.error("missing-criterion", f"the case has nothing for criterion {cid!r} ({c.heading})")
                 continue

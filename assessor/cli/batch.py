@@ -70,7 +70,7 @@ def batch(cases_dir, out_dir, formats, jobs, case_timeout, rulebook_dir, rules_d
         if not cases:
             raise AssessorError(Finding(cases_dir, None, None, "io", "no case files (*.yaml) in this directory"))
         location = locate_rulebook(rulebook_dir, rules_dir, templates_dir, [cases_dir], banner=True)
-        book = load_rulebook(location.rules)  # fail fast, before any worker starts
+        book = load_rulebook(location.rules, location.overlays)  # fail fast, before any worker starts
         renderer = Renderer(location.templates)
         _check_templates(renderer, book, formats, REPORT_TEMPLATES)  # before anything is written
         out = Path(out_dir)

@@ -91,8 +91,7 @@ def lint(cases, fmt, rulebook_dir, rules_dir, templates_dir):
     Exit 1 when there are errors; warnings alone exit 0.
 
     A folder given first is a rules folder, as with --rules (`assess lint rules`)."""
-    from assessor.tooling.lint import format_findings
-    from assessor.tooling.lint import lint as run_lint
+    from assessor.tooling.lint import format_findings, lint_rulebook
 
     if cases and Path(cases[0]).is_dir():
         if rules_dir:
@@ -104,7 +103,7 @@ def lint(cases, fmt, rulebook_dir, rules_dir, templates_dir):
                 f"{path} is a folder; name case files, or the rules folder first", param_hint="CASES"
             )
     location = locate_rulebook(rulebook_dir, rules_dir, templates_dir, cases, banner=True)
-    findings = run_lint(location.rules, _case_paths(location, cases, required=False), location.templates)
+    findings = lint_rulebook(location, _case_paths(location, cases, required=False))
     click.echo(format_findings(findings, fmt), nl=False)
     sys.exit(EXIT_FINDINGS if any(f.level == "error" for f in findings) else EXIT_OK)
 
@@ -219,13 +218,24 @@ def coverage(cases, min_coverage, rulebook_dir, rules_dir, templates_dir, engine
     location = locate_rulebook(rulebook_dir, rules_dir, templates_dir, cases, banner=True)
     paths = _case_paths(location, cases)
     with _CaseRunner(location, engine) as run:
-        results = [r["frameworks"] for r in map(run.assess, paths) if r is not None]
-        cov = measure(run.session.book, results)
-    click.echo(format_coverage(cov), nl=False)
+        graded: dict = {}  # edition -> the frameworks of each case it graded
+        for r in map(run.assess, paths):
+            if r is not None:
+                graded.setdefault(r["rulebook"]["edition"], []).append(r["frameworks"])
+        editions = location.manifest.editions if location.manifest else ()
+        if len(editions) < 2:  # one edition: one report, as it has always been
+            reports = [("", measure(run.session.book, next(iter(graded.values()), [])))]
+        else:  # each edition's rungs against the cases it grades
+            reports = [
+                (f"Edition {e.id}: ", measure(run.session.edition(e.id).book, graded.get(e.id, []))) for e in editions
+            ]
+    for prefix, cov in reports:
+        click.echo(prefix + format_coverage(cov), nl=False)
     if run.bad_input:
         sys.exit(EXIT_BAD_INPUT)
-    if min_coverage is not None and cov.percent < min_coverage:
-        click.echo(f"Coverage {cov.percent:.1f}% is below the minimum of {min_coverage:g}%.")
+    lowest = min(cov.percent for _, cov in reports)
+    if min_coverage is not None and lowest < min_coverage:
+        click.echo(f"Coverage {lowest:.1f}% is below the minimum of {min_coverage:g}%.")
         sys.exit(EXIT_FINDINGS)
     sys.exit(EXIT_OK)
 
@@ -233,30 +243,71 @@ def coverage(cases, min_coverage, rulebook_dir, rules_dir, templates_dir, engine
 # ---------------------------------------------------------------- diff
 
 
+def _edition_pair(location, text: str) -> tuple:
+    """`2008..2009`: the rulebook as each of two of its editions."""
+    old, sep, new = text.partition("..")
+    manifest = location.manifest
+    if not sep or not old or not new:
+        raise click.BadParameter(f"expected two editions such as 2008..2009, got {text!r}", param_hint="--edition")
+    listed = ", ".join(str(e.id) for e in manifest.editions) if manifest else "none (no rulebook.yaml)"
+    for ident in (old, new):
+        if manifest is None or manifest.edition(ident) is None:
+            raise click.BadParameter(
+                f"{ident!r} is not an edition of this rulebook; its editions are {listed}", param_hint="--edition"
+            )
+    return location.for_edition(manifest.edition(old)), location.for_edition(manifest.edition(new))
+
+
 @click.command(epilog=EXIT_CODES)
-@click.argument("base_rev")
+@click.argument("base_rev", required=False)
 @click.argument("cases", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--edition",
+    "editions",
+    metavar="OLD..NEW",
+    default=None,
+    help="Compare two editions of the rulebook (e.g. 2008..2009) instead of a revision: every case judged by both.",
+)
 @click.option("--fail-on-change", is_flag=True, help="Exit 1 when any judgement changes.")
 @rulebook_options(rules_help="A rules folder in a git work tree to compare instead of the rulebook's own.")
 @engine_option()
-def diff(base_rev, cases, fail_on_change, rulebook_dir, rules_dir, templates_dir, engine):
+def diff(base_rev, cases, editions, fail_on_change, rulebook_dir, rules_dir, templates_dir, engine):
     """Judge CASES (default: every case of the rulebook) with the rules as at BASE_REV and as they are
-    now, and print what changed as a Markdown table."""
+    now, or by two editions (--edition OLD..NEW), and print what changed as a Markdown table."""
     from assessor.tooling.judgement_diff import changes_as_markdown, judge_cases, judgement_changes, rules_at_revision
 
-    if base_rev.startswith("-"):
+    if editions is not None and base_rev is not None:
+        cases = (base_rev, *cases)  # with --edition every argument is a case
+        base_rev = None
+    if editions is None and base_rev is None:
+        raise click.UsageError("give the revision to compare with (e.g. origin/main), or --edition OLD..NEW")
+    if base_rev is not None and base_rev.startswith("-"):
         raise click.BadParameter(f"{base_rev!r} is not a revision", param_hint="BASE_REV")
+    for case in cases:
+        if not Path(case).is_file():
+            raise click.BadParameter(f"{case!r} is not a case file", param_hint="CASES")
     location = locate_rulebook(rulebook_dir, rules_dir, templates_dir, cases, banner=True)
-    rules = location.rules
     paths = _case_paths(location, cases)
+    if editions is not None:
+        old, new = _edition_pair(location, editions)
+        before = judge_cases(old.rules, paths, engine, overlays=old.overlays)
+        after = judge_cases(new.rules, paths, engine, overlays=new.overlays)
+        found, failing = judgement_changes(before, after)
+        heading = f"edition `{old.edition}` → edition `{new.edition}` of {location.name}"
+        click.echo(changes_as_markdown(found, failing, "", location.rules, len(paths), heading), nl=False)
+        sys.exit(EXIT_FINDINGS if fail_on_change and found else EXIT_OK)
+    folders = (location.rules, *location.overlays)
     with tempfile.TemporaryDirectory(prefix="assess-diff-") as tmp:
         try:
-            shown_as = rules_at_revision(rules, base_rev, Path(tmp))
+            copies = []
+            for i, folder in enumerate(folders):
+                (Path(tmp) / str(i)).mkdir()
+                copies.append((Path(tmp) / str(i), rules_at_revision(folder, base_rev, Path(tmp) / str(i))))
         except AssessorError as e:
             fail(e.findings)
-        before = judge_cases(Path(tmp), paths, engine, shown_as)
-    found, failing = judgement_changes(before, judge_cases(rules, paths, engine))
-    click.echo(changes_as_markdown(found, failing, base_rev, rules, len(paths)), nl=False)
+        before = judge_cases(copies[0][0], paths, engine, copies[0][1], overlays=tuple(c[0] for c in copies[1:]))
+    found, failing = judgement_changes(before, judge_cases(location.rules, paths, engine, overlays=location.overlays))
+    click.echo(changes_as_markdown(found, failing, base_rev, location.rules, len(paths)), nl=False)
     sys.exit(EXIT_FINDINGS if fail_on_change and found else EXIT_OK)
 
 
@@ -307,7 +358,12 @@ def new_case(force_name, period, output, rulebook_dir, rules_dir, templates_dir)
         raise click.BadParameter("the force's name is empty", param_hint="--force")
     try:
         location = locate_rulebook(rulebook_dir, rules_dir, templates_dir, [output] if output else ())
-        text = skeleton(load_rulebook(location.rules), force_name.strip(), period, **_case_schema(location, output))
+        text = skeleton(
+            load_rulebook(location.rules, location.overlays),
+            force_name.strip(),
+            period,
+            **_case_schema(location, output),
+        )
         if output is None:
             click.echo(text, nl=False)
             return

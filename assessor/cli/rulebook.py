@@ -63,7 +63,7 @@ def schema(write, check, rulebook_dir, rules_dir, templates_dir):
 
     location = locate_rulebook(rulebook_dir, rules_dir, templates_dir, banner=write or check)
     try:
-        files = rulebook_schemas.generated(load_rulebook(location.rules), location.name)
+        files = rulebook_schemas.generated(load_rulebook(location.rules, location.overlays), location.name)
     except AssessorError as e:
         fail(e.findings)
     if not (write or check):

@@ -37,7 +37,9 @@ MAX_NAME = 64
 @dataclass(frozen=True)
 class Edition:
     id: str | None  # None: the one edition of a manifest that lists none
-    rules: Path
+    rules: Path  # its folder: every rule file, or, when it extends another edition, only what changes
+    extends: str | None = None  # the edition it is laid on (listed before it; rulebook/overlay.py)
+    in_force: tuple = (None, None)  # (from, until) financial years, e.g. ("2008/09", None); None: open
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,29 @@ class Manifest:
     assessor: str  # the version range of the assessor the rulebook needs
     editions: tuple[Edition, ...]
 
+    def edition(self, ident: str) -> Edition | None:
+        return next((e for e in self.editions if e.id == ident), None)
+
+    def folders(self, edition: Edition) -> tuple[Path, ...]:
+        """The rules folders an edition is read from: its base edition's first, then each overlay."""
+        chain = [edition]
+        while chain[-1].extends is not None:
+            chain.append(self.edition(chain[-1].extends))
+        return tuple(e.rules for e in reversed(chain))
+
+    def in_force(self, period: str) -> Edition | None:
+        """The edition in force for a financial year such as 2008/09: of those whose `in_force` covers
+        it, the one that came into force last. None when no edition covers it."""
+        year = int(period[:4])
+        covering = [
+            e
+            for e in self.editions
+            if e.in_force != (None, None)
+            and (e.in_force[0] is None or int(e.in_force[0][:4]) <= year)
+            and (e.in_force[1] is None or year <= int(e.in_force[1][:4]))
+        ]
+        return max(covering, key=lambda e: int((e.in_force[0] or "0")[:4]), default=None)
+
 
 @dataclass(frozen=True)
 class Location:
@@ -55,11 +80,12 @@ class Location:
 
     root: Path  # the rulebook folder (the manifest's, or the rules folder's parent without one)
     manifest: Manifest | None
-    rules: Path
+    rules: Path  # the rules folder; for an edition that extends another, its base edition's
     templates: Path
     edition: str | None
     found_by: str  # how discovery chose it, for the first line of lint/test/coverage
     warnings: tuple[str, ...] = ()
+    overlays: tuple[Path, ...] = ()  # the folders laid on `rules`, in order, for an edition that extends another
 
     @property
     def name(self) -> str | None:
@@ -81,6 +107,11 @@ class Location:
     def with_templates(self, templates) -> Location:
         return replace(self, templates=Path(templates))
 
+    def for_edition(self, edition: Edition) -> Location:
+        """This rulebook with `edition` in force (its rules, the same templates)."""
+        folders = [relative(f) for f in self.manifest.folders(edition)]
+        return replace(self, edition=edition.id, rules=folders[0], overlays=tuple(folders[1:]))
+
     def describe(self) -> dict:
         """The `rulebook` object of the JSON result."""
         return {"name": self.name, "edition": self.edition, "path": str(self.root), "revision": self.revision}
@@ -97,6 +128,8 @@ def revision_of(location: Location) -> str:
     # named by their place within the rulebook, so the same rulebook hashes the same wherever it lies
     files = [(MANIFEST, location.manifest.path)] if location.manifest else []
     files += [(f"rules/{p.name}", p) for p in sorted(location.rules.glob("*.yaml"))]
+    for i, folder in enumerate(location.overlays, 1):
+        files += [(f"overlay{i}/{p.name}", p) for p in sorted(folder.glob("*.yaml"))]
     files += [
         (f"templates/{p.relative_to(location.templates).as_posix()}", p)
         for p in sorted(location.templates.rglob("*"))
@@ -156,9 +189,9 @@ def _editions(r: Reader, root: Path) -> tuple[Edition, ...]:
     out, seen = [], set()
     for i, _ in enumerate(items):
         e = r.at("editions", i)
-        if e.mapping(required=("id", "rules"), what=f"edition {i + 1}") is None or any(
-            k not in e.value for k in ("id", "rules")
-        ):
+        if e.mapping(
+            required=("id", "rules"), optional=("extends", "in_force"), what=f"edition {i + 1}"
+        ) is None or any(k not in e.value for k in ("id", "rules")):
             continue
         raw = e.at("id").value
         ident = str(raw) if isinstance(raw, (str, int)) and not isinstance(raw, bool) else None
@@ -174,14 +207,51 @@ def _editions(r: Reader, root: Path) -> tuple[Edition, ...]:
         folder = e.at("rules").text("rules (a folder relative to the manifest)")
         if folder is None:
             continue
+        extends = None
+        if "extends" in e.value:
+            raw = e.at("extends").value
+            extends = str(raw) if isinstance(raw, (str, int)) and not isinstance(raw, bool) else None
+            if extends not in seen - {ident}:
+                e.at("extends").error(
+                    "unknown-edition",
+                    f"extends names {kind_of(raw)}, which is not an edition listed before this one; "
+                    f"those are {', '.join(sorted(seen - {ident})) or 'none'}",
+                )
+                continue
+        in_force = _in_force(e.at("in_force")) if "in_force" in e.value else (None, None)
         rules = (root / folder).resolve()
         if Path(folder).is_absolute() or not rules.is_relative_to(root.resolve()):
             e.at("rules").error("outside", f"rules must be a folder inside the rulebook, got {short_repr(folder)}")
         elif not rules.is_dir():
             e.at("rules").error("missing", f"rules folder {folder!r} does not exist beside the manifest")
         else:
-            out.append(Edition(ident, root / folder))
+            out.append(Edition(ident, root / folder, extends, in_force))
     return tuple(out)
+
+
+_FINANCIAL_YEAR = re.compile(r"(\d{4})/(\d{2})\Z")
+
+
+def _in_force(r: Reader) -> tuple:
+    """{from: 2008/09, until: 2009/10}: the financial years an edition grades, either end open."""
+    m = r.mapping(optional=("from", "until"), what="in_force")
+    if not m:
+        if m is not None:
+            r.error("empty", "in_force needs from, until or both (financial years such as 2008/09)")
+        return (None, None)
+    ends = []
+    for key in ("from", "until"):
+        value = m.get(key)
+        match = _FINANCIAL_YEAR.match(value) if isinstance(value, str) else None
+        if key in m and (match is None or (int(match.group(1)) + 1) % 100 != int(match.group(2))):
+            r.at(key).error(
+                "bad-value", f"in_force {key} must be a financial year such as 2008/09, got {kind_of(value)}"
+            )
+            value = None
+        ends.append(value if key in m else None)
+    if ends[0] and ends[1] and ends[1] < ends[0]:
+        r.at("until").error("bad-value", f"in_force until {ends[1]} is before from {ends[0]}")
+    return tuple(ends)
 
 
 # ---------------------------------------------------------------- version ranges
@@ -245,16 +315,19 @@ def _from_manifest(path: Path, found_by: str, rules: Path | None = None, templat
     edition = manifest.editions[-1] if manifest.editions else None
     if rules is not None:  # a rules-folder override: the edition whose folder it is, if any
         edition = next((e for e in manifest.editions if e.rules.resolve() == rules.resolve()), None)
-    if rules is None:
-        assert edition is not None, "a manifest has at least one edition"
-        rules = relative(edition.rules)
+    if edition is not None:
+        folders = [relative(f) for f in manifest.folders(edition)]
+    else:  # a rules folder that is no edition's
+        assert rules is not None, "a manifest has at least one edition"
+        folders = [rules]
     return Location(
         root=root,
         manifest=manifest,
-        rules=rules,
+        rules=folders[0],
         templates=templates or root / "templates",
         edition=edition.id if edition else None,
         found_by=found_by,
+        overlays=tuple(folders[1:]),
     )
 
 

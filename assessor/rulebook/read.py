@@ -40,22 +40,26 @@ from assessor.rulebook.model import (
     SurveyDesign,
     verdict_type,
 )
+from assessor.rulebook.overlay import overlay
 from assessor.source.document import load
 from assessor.source.reader import Reader, kind_of
 
 
-def load_rulebook(directory: str | Path) -> Rulebook:
+def load_rulebook(directory: str | Path, overlays: tuple = ()) -> Rulebook:
+    """The rules of `directory`, with each folder of `overlays` laid on them in turn: an edition
+    that extends another (rulebook/overlay.py)."""
     d = Path(directory)
-    if not d.is_dir():
-        raise AssessorError(
-            Finding(
-                str(d),
-                None,
-                None,
-                "io",
-                "rules directory does not exist" if not d.exists() else "rules path is not a directory",
+    for folder in (d, *map(Path, overlays)):
+        if not folder.is_dir():
+            raise AssessorError(
+                Finding(
+                    str(folder),
+                    None,
+                    None,
+                    "io",
+                    "rules directory does not exist" if not folder.exists() else "rules path is not a directory",
+                )
             )
-        )
     files = sorted(p for p in d.glob("*.yaml"))
     if not any(p.name == GRADING_FILE for p in files):
         raise AssessorError(
@@ -78,6 +82,12 @@ def load_rulebook(directory: str | Path) -> Rulebook:
             continue
         digest.update(p.name.encode() + b"\0" + read_limited(p, "rule file") + b"\0")
     if findings:
+        raise AssessorError(findings)
+    docs = _overlaid(docs, overlays, digest, findings)
+    if d / GRADING_FILE not in docs:
+        findings.append(
+            Finding(str(d / GRADING_FILE), None, None, "bad-overlay", "an edition cannot remove the grade scale")
+        )
         raise AssessorError(findings)
     grading = docs.pop(d / GRADING_FILE)
     g = _read_grading(Reader(grading, findings))
@@ -112,6 +122,26 @@ def load_rulebook(directory: str | Path) -> Rulebook:
         all_docs,
         g["verdicts"],
     )
+
+
+def _overlaid(docs: dict, overlays: tuple, digest, findings: list) -> dict:
+    """The rule documents with each overlay folder laid on them; a file is matched by its name."""
+    for i, folder in enumerate(map(Path, overlays), 1):
+        by_name = {p.name: p for p in docs}
+        for p in sorted(folder.glob("*.yaml")):
+            try:
+                over = load(p, "rule file")
+            except AssessorError as e:
+                findings.extend(e.findings)
+                continue
+            digest.update(f"overlay{i}/{p.name}".encode() + b"\0" + p.read_bytes() + b"\0")
+            key = by_name.get(p.name, p)
+            merged = overlay(docs.get(key), over, findings)
+            if merged is None:
+                docs.pop(key, None)
+            else:
+                docs[key] = merged
+    return docs
 
 
 def _place(r: Reader) -> Place:

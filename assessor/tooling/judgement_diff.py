@@ -2,8 +2,13 @@
 
 The rules directory as it was at a git revision is written into a temporary
 directory (`git show REV:path` for each rule file); every case is then judged
-with those rules and with the rules on disk. Statements are not rendered: only
-judgements are compared, so templates play no part.
+with those rules and with the rules on disk. Or two editions of a rulebook are
+compared (`--edition 2008..2009`): every case is judged by both. Statements are
+not rendered: only judgements are compared, so templates play no part.
+
+A case is read against each side's rules as against an edition it may not have
+been written for (case.read.load_case across_editions): a criterion one side
+lacks is a row of its own, marked new or removed, never a failure of the case.
 """
 
 from __future__ import annotations
@@ -71,11 +76,13 @@ def _git(where: Path, *args, what: str) -> bytes:
     return done.stdout
 
 
-def judge_cases(rules_dir: Path, case_paths: list, engine: str, shown_as: str | None = None) -> dict:
+def judge_cases(
+    rules_dir: Path, case_paths: list, engine: str, shown_as: str | None = None, overlays: tuple = ()
+) -> dict:
     """case path -> flattened judgements (expectations.flatten), or Failure. `shown_as` names a
-    temporary rules directory in messages."""
+    temporary rules directory in messages; `overlays` are an edition's folders laid on the rules."""
     try:
-        book = load_rulebook(rules_dir)
+        book = load_rulebook(rules_dir, overlays)
     except AssessorError as e:
         failure = Failure("the rules do not load: " + _first(e, rules_dir, shown_as))
         return {p: failure for p in case_paths}
@@ -83,7 +90,7 @@ def judge_cases(rules_dir: Path, case_paths: list, engine: str, shown_as: str | 
     with StagedEvaluator(book, compile_rulebook(book), engine) as assessor:
         for p in case_paths:
             try:
-                out[p] = flatten(judgements_of(assessor.evaluate(load_case(p, book))))
+                out[p] = flatten(judgements_of(assessor.evaluate(load_case(p, book, across_editions=True))))
             except AssessorError as e:
                 out[p] = Failure(_first(e, rules_dir, shown_as))
             except EngineError as e:
@@ -119,19 +126,55 @@ def judgement_changes(before: dict, after: dict) -> tuple:
             else:
                 out.append(Change(name, ("", "", "assessment"), _outcome(old), _outcome(new)))
             continue
+        one_side = _one_sided(old, new, name)
         for key in list(old) + [k for k in new if k not in old]:
+            item = key[:2]
+            if item in one_side:
+                if one_side[item] is not None:  # the item's one row, where it first stands
+                    out.append(one_side.pop(item))
+                    one_side[item] = None
+                continue
             a, b = old.get(key, ABSENT), new.get(key, ABSENT)
             if a != b:
                 out.append(Change(name, key, show(a), show(b)))
     return out, failing
 
 
+# the value a new or removed item is shown with: a criterion's judgement, a framework's grade,
+# an indicator's outcome
+_HEADLINE = ("judgement", "grade", "outcome")
+
+
+def _one_sided(old: dict, new: dict, name: str = "") -> dict:
+    """(framework, item) -> its one Change row, for each framework, criterion or indicator only one
+    side has: marked new or removed, with its judgement (or grade, or outcome)."""
+    out = {}
+    for side, other, mark in ((new, old, "new"), (old, new, "removed")):
+        items: dict = {}
+        for key, value in side.items():
+            items.setdefault(key[:2], {})[key[2]] = value
+        for item, values in items.items():
+            if any(k[:2] == item for k in other):
+                continue
+            fid, what = item
+            kind = what.split(" ", 1)[0] if what else "framework"
+            headline = next((values[h] for h in _HEADLINE if h in values), None)
+            shown = show(headline)
+            out[item] = Change(
+                name, (fid, what, f"{mark} {kind}"), "–" if mark == "new" else shown, shown if mark == "new" else "–"
+            )
+    return out
+
+
 def _outcome(side) -> str:
     return f"fails: {side.message}" if isinstance(side, Failure) else "assessed"
 
 
-def changes_as_markdown(found: list, failing: list, base: str, rules_dir: Path, cases: int) -> str:
-    lines = [f"**Judgements: rules at `{base}` → rules in `{rules_dir}`** ({cases} case(s))", ""]
+def changes_as_markdown(
+    found: list, failing: list, base: str, rules_dir: Path, cases: int, heading: str | None = None
+) -> str:
+    heading = heading or f"rules at `{base}` → rules in `{rules_dir}`"
+    lines = [f"**Judgements: {heading}** ({cases} case(s))", ""]
     if not found:
         lines.append("No judgement changes.")
     else:

@@ -26,12 +26,34 @@ from assessor.tooling.template_reads import TemplateReads, read_template
 STATEMENT_CONTEXT = frozenset({"choices", "values", "indicators", "force", "year", "previous_year"})
 
 
-def lint(rules_dir: Path, case_paths: list, templates_dir: Path) -> list:
+def lint_rulebook(location, case_paths: list) -> list:
+    """The rulebook's findings: of each of its editions, with the cases that edition grades."""
+    manifest = location.manifest
+    if manifest is None or len(manifest.editions) < 2:
+        return lint(location.rules, case_paths, location.templates, location.overlays)
+    from assessor.session import edition_of
+
+    graded = {e.id: [] for e in manifest.editions}
+    findings = []
+    for path in case_paths:
+        try:
+            graded[edition_of(path, location)].append(path)
+        except AssessorError as e:
+            findings += e.findings
+    for edition in manifest.editions:
+        at = location.for_edition(edition)
+        findings += lint(at.rules, graded[edition.id], at.templates, at.overlays)
+    # a finding in a file editions share is found once per edition: report it once
+    unique = {(f.path, f.line, f.column, f.check, f.message, f.level): f for f in findings}
+    return sorted(unique.values(), key=Finding.sort_key)
+
+
+def lint(rules_dir: Path, case_paths: list, templates_dir: Path, overlays: tuple = ()) -> list:
     from assessor.case.read import load_case
     from assessor.rulebook.read import load_rulebook
 
     try:
-        book = load_rulebook(rules_dir)
+        book = load_rulebook(rules_dir, overlays)
     except AssessorError as e:
         return e.findings
     findings = check_every_template(templates_dir)
