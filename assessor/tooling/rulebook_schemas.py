@@ -122,7 +122,8 @@ def case_schema(book: Rulebook, name: str | None = None) -> dict:
             criteria[c.id] = criterion
         framework = copy.deepcopy(defs["framework"])
         framework["properties"]["moderation"]["properties"]["grade"].update(
-            description=", ".join(g for g, _ in book.grades) + ".", enum=[g for g, _ in book.grades]
+            description="One of this rulebook's grades: " + ", ".join(f"{g.id} ({g.label})" for g in book.grades) + ".",
+            enum=list(book.grade_ids),
         )
         framework["title"] = fw.title
         framework["description"] = f"The evidence for {fw.title} ({fw.id})."
