@@ -57,7 +57,9 @@ class Manifest:
         """The rules folders an edition is read from: its base edition's first, then each overlay."""
         chain = [edition]
         while chain[-1].extends is not None:
-            chain.append(self.edition(chain[-1].extends))
+            base = self.edition(chain[-1].extends)
+            assert base is not None, "the manifest reader checks that an edition extends one listed before it"
+            chain.append(base)
         return tuple(e.rules for e in reversed(chain))
 
     def in_force(self, period: str) -> Edition | None:
@@ -109,6 +111,7 @@ class Location:
 
     def for_edition(self, edition: Edition) -> Location:
         """This rulebook with `edition` in force (its rules, the same templates)."""
+        assert self.manifest is not None, "only a rulebook with a manifest has editions"
         folders = [relative(f) for f in self.manifest.folders(edition)]
         return replace(self, edition=edition.id, rules=folders[0], overlays=tuple(folders[1:]))
 

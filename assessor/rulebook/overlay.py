@@ -74,27 +74,28 @@ class _Merge:
     def criteria(self, bp: tuple, op: tuple, outp: tuple) -> list:
         b, o = _at(self.base, bp), _at(self.over, op)
         self._mark(self.base, bp, outp)
-        changes = {}
+        changes: dict[str, int] = {}
         for j, item in enumerate(o):
             if isinstance(item, dict) and isinstance(item.get("id"), str):
                 changes.setdefault(item["id"], j)
         ids = {item.get("id") for item in b if isinstance(item, dict)}
-        result, used = [], set()
+        result: list = []
+        used: set[int] = set()
         for i, item in enumerate(b):
-            j = changes.get(item.get("id")) if isinstance(item, dict) else None
-            if j is None:
+            at = changes.get(item["id"]) if isinstance(item, dict) and isinstance(item.get("id"), str) else None
+            if at is None:
                 result.append(self.copy(self.base, bp + (i,), outp + (len(result),)))
                 continue
-            used.add(j)
-            if o[j].get(REMOVE) is True:
-                if set(o[j]) != {"id", REMOVE}:
+            used.add(at)
+            if o[at].get(REMOVE) is True:
+                if set(o[at]) != {"id", REMOVE}:
                     self.findings.append(
                         self.over.finding(
-                            op + (j, REMOVE), "bad-overlay", "a criterion removed is written {id: ..., remove: true}"
+                            op + (at, REMOVE), "bad-overlay", "a criterion removed is written {id: ..., remove: true}"
                         )
                     )
                 continue
-            result.append(self.mapping(bp + (i,), op + (j,), outp + (len(result),)))
+            result.append(self.mapping(bp + (i,), op + (at,), outp + (len(result),)))
         for j, item in enumerate(o):
             if j in used:
                 continue

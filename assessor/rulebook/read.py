@@ -285,7 +285,7 @@ def _read_grades(r: Reader) -> tuple:
         label = g.at("label").text(f"the label of grade {gid!r}")
         if label is not None:
             grades.append(Grade(gid, label, colours.get("colour"), colours.get("background"), describe or ""))
-    labels = {}
+    labels: dict[str, str] = {}
     for grade in grades:
         if grade.label.casefold() in labels:
             r.at(grade.id).error(
@@ -310,7 +310,7 @@ def _read_verdicts(r: Reader) -> dict:
         word = r.at(role).ident(f"the word for the verdict {role!r}")
         if word is not None:
             out[role] = word
-    seen = {}
+    seen: dict[str, str] = {}
     for role in VERDICT_ROLES:
         if out[role] in seen:
             r.at(role).error(

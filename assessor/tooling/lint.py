@@ -33,7 +33,7 @@ def lint_rulebook(location, case_paths: list) -> list:
         return lint(location.rules, case_paths, location.templates, location.overlays)
     from assessor.session import edition_of
 
-    graded = {e.id: [] for e in manifest.editions}
+    graded: dict[str | None, list] = {e.id: [] for e in manifest.editions}
     findings = []
     for path in case_paths:
         try:
