@@ -529,6 +529,8 @@ RESULT_OBJECTS = [
     ("SurveyMethod", "/properties/survey_method"),
     ("SurveyDesign", "/properties/survey_method/properties/designs/items"),
     ("SurveyExample", "/properties/survey_method/properties/example"),
+    ("Scale", "/properties/scale"),
+    ("ScaleGrade", "/properties/scale/properties/grades/items"),
     ("Framework", "/$defs/framework"),
     ("Moderation", "/$defs/framework/properties/moderation"),
     ("Criterion", "/$defs/criterion"),
