@@ -62,11 +62,13 @@ def test_lint_reports_what_assess_refuses(entry, lint_runs):
     context = f"\n--- stdout:\n{run.stdout[:3000]}\n--- stderr:\n{run.stderr[:3000]}"
     assert "Traceback" not in run.stderr, f"lint crashed{context}"
     assert run.returncode in (1, 2), f"lint exit code {run.returncode}{context}"
-    if run.returncode == 2:  # lint could not start (a path that does not exist): a usage error naming it
-        assert run.stdout == "" and "Error:" in run.stderr and "does not exist" in run.stderr, context
+    expected = Path(entry["expect"]["file"].format(**prepared.paths))
+    if run.returncode == 2:  # lint could not start: a path that does not exist, or the rulebook unreadable
+        usage = "Error:" in run.stderr and "does not exist" in run.stderr
+        located = any(line.startswith(f"error: {expected}") for line in run.stderr.splitlines())
+        assert run.stdout == "" and (usage or located), context
         return
     assert all(findings), f"every line of -f parsable is one finding{context}"
-    expected = Path(entry["expect"]["file"].format(**prepared.paths))
     errors = [m for m in findings if m["level"] == "error"]
     assert errors, f"lint found no error where assess refuses{context}"
     # in the same file; or, for a file that is missing, at the line of the rules that names it

@@ -224,7 +224,7 @@ def test_batch_reads_the_rulebook_of_its_cases_and_names_it(tmp_path):
     result = run("batch", book / "cases", "-o", out, "-f", "json", "--engine", "python", "-j", "1")
     assert result.exit_code == 0, result.output
     assert result.stderr.splitlines()[0].startswith("rulebook team-rules at ")
-    doc = json.loads((out / "cambridgeshire-2008.json").read_text(encoding="utf-8"))
+    doc = json.loads((out / "reports" / "cambridgeshire-2008.json").read_text(encoding="utf-8"))
     assert doc["rulebook"]["name"] == "team-rules"
     fw = next(f for f in doc["frameworks"] if f["id"] == "neighbourhood_policing")
     criterion = next(c for c in fw["criteria"] if c["id"] == "satisfaction_informs_delivery")

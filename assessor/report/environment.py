@@ -227,7 +227,7 @@ def check_nesting(env, source: str, name, filename) -> None:
         elif in_block and first and kind == "name":
             first = False
             if value.startswith("end"):
-                blocks -= 1
+                blocks = max(blocks - 1, 0)  # an `endset` whose `set` was not counted
             elif value in _OPENERS and not (value == "set" and "=" in _rest_of_block(source, line)):
                 blocks += 1
                 if blocks > MAX_BLOCK_NESTING:

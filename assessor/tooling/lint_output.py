@@ -28,6 +28,8 @@ CHECKS = {
     "ambiguous-number": "A number YAML could read in two ways (e.g. 010 or 1_000): quote it or write it plainly.",
     "too-deep": "The file nests deeper than the limit: flatten the structure.",
     "too-large": "The file is larger than the 5 MB limit.",
+    "output-is-input": "The output file is a file the run reads (the case, a rule file, a template), by this or "
+    "another path or link: writing there would destroy it. Choose another output file.",
     "too-long": "A name or text is longer than allowed: shorten it.",
     "too-many-findings": "Reporting stopped after 100 problems: fix these and run again.",
     # shapes of rule and case files
