@@ -244,3 +244,18 @@ def test_diff_against_a_revision_shows_a_criterion_added_since_as_its_own_row(bo
     assert result.exit_code == 0, result.output
     rows = [line for line in result.stdout.splitlines() if line.startswith("| testshire")]
     assert rows == ["| testshire-2008 | patrol | criterion response | new criterion | – | meeting |"]
+
+
+def test_a_batch_grades_each_case_by_its_edition(tmp_path):
+    out = tmp_path / "out"
+    result = assess("batch", FIXTURE / "cases", "-o", out, "-f", "json", "--engine", "python", "-j", "1")
+    assert result.exit_code == 0, result.output
+    reports = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in out.rglob("testshire-*.json")}
+    assert {name: r["rulebook"]["edition"] for name, r in reports.items()} == {
+        "testshire-2008": "2008",
+        "testshire-2009": "2009",
+    }
+    summary = (out / "summary.html").read_text(encoding="utf-8")
+    # the 2008 case has no 'response' criterion: its cell says so instead of failing the summary
+    row_2008 = next(line for line in summary.splitlines() if "<td>2007/08</td>" in line)
+    assert row_2008.endswith('<td class="grade-none">–</td></tr>')
