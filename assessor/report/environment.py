@@ -65,7 +65,7 @@ MAX_LIPSUM_WORDS = 100_000
 MAX_BLOCK_NESTING = 50  # blocks ({% if %}, {% for %} ...) one inside another
 MAX_BRACKET_NESTING = 20  # brackets one inside another in one expression
 RENDER_SECONDS = 2.0  # wall-clock time of one render
-RENDER_MEMORY = 400 * 1024 * 1024  # bytes of address space one render may add
+RENDER_MEMORY = 300 * 1024 * 1024  # bytes of address space one render may add
 
 _OPENERS = frozenset({"if", "for", "macro", "call", "filter", "block", "with", "autoescape", "set"})
 _PRINTF_WIDTH = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")
@@ -501,15 +501,28 @@ def _suspended_line(generator) -> tuple:
 
 
 def _template_line(exc: BaseException) -> tuple:
-    """The template file and line an exception was raised from, if Jinja recorded one."""
-    tb = exc.__traceback__
-    found: tuple[str | None, int | None] = (None, None)
-    while tb is not None:
-        filename = tb.tb_frame.f_code.co_filename
-        if filename.endswith(".j2"):
-            found = (filename, tb.tb_lineno)
-        tb = tb.tb_next
-    return found
+    """The template file and line an exception was raised from, if Jinja recorded one.
+
+    When Jinja could not rewrite the traceback (out of memory while doing it, say), the
+    exception it was handling still holds the template's own frames: their lines are lines of
+    the generated code, which the template maps back."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            break
+        found: tuple[str | None, int | None] = (None, None)
+        tb = seen.__traceback__
+        while tb is not None:
+            frame = tb.tb_frame
+            if frame.f_code.co_filename.endswith(".j2"):
+                template = frame.f_globals.get("__jinja_template__")
+                line = template.get_corresponding_lineno(tb.tb_lineno) if template is not None else tb.tb_lineno
+                found = (frame.f_code.co_filename, line)
+            tb = tb.tb_next
+        if found[0] is not None:
+            return found
+        seen = seen.__context__
+    return (None, None)
 
 
 def to_json(result: Mapping[str, object]) -> str:
