@@ -6,7 +6,7 @@ CASE ?= cases/cambridgeshire-2008.yaml
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install assess test lint coverage fuzz bench browser-deps clean
+.PHONY: help install assess test test-quick lint coverage fuzz bench browser-deps clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -39,6 +39,9 @@ test: $(STAMP)  ## check rules and cases (bundled and example), expected judgeme
 	$(BIN)/assess test $(EXAMPLE)
 	$(BIN)/assess coverage --min-coverage 100 $(EXAMPLE)
 	$(BIN)/python -m pytest -q
+
+test-quick: $(STAMP)  ## the tests without the slow and browser ones (under 20 s); make test runs them all
+	$(BIN)/python -m pytest -q -m "not slow and not browser"
 
 fuzz: $(STAMP)  ## the full differential fuzz: 10,000 generated cases per engine test
 	ASSESSOR_FUZZ_EXAMPLES=10000 $(BIN)/python -m pytest -q tests/test_engines.py

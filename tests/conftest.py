@@ -1,16 +1,12 @@
-"""Shared fixtures: the repository's own rules, templates and cases."""
+"""Shared fixtures: Sessions over the repository's own rules and templates.
+
+Plain helpers and paths are in helpers.py. Markers (`slow`, `browser`) are declared in
+setup.cfg; `make test-quick` runs what has neither.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-CASES = ROOT / "cases"
-CAMBRIDGESHIRE = CASES / "cambridgeshire-2008.yaml"
-# The seed report sits in shared/ beside the repository (CI lays a copy there too).
-SEED = ROOT.parent / "shared" / "seed" / "hmic-cambridgeshire-2008.txt"
 
 
 @pytest.fixture(scope="session", params=["durable", "python"])
@@ -24,6 +20,8 @@ def session(request):
 
 @pytest.fixture(scope="session")
 def python_session():
+    """One Session on the Python engine, for tests where the engine does not matter
+    (tests/test_engines.py and the `session` fixture show that both engines agree)."""
     from assessor.session import Session
 
     with Session(engine="python") as s:

@@ -15,38 +15,20 @@ The subprocesses run in parallel threads; each test waits for its own.
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import os
 import re
 import shutil
 import stat
-import subprocess
-import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from helpers import BAD, BASE, WORKERS, Run, run_assessor
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-ROOT = Path(__file__).resolve().parent.parent
-BAD = ROOT / "tests" / "bad"
-BASE = BAD / "base"
-
-MEMORY_LIMIT = 1 << 30  # bytes of address space: RLIMIT_AS, a guard against runaway input
-TIMEOUT = 30  # seconds: a guard against hanging, not a timing assertion (typical runs take under 1 s)
-WORKERS = max(2, min(8, (os.cpu_count() or 2) * 2))
-
-# `python -m assessor ARGS`, with the memory limit set first
-LAUNCH = (
-    "import resource, runpy, sys\n"
-    f"resource.setrlimit(resource.RLIMIT_AS, ({MEMORY_LIMIT}, {MEMORY_LIMIT}))\n"
-    "sys.argv[0] = 'assessor'\n"
-    "runpy.run_module('assessor', run_name='__main__', alter_sys=True)\n"
-)
 BANNER = re.compile(r"(rules|rulebook) .* revision [0-9a-f]{12}")
 LINE = re.compile(r"error: (?P<place>.+?): (?P<message>.*) \((?P<check>[a-z0-9-]+)\)")
 
@@ -181,52 +163,14 @@ def changes(before: dict, after: dict) -> list:
     return sorted(p for p in before.keys() | after.keys() if before.get(p) != after.get(p))
 
 
-@dataclass
-class Run:
-    returncode: int
-    stdout: str
-    stderr: str
-    seconds: float
-    left_behind: list  # files in the output directory after the run
-
-
-def run_assessor(argv: list, cwd: Path = ROOT, env: dict | None = None, timeout: float = TIMEOUT) -> Run:
-    """`python -m assessor ARGV` in a subprocess under the memory limit."""
-    started = time.monotonic()
-    for attempt in range(3):
-        try:
-            proc = subprocess.run(
-                [sys.executable, "-c", LAUNCH, *argv],
-                cwd=cwd,
-                env=env,
-                capture_output=True,
-                timeout=timeout,
-                check=False,
-            )
-            break
-        except (BlockingIOError, MemoryError, OSError) as e:  # a busy machine could not start the process
-            # EFAULT has been seen from fork/exec with many threads spawning at once under load;
-            # it is the test's spawn failing, not the assessor: try again
-            spawn_failed = not isinstance(e, OSError) or isinstance(e, BlockingIOError) or e.errno == errno.EFAULT
-            if attempt == 2 or not spawn_failed:
-                raise
-            time.sleep(0.5)
-    return Run(
-        proc.returncode,
-        proc.stdout.decode("utf-8", "replace"),
-        proc.stderr.decode("utf-8", "replace"),
-        time.monotonic() - started,
-        [],
-    )
-
-
 def _execute(prepared: Prepared) -> Run:
     tmp = Path(prepared.paths["tmp"])
     before = snapshot(tmp)
     out = Path(prepared.paths["out"]) if prepared.paths["out"] else None
     outside = out is not None and not os.path.abspath(out).startswith(str(tmp) + os.sep)
     existed = outside and os.path.lexists(out)
-    run = run_assessor(prepared.argv)
+    # in the entry's own directory, so that a payload that ran would leave its file there, for this entry alone
+    run = run_assessor(prepared.argv, cwd=tmp)
     run.left_behind = changes(before, snapshot(tmp))
     if outside and not existed and os.path.lexists(out):
         run.left_behind.append(str(out))
@@ -288,6 +232,7 @@ def test_corpus_is_large_and_well_formed():
             assert set(e["expect"]) == {"file", "line", "check"}, e["id"]
 
 
+@pytest.mark.slow
 def test_base_world_is_valid(tmp_path):
     """The corpus varies a valid world: unchanged, it assesses cleanly in every format."""
     prepared = _prepare({"id": "base"}, tmp_path)
@@ -298,6 +243,7 @@ def test_base_world_is_valid(tmp_path):
         assert run.stderr == "" and out.stat().st_size > 0
 
 
+@pytest.mark.slow  # about 200 subprocesses: ~30 s on two cores
 @pytest.mark.parametrize("entry", CORPUS, ids=[e["id"] for e in CORPUS])
 def test_bad_input(entry, runs):
     prepared, future = runs[entry["id"]]
@@ -309,6 +255,8 @@ def test_bad_input(entry, runs):
     assert run.returncode == 2, f"exit code {run.returncode}, expected 2{context}"
     assert run.stdout == "", f"printed to stdout{context}"
     assert run.left_behind == [], f"left {run.left_behind} behind{context}"
+    # the payloads in the corpus (YAML tags, expressions, templates) write pwned.txt in the working directory if run
+    assert not (Path(prepared.paths["tmp"]) / "pwned.txt").exists(), f"a payload ran{context}"
 
     # batch, lint, test and coverage name the rulebook they use on their first line
     lines = [line for line in run.stderr.splitlines() if not BANNER.fullmatch(line)]
@@ -339,6 +287,7 @@ def test_bad_input(entry, runs):
     assert others == set(entry.get("also", [])), f"other findings {sorted(others)}{context}"
 
 
+@pytest.mark.slow
 def test_conditions_at_the_engine_limits_run(tmp_path):
     """What the rulebook lets through, durable-rules runs: a list of 56 values after 'in', a
     condition nested past 15 groups that the engine splits, a decision comparing 248 values."""
@@ -369,6 +318,7 @@ def test_conditions_at_the_engine_limits_run(tmp_path):
         assert '"extent": "most"' in (Path(prepared.paths["out"])).read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_unknown_bcus_beside_a_gap_indicator(tmp_path):
     """`bcus: unknown` is allowed; the gap of SPI B then has no sample size: not assessed, or a finding."""
     prepared = _prepare({"id": "unknown-bcus", "case_edit": [["  bcus: 2", "  bcus: unknown"]]}, tmp_path)
@@ -498,6 +448,7 @@ def _assess_in_process(rules: Path, templates: Path, case: Path) -> None:
         assert e.findings and all(str(f).startswith(str(f.path)) for f in e.findings)
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=FUZZ_EXAMPLES)
 @given(text=damaged((BASE / "case.yaml").read_text(encoding="utf-8")))
 def test_damaged_case_files(text, tmp_path_factory):
@@ -506,6 +457,7 @@ def test_damaged_case_files(text, tmp_path_factory):
     _assess_in_process(BASE / "rules", BASE / "templates", case)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["policing.yaml", "grading.yaml"])
 def test_damaged_rule_files(name, tmp_path_factory):
     source = (BASE / "rules" / name).read_text(encoding="utf-8")

@@ -12,10 +12,11 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from test_bad_inputs import BAD, BASE, ROOT, WORKERS, run_assessor
+from helpers import BAD, BASE, CAMBRIDGESHIRE, ROOT, WORKERS, run_assessor
+
+pytestmark = pytest.mark.slow  # 21 fresh interpreters
 
 SEEDS = ("0", "1", "random")
-CAMBRIDGESHIRE = ROOT / "cases" / "cambridgeshire-2008.yaml"
 BASE_ARGS = [str(BASE / "case.yaml"), "--rules", str(BASE / "rules"), "--templates", str(BASE / "templates")]
 
 RUNS = {

@@ -13,7 +13,7 @@ import venv
 from pathlib import Path
 
 import pytest
-from conftest import CAMBRIDGESHIRE, CASES, ROOT
+from helpers import CAMBRIDGESHIRE, CASES, ROOT
 
 sys.path.insert(0, str(ROOT / "tools"))
 import durable_build  # noqa: E402

@@ -338,6 +338,7 @@ ALWAYS_TRUE = st.recursive(
 )
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=max(FUZZ_EXAMPLES // 6, 1))
 @given(st.lists(ALWAYS_TRUE, min_size=1, max_size=150))
 def test_durable_layout_bounds_the_match_stack(conditions):
@@ -367,6 +368,7 @@ def rss_mb():
     return int(line.split()[1]) / 1024
 
 
+@pytest.mark.slow
 def test_durable_engines_do_not_leak():
     """Leak check, not a timing test: each cycle builds, uses and closes an engine."""
     rules = [
@@ -402,12 +404,14 @@ def assert_engines_agree(rules, stages, cases):
             e.close()
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=FUZZ_EXAMPLES)
 @given(scenarios())
 def test_engines_agree(scenario):
     assert_engines_agree(*scenario)
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=max(FUZZ_EXAMPLES // 3, 1))
 @given(scenarios(max_rules=60))
 def test_engines_agree_with_tight_durable_limits(scenario):

@@ -19,8 +19,7 @@ import subprocess
 import zlib
 
 import pytest
-import yaml
-from conftest import CAMBRIDGESHIRE, ROOT
+from helpers import CAMBRIDGESHIRE, ROOT, read_yaml, write_yaml
 from markupsafe import escape
 
 from assessor.report.render import render_report
@@ -74,11 +73,11 @@ def test_page_is_one_self_contained_document(page):
 
 def test_no_web_addresses_but_the_cases_own(python_session, tmp_path):
     """http:// and https:// appear only inside case text (here a URL put into a strength)."""
-    data = yaml.safe_load(CAMBRIDGESHIRE.read_text(encoding="utf-8"))
+    data = read_yaml(CAMBRIDGESHIRE)
     strengths = data["frameworks"]["neighbourhood_policing"]["criteria"]["coverage"]["strengths"]
     strengths.append(f"The force publishes its neighbourhood pages at {URL} for residents.")
     case = tmp_path / "with-url.yaml"
-    case.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    write_yaml(case, data)
     result = python_session.assess(case)
     page = render_report(python_session.renderer, result, "html")
     assert str(escape(URL)) in page
@@ -174,7 +173,7 @@ def test_output_is_deterministic(python_session, result, page):
 
 def test_case_text_is_escaped_everywhere(python_session, tmp_path):
     """A case whose every free text carries a script tag renders it as text."""
-    data = yaml.safe_load(CAMBRIDGESHIRE.read_text(encoding="utf-8"))
+    data = read_yaml(CAMBRIDGESHIRE)
 
     def spike(node):
         if isinstance(node, str):
@@ -196,7 +195,7 @@ def test_case_text_is_escaped_everywhere(python_session, tmp_path):
                 if key in criterion:
                     criterion[key] = spike(criterion[key]) or [PAYLOAD]
     case = tmp_path / "spiked.yaml"
-    case.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    write_yaml(case, data)
     result = python_session.assess(case)
     for explain in (False, True):
         page = render_report(python_session.renderer, result, "html", explain=explain)

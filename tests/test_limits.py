@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
-from test_bad_inputs import BASE, ROOT, run_assessor
+from helpers import BASE, ROOT, run_assessor
 
 from assessor.batch import CaseRun, run_batch
 

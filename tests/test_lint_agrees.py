@@ -15,7 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from test_bad_inputs import BASE, CORPUS, ROOT, WORKERS, _prepare, run_assessor
+from helpers import BASE, ROOT, WORKERS, run_assessor
+from test_bad_inputs import CORPUS, _prepare
 
 FINDING = re.compile(r"(?P<place>.+?): \[(?P<level>error|warning)\] (?P<message>.*) \((?P<check>[a-z0-9-]+)\)")
 ABOUT_INPUTS = [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import CAMBRIDGESHIRE
+from helpers import CAMBRIDGESHIRE
 
 
 def _case(tmp_path, old: str, new: str):

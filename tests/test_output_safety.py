@@ -19,7 +19,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from test_bad_inputs import BASE, ROOT, run_assessor
+from helpers import BASE, ROOT, run_assessor
 
 CAMBRIDGESHIRE = ROOT / "cases" / "cambridgeshire-2008.yaml"
 

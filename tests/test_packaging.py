@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import configparser
 
-from conftest import ROOT
+from helpers import ROOT
 
 
 def _declared():

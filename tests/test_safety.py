@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import shutil
 from pathlib import Path
 
 import jinja2
 import pytest
+from helpers import BAD, BASE, ROOT, run_assessor
 from jinja2.sandbox import SandboxedEnvironment
-from test_bad_inputs import BAD, BASE, ROOT, run_assessor
 
 from assessor.errors import AssessorError
 from assessor.source.document import parse
@@ -391,10 +390,16 @@ def test_a_failed_run_keeps_the_previous_report(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["case.yaml", "report.md", "rules", "templates"]
 
 
-def test_corpus_inputs_ran_no_payload():
-    """The corpus' payloads write pwned.txt if ever run; they never are."""
-    assert not (ROOT / "pwned.txt").exists() and not (BAD / "pwned.txt").exists()
-    assert not Path(os.getcwd(), "pwned.txt").exists()
+def test_corpus_carries_payloads_that_would_leave_a_file():
+    """Code in a case's YAML tag, a rule's condition and a template writes pwned.txt if ever run;
+    test_bad_inputs.test_bad_input runs each entry in a directory of its own and checks none appears."""
+    text = (BAD / "corpus.yaml").read_text(encoding="utf-8") + (BAD / "cases" / "python-object.yaml").read_text(
+        encoding="utf-8"
+    )
+    payloads = [line for line in text.splitlines() if "pwned.txt" in line and not line.lstrip().startswith("#")]
+    assert any("!!python/object/apply:os.system" in p for p in payloads), "a YAML tag payload"
+    assert any("__import__('os')" in p for p in payloads), "a rule-condition payload"
+    assert any("__globals__.os.system" in p for p in payloads), "a template payload"
 
 
 @pytest.mark.parametrize("fmt", ["markdown", "html"])

@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import yaml
+from helpers import read_yaml, write_yaml
 
 from assessor.report.render import render_report
-from assessor.session import Session
 
 CASES_DIR = Path(__file__).resolve().parent.parent / "cases"
 
@@ -664,12 +663,6 @@ MOVES = [
 ]
 
 
-@pytest.fixture(scope="module", params=("python", "durable"))
-def session(request):
-    with Session(engine=request.param) as s:
-        yield s
-
-
 def fact_keys(fact: str) -> list:
     """The path to a fact inside a case document."""
     fw, where, *rest = fact.split("/")
@@ -678,7 +671,7 @@ def fact_keys(fact: str) -> list:
 
 
 def moved_case(tmp_path: Path, move: Move) -> Path:
-    doc = yaml.safe_load((CASES_DIR / f"{move.case}.yaml").read_text(encoding="utf-8"))
+    doc = read_yaml(CASES_DIR / f"{move.case}.yaml")
     *parents, last = fact_keys(move.fact)
     holder = doc
     for k in parents:
@@ -686,8 +679,7 @@ def moved_case(tmp_path: Path, move: Move) -> Path:
     assert holder[last] == move.old, f"{move.case}: {move.fact} is {holder[last]!r}, the move expects {move.old!r}"
     holder[last] = move.new
     out = tmp_path / f"{move.case}.yaml"
-    out.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    return out
+    return write_yaml(out, doc)
 
 
 def framework(result: dict, fw: str) -> dict:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
 import json
 import re
 import shutil
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-import yaml
+from helpers import read_yaml, write_yaml
 
 from assessor.case import read as cases_module
 from assessor.errors import AssessorError
@@ -25,7 +26,6 @@ from assessor.files import bundled, case_files
 from assessor.report.render import render_report
 from assessor.rulebook import model as rulebook
 from assessor.rulebook.read import load_rulebook
-from assessor.session import Session
 from assessor.source import reader as shapes
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,8 +43,15 @@ def schema(name: str) -> dict:
     return json.loads((SCHEMAS / name).read_text(encoding="utf-8"))
 
 
+@functools.cache
 def validator(name: str):
     return jsonschema.Draft202012Validator(schema(name))
+
+
+@functools.cache
+def bundled_rulebook():
+    """The bundled rulebook, read once: the model is frozen, so tests can share it."""
+    return load_rulebook(RULES)
 
 
 def as_json(data):
@@ -59,20 +66,13 @@ def as_json(data):
 
 
 def load_yaml(path: Path):
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return read_yaml(path)
 
 
 def errors(name: str, document) -> list:
     return [
         f"{'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}" for e in validator(name).iter_errors(document)
     ]
-
-
-@pytest.fixture(scope="module")
-def python_engine():
-    """One Session for the module: the Python engine gives the same results as durable-rules."""
-    with Session(engine="python") as s:
-        yield s
 
 
 # ---------------------------------------------------------------- the schemas themselves
@@ -288,8 +288,8 @@ def _json_output(session, path, explain: bool) -> dict:
 
 @pytest.mark.parametrize("explain", [False, True], ids=["plain", "explain"])
 @pytest.mark.parametrize("path", CASES, ids=lambda p: p.name)
-def test_json_output_validates(python_engine, path, explain):
-    assert errors("result.schema.json", _json_output(python_engine, path, explain)) == []
+def test_json_output_validates(python_session, path, explain):
+    assert errors("result.schema.json", _json_output(python_session, path, explain)) == []
 
 
 def _with_unknowns(tmp_path: Path) -> Path:
@@ -304,8 +304,8 @@ def _with_unknowns(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize("explain", [False, True], ids=["plain", "explain"])
-def test_json_output_with_unknown_facts_validates(python_engine, tmp_path, explain):
-    doc = _json_output(python_engine, _with_unknowns(tmp_path), explain)
+def test_json_output_with_unknown_facts_validates(python_session, tmp_path, explain):
+    doc = _json_output(python_session, _with_unknowns(tmp_path), explain)
     assert errors("result.schema.json", doc) == []
     unassessed = [c["id"] for fw in doc["frameworks"] for c in fw["criteria"] if not c["assessed"]]
     assert unassessed == ["coverage", "spi_stability"]
@@ -448,7 +448,7 @@ def test_mistakes_against_the_declared_scale_are_refused(path, change, tmp_path)
 def test_a_moderation_grade_the_rules_do_not_declare_is_refused(tmp_path):
     doc = _mutated(CAMBRIDGESHIRE, _set(*NP, "moderation", "grade", "good"))
     path = tmp_path / "case.yaml"
-    path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    write_yaml(path, doc)
     with pytest.raises(AssessorError, match="moderation grade must be one of exceeding, meeting, failing"):
         cases_module.load_case(path, load_rulebook(RULES))
 
@@ -456,7 +456,7 @@ def test_a_moderation_grade_the_rules_do_not_declare_is_refused(tmp_path):
 def _assert_assessor_refuses_rules(tmp_path: Path, name: str, doc) -> None:
     rules = tmp_path / "rules"
     shutil.copytree(RULES, rules)
-    (rules / name).write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    write_yaml(rules / name, doc)
     with pytest.raises(AssessorError):
         load_rulebook(rules)
 
@@ -466,9 +466,9 @@ def test_bad_cases_are_rejected(change, tmp_path):
     doc = _mutated(CAMBRIDGESHIRE, change)
     assert errors("case.schema.json", as_json(doc)), "the schema accepted it"
     path = tmp_path / "case.yaml"
-    path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    write_yaml(path, doc)
     with pytest.raises(AssessorError):
-        cases_module.load_case(path, load_rulebook(RULES))
+        cases_module.load_case(path, bundled_rulebook())
 
 
 @pytest.mark.parametrize("word", ["yes", "no", "true", "off"])
@@ -514,8 +514,8 @@ BAD_RESULTS = {
 
 
 @pytest.mark.parametrize("change", BAD_RESULTS.values(), ids=BAD_RESULTS.keys())
-def test_wrong_results_are_rejected(python_engine, change):
-    doc = _json_output(python_engine, CAMBRIDGESHIRE, explain=False)
+def test_wrong_results_are_rejected(python_session, change):
+    doc = _json_output(python_session, CAMBRIDGESHIRE, explain=False)
     bad = copy.deepcopy(doc)
     change(bad)
     assert errors("result.schema.json", bad)

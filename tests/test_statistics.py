@@ -337,6 +337,7 @@ def test_interval_contains_estimate_and_narrows_with_n(p, n, deft, conf):
 
 
 # --- cross-check with statsmodels ---------------------------------------------------
+# slow: importing statsmodels (and scipy) alone takes about a second
 
 
 def _statsmodels_z(p1, n1, p2, n2, d1, d2):
@@ -354,12 +355,14 @@ GRID = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("p1, n1, p2, n2, deft", GRID)
 def test_matches_statsmodels_on_a_grid(p1, n1, p2, n2, deft):
     expected, _ = _statsmodels_z(p1, n1, p2, n2, deft, deft)
     assert two_proportion_z(p1, n1, p2, n2, deft, deft) == pytest.approx(expected, rel=1e-9)
 
 
+@pytest.mark.slow
 @relaxed
 @given(published, sizes, published, sizes, defts, defts, confidences)
 def test_matches_statsmodels_on_random_inputs(p1, n1, p2, n2, d1, d2, conf):
@@ -378,6 +381,7 @@ def test_matches_statsmodels_on_random_inputs(p1, n1, p2, n2, d1, d2, conf):
     assert (abs(z) >= critical) == (pvalue <= 1 - conf)
 
 
+@pytest.mark.slow
 @relaxed
 @given(published, sizes, defts, confidences)
 def test_intervals_match_statsmodels(p, n, deft, conf):
