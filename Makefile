@@ -6,7 +6,7 @@ CASE ?= cases/cambridgeshire-2008.yaml
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install assess test test-quick lint coverage fuzz bench browser-deps clean
+.PHONY: help install assess check format test test-quick lint coverage fuzz bench browser-deps clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -21,6 +21,19 @@ install: $(STAMP)  ## create .venv and install assessor with its test tools
 
 assess: $(STAMP)  ## assess the bundled Cambridgeshire case and print the report
 	$(BIN)/assess $(CASE)
+
+check: $(STAMP)  ## code checks: ruff, ruff format, mypy (once configured), import layers, policy lint
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	@if grep -q '^\[tool\.mypy\]' pyproject.toml; then \
+	  echo "$(BIN)/mypy assessor"; $(BIN)/mypy assessor; \
+	else echo "mypy: skipped, pyproject.toml has no [tool.mypy] yet"; fi
+	$(BIN)/python -m pytest -q tests/test_layers.py
+	$(BIN)/assess lint
+
+format: $(STAMP)  ## fix what ruff can fix and format the code (config in pyproject.toml)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 lint: $(STAMP)  ## check rules/ and cases/
 	$(BIN)/assess lint
