@@ -48,12 +48,14 @@ def case_schema(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.mark.slow  # check-jsonschema in a subprocess
 def test_the_bundled_cases_validate_clean(case_schema):
     cases = sorted(p for p in (ROOT / "cases").glob("*.yaml") if not p.name.endswith(".expected.yaml"))
     done = validate(case_schema, *cases)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+@pytest.mark.slow  # check-jsonschema in a subprocess, per case
 @pytest.mark.parametrize(
     ("old", "new", "flagged"),
     [

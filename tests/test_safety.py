@@ -292,6 +292,7 @@ def test_templates_may_still_repeat_and_raise_to_powers(tmp_path):
 
 
 # ---------------------------------------------------------------- injection, end to end
+# (slow: each runs the assessor in a subprocess, as a user would)
 
 PAYLOAD = "{{ 'inj' ~ 'ected' }}{% raw %}<script>alert(1)</script>{{ lipsum.__globals__ }}"
 INJECTED = "injected"  # what the payload would print if it were ever rendered as a template
@@ -328,6 +329,7 @@ def injected(tmp_path):
     return world
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["markdown", "text", "html", "json"])
 def test_text_from_case_and_rules_is_never_a_template(injected, fmt):
     run = _assess(injected, "-f", fmt)
@@ -344,6 +346,7 @@ def test_text_from_case_and_rules_is_never_a_template(injected, fmt):
         assert PAYLOAD in run.stdout  # the force, the narrative, the headings: verbatim
 
 
+@pytest.mark.slow
 def test_text_in_describe_and_fact_names_stays_text(tmp_path):
     world = _world(tmp_path)
     _replace(world / "rules" / "policing.yaml", "describe: Hours of patrol a week", f"describe: {json.dumps(PAYLOAD)}")
@@ -355,6 +358,7 @@ def test_text_in_describe_and_fact_names_stays_text(tmp_path):
     assert PAYLOAD in run.stderr  # the missing fact's description, as written
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("engine", ["durable", "python"])
 def test_values_cannot_inject_into_the_engine(tmp_path, engine):
     """Quotes, braces and engine keywords in a one-of value reach durable-rules as a plain string."""
@@ -378,6 +382,7 @@ def test_values_cannot_inject_into_the_engine(tmp_path, engine):
         assert staffing["judgement"] == judgement, (value, staffing["trace"])
 
 
+@pytest.mark.slow
 def test_a_failed_run_keeps_the_previous_report(tmp_path):
     """-o writes the whole report or nothing: a bad case leaves yesterday's report as it was."""
     world = _world(tmp_path)
@@ -402,6 +407,7 @@ def test_corpus_carries_payloads_that_would_leave_a_file():
     assert any("__globals__.os.system" in p for p in payloads), "a template payload"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["markdown", "html"])
 def test_bundled_templates_treat_case_text_as_text(tmp_path, fmt):
     """The same, through the real rules and templates: the force's name and the publication date."""
