@@ -65,6 +65,7 @@ def test_a_tampered_sdist_is_refused(tmp_path, monkeypatch):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow  # two assess subprocesses per case
 @pytest.mark.parametrize("case", BUNDLED, ids=lambda p: p.stem)
 def test_engines_give_identical_reports(case):
     """Every bundled case, every format, byte for byte but for where the report names its engine."""
@@ -80,6 +81,7 @@ def test_engines_give_identical_reports(case):
         assert out["durable"] == out["python"], f"{case.name} -f {fmt}"
 
 
+@pytest.mark.slow  # builds the wheel, compiling the engine, and installs it in a new venv
 def test_the_wheel_installs_and_runs_in_a_fresh_venv(tmp_path):
     """`pip wheel .` gives one wheel, the engine compiled in; installed into a new venv (its
     dependencies from the registry) it assesses with durable as the checkout does."""
