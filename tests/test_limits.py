@@ -22,6 +22,8 @@ from helpers import BASE, ROOT, run_assessor
 
 from assessor.batch import CaseRun, run_batch
 
+pytestmark = pytest.mark.slow  # endless inputs, hanging cases and batch workers, each bounded by a timeout
+
 # ---------------------------------------------------------------- reading stops at the limit
 
 
@@ -149,7 +151,6 @@ def test_batch_case_timeout_must_be_positive():
 # ---------------------------------------------------------------- batch: Ctrl-C
 
 
-@pytest.mark.slow
 def test_ctrl_c_cancels_pending_cases_writes_the_summary_and_exits_130(tmp_path):
     # each case takes a second or so; with one worker, 12 cases take far longer than the wait below
     cases = _slow_world(tmp_path, {f"force-{i:02d}": 14 for i in range(12)})

@@ -88,6 +88,7 @@ VALID = {
 }
 
 
+@pytest.mark.slow  # assess in a subprocess on every case of each world
 @pytest.mark.parametrize("world", VALID.values(), ids=VALID.keys())
 def test_what_lint_passes_assess_runs(world, tmp_path):
     rules, templates, cases = world

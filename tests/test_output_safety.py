@@ -21,6 +21,8 @@ from pathlib import Path
 import pytest
 from helpers import BASE, ROOT, run_assessor
 
+pytestmark = pytest.mark.slow  # each test runs the assessor or a batch of worker processes
+
 CAMBRIDGESHIRE = ROOT / "cases" / "cambridgeshire-2008.yaml"
 
 
