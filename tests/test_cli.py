@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 from click.testing import CliRunner
-from helpers import CAMBRIDGESHIRE
+from helpers import CAMBRIDGESHIRE, ROOT
 
-from assessor.cli import main
+from assessor.cli import COMMANDS, main
 
 
 def run(*args):
@@ -139,3 +141,26 @@ def test_help_documents_exit_codes():
     assert "Exit codes:" in out and "2  bad input or usage" in out
     code, out, _ = run("report", "--help")
     assert code == 0 and "--engine [durable|python]" in out
+
+
+def test_help_lists_every_command_in_order():
+    code, out, _ = run("--help")
+    assert code == 0
+    listed = [line.split()[0] for line in out.split("Commands:\n")[1].split("\n\n")[0].splitlines()]
+    assert listed == list(COMMANDS)
+    for name in COMMANDS:
+        assert main.get_command(None, name).name == name
+
+
+def test_assessing_a_case_loads_only_what_it_needs(tmp_path):
+    """Cold start: `assess CASE` imports no other command's code, nor what only errors need."""
+    code = (
+        "import sys; from assessor.cli import main\n"
+        "try:\n"
+        f"    main([{str(CAMBRIDGESHIRE)!r}, '--output', {str(tmp_path / 'r.md')!r}])\n"
+        "except SystemExit as e:\n"
+        "    assert e.code == 0, e.code\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('assessor.cli.', 'assessor.tooling', 'difflib'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.split("\n")[-2] == str(["assessor.cli.common", "assessor.cli.options", "assessor.cli.report"])

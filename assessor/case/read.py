@@ -228,11 +228,11 @@ def _evidence(r: Reader, specs: tuple) -> dict:
     if given is None:
         return {}
     known = {s.name: s for s in specs}
-    import difflib
-
     out = {}
     for name in given:
         if name not in known:
+            import difflib  # only when a name is wrong: a run with none never loads it
+
             hint = difflib.get_close_matches(str(name), list(known), n=1)
             r.at(name).error(
                 "unknown-fact",

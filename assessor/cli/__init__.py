@@ -5,6 +5,7 @@ Commands print and exit; everything below the CLI returns data or raises Assesso
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from typing import NoReturn
@@ -12,24 +13,42 @@ from typing import NoReturn
 import click
 
 from assessor import __version__
-from assessor.cli.batch import batch
 from assessor.cli.common import EXIT_CODES, fail
-from assessor.cli.policy import coverage, diff, lint, new_case, test
-from assessor.cli.report import report
-from assessor.cli.rulebook import init, schema
 from assessor.errors import EXIT_BAD_INPUT, AssessorError
 
+# Every command, in the order --help lists them: its name, and the module and function that
+# define it. A command's module is imported only when that command runs (or --help lists them
+# all), so `assess CASE` never loads the policy tools: cold start is part of the interface.
+COMMANDS = {
+    "report": ("assessor.cli.report", "report"),
+    "batch": ("assessor.cli.batch", "batch"),
+    "lint": ("assessor.cli.policy", "lint"),
+    "test": ("assessor.cli.policy", "test"),
+    "coverage": ("assessor.cli.policy", "coverage"),
+    "diff": ("assessor.cli.policy", "diff"),
+    "new-case": ("assessor.cli.policy", "new_case"),
+    "schema": ("assessor.cli.rulebook", "schema"),
+    "init": ("assessor.cli.rulebook", "init"),
+}
 
-class _DefaultToReport(click.Group):
-    """`assess CASE.yaml` means `assess report CASE.yaml`; other first words name a command."""
+
+class _Commands(click.Group):
+    """The commands of COMMANDS, each loaded when asked for; `assess CASE.yaml` means
+    `assess report CASE.yaml`, and other first words name a command."""
 
     def parse_args(self, ctx, args):
-        if args and args[0] not in self.commands and args[0] not in ("--help", "-h", "--version"):
+        if args and args[0] not in COMMANDS and args[0] not in ("--help", "-h", "--version"):
             args = ["report", *args]
         return super().parse_args(ctx, args)
 
     def list_commands(self, _ctx):
-        return list(self.commands)  # the order of COMMANDS, not alphabetical
+        return list(COMMANDS)  # the order of COMMANDS, not alphabetical
+
+    def get_command(self, _ctx, name):
+        if name not in COMMANDS:
+            return None
+        module, function = COMMANDS[name]
+        return getattr(importlib.import_module(module), function)
 
     def main(self, *args, **kwargs):
         """Every command ends here, so failures no command foresaw end the same way for all:
@@ -59,7 +78,7 @@ def _cannot_write(e: OSError) -> NoReturn:
     sys.exit(EXIT_BAD_INPUT)
 
 
-@click.group(cls=_DefaultToReport, epilog=EXIT_CODES, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Commands, epilog=EXIT_CODES, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="assess")
 def main():
     """Grade a police force against HMIC's specific grading criteria.
@@ -69,9 +88,3 @@ def main():
       assess CASE.yaml -f html -o r.html
       assess lint                      check the rules and cases
     """
-
-
-# Every command, in the order --help lists them.
-COMMANDS = (report, batch, lint, test, coverage, diff, new_case, schema, init)
-for _command in COMMANDS:
-    main.add_command(_command)
