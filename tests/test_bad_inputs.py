@@ -21,125 +21,16 @@ import re
 import shutil
 import stat
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from helpers import BAD, BASE, WORKERS, Run, run_assessor
+from corpus import CORPUS, Prepared, prepare
+from helpers import BASE, WORKERS, Run, run_assessor
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 BANNER = re.compile(r"(rules|rulebook) .* revision [0-9a-f]{12}")
 LINE = re.compile(r"error: (?P<place>.+?): (?P<message>.*) \((?P<check>[a-z0-9-]+)\)")
-
-
-def _load_corpus() -> list:
-    from assessor.source.document import load  # refuses duplicate keys, so a repeated field in an entry is caught
-
-    entries = load(BAD / "corpus.yaml", "corpus").data
-    assert isinstance(entries, list) and entries, "tests/bad/corpus.yaml must be a list of entries"
-    return entries
-
-
-CORPUS = _load_corpus()
-
-
-# ---------------------------------------------------------------- making the inputs
-
-
-def _text(new) -> str:
-    """NEW of an edit: text, or a list of pieces (text, or {repeat: TEXT, times: N} with {i})."""
-    if isinstance(new, str):
-        return new
-    out = []
-    for piece in new:
-        if isinstance(piece, str):
-            out.append(piece)
-        else:
-            out.extend(piece["repeat"].replace("{i}", str(i)) for i in range(piece["times"]))
-    return "".join(out)
-
-
-def _edit(path: Path, edits: list) -> None:
-    text = path.read_bytes().decode("utf-8")
-    for old, new in edits:
-        assert text.count(old) == 1, f"{path.name}: the text to replace must occur once: {old!r}"
-        text = text.replace(old, _text(new))
-    path.write_bytes(text.encode("utf-8"))
-
-
-def _huge(path: Path) -> None:
-    """A valid file padded with comments past the 5 MB limit."""
-    line = "# " + "padding " * 15 + "\n"
-    with path.open("ab") as f:
-        f.write(line.encode() * (6 * 1024 * 1024 // len(line) + 1))
-
-
-def _full_device(path: Path) -> None:
-    """A disk that is always full: /dev/full's own device node when allowed (root), else a link to it."""
-    try:
-        os.mknod(path, 0o666 | stat.S_IFCHR, os.makedev(1, 7))
-    except PermissionError:
-        path.symlink_to("/dev/full")
-
-
-GENERATORS = {"huge": _huge, "full-device": _full_device}
-
-
-@dataclass
-class Prepared:
-    entry: dict
-    paths: dict  # case, rules, templates, out, tmp -> str
-    argv: list
-
-
-def _prepare(entry: dict, tmp: Path) -> Prepared:
-    rules, templates, case = tmp / "rules", tmp / "templates", tmp / "case.yaml"
-    shutil.copytree(BASE / "rules", rules)
-    shutil.copytree(BASE / "templates", templates)
-    shutil.copyfile(BAD / entry.get("case", "base/case.yaml"), case)
-    (tmp / "out").mkdir()
-    for key, directory in (("rules", rules), ("templates", templates)):
-        for name, source in (entry.get(key) or {}).items():
-            if source is None:
-                (directory / name).unlink()
-            else:
-                shutil.copyfile(BAD / source, directory / name)
-        for name, edits in (entry.get(f"{key}_edit") or {}).items():
-            _edit(directory / name, edits)
-    if "case_edit" in entry:
-        _edit(case, entry["case_edit"])
-    for name, generator in (entry.get("generate") or {}).items():
-        GENERATORS[generator](tmp / name)
-    for name, target in (entry.get("links") or {}).items():  # symbolic links, relative to the link
-        (tmp / name).unlink(missing_ok=True)
-        (tmp / name).symlink_to(target)
-    for name, target in (entry.get("hardlinks") or {}).items():
-        (tmp / name).unlink(missing_ok=True)
-        os.link(tmp / target, tmp / name)
-    paths = {
-        "tmp": str(tmp),
-        "case": str(case),
-        "rules": str(rules),
-        "templates": str(templates),
-        "out": str(tmp / "out" / "report.md"),
-    }
-    for key, value in (entry.get("paths") or {}).items():
-        paths[key] = value.format(**paths)
-    if "argv" in entry:
-        argv = [a.format(**paths) for a in entry["argv"]]
-    else:
-        argv = [
-            paths["case"],
-            "--rules",
-            paths["rules"],
-            "--templates",
-            paths["templates"],
-            "-o",
-            paths["out"],
-            *entry.get("args", []),
-        ]
-    return Prepared(entry, paths, argv)
 
 
 def snapshot(directory: Path) -> dict:
@@ -191,7 +82,7 @@ def runs(request, tmp_path_factory):
     futures = {}
     for entry in CORPUS:
         if entry["id"] in wanted:
-            prepared = _prepare(entry, tmp_path_factory.mktemp(entry["id"]))
+            prepared = prepare(entry, tmp_path_factory.mktemp(entry["id"]))
             futures[entry["id"]] = (prepared, pool.submit(_execute, prepared))
     yield futures
     pool.shutdown(wait=True, cancel_futures=True)
@@ -235,7 +126,7 @@ def test_corpus_is_large_and_well_formed():
 @pytest.mark.slow
 def test_base_world_is_valid(tmp_path):
     """The corpus varies a valid world: unchanged, it assesses cleanly in every format."""
-    prepared = _prepare({"id": "base"}, tmp_path)
+    prepared = prepare({"id": "base"}, tmp_path)
     for fmt in ("markdown", "text", "html", "json"):
         out = tmp_path / "out" / f"report.{fmt}"
         run = run_assessor([*prepared.argv[:-2], "-o", str(out), "-f", fmt])
@@ -311,7 +202,7 @@ def test_conditions_at_the_engine_limits_run(tmp_path):
             ["          teams: 10\n", "".join(f"          v{i}: 0\n" for i in range(242)) + "          teams: 10\n"]
         ],
     }
-    prepared = _prepare(entry, tmp_path)
+    prepared = prepare(entry, tmp_path)
     for engine in ("durable", "python"):
         run = run_assessor([*prepared.argv, "-f", "json", "--engine", engine])
         assert run.returncode == 0, run.stderr[-3000:]
@@ -321,7 +212,7 @@ def test_conditions_at_the_engine_limits_run(tmp_path):
 @pytest.mark.slow
 def test_unknown_bcus_beside_a_gap_indicator(tmp_path):
     """`bcus: unknown` is allowed; the gap of SPI B then has no sample size: not assessed, or a finding."""
-    prepared = _prepare({"id": "unknown-bcus", "case_edit": [["  bcus: 2", "  bcus: unknown"]]}, tmp_path)
+    prepared = prepare({"id": "unknown-bcus", "case_edit": [["  bcus: 2", "  bcus: unknown"]]}, tmp_path)
     run = _execute(prepared)
     assert "Traceback" not in run.stderr and run.returncode in (0, 2), run.stderr[-2000:]
 

@@ -15,8 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from corpus import CORPUS, prepare
 from helpers import BASE, ROOT, WORKERS, run_assessor
-from test_bad_inputs import CORPUS, _prepare
 
 FINDING = re.compile(r"(?P<place>.+?): \[(?P<level>error|warning)\] (?P<message>.*) \((?P<check>[a-z0-9-]+)\)")
 ABOUT_INPUTS = [
@@ -43,7 +43,7 @@ def lint_runs(request, tmp_path_factory):
     pool = ThreadPoolExecutor(max_workers=WORKERS)
     futures = {}
     for entry in (e for e in ABOUT_INPUTS if e["id"] in wanted):
-        prepared = _prepare(entry, tmp_path_factory.mktemp(entry["id"]))
+        prepared = prepare(entry, tmp_path_factory.mktemp(entry["id"]))
         futures[entry["id"]] = (prepared, pool.submit(_lint, prepared.paths))
     yield futures
     pool.shutdown(wait=True, cancel_futures=True)

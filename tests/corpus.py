@@ -1,0 +1,125 @@
+"""The bad-input corpus, tests/bad/corpus.yaml: its entries, and each one's input made in a directory.
+
+test_bad_inputs.py runs every entry and checks the finding; test_lint_agrees.py checks that lint
+reports what the assessor refuses. tests/bad/README.md describes the entries.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from helpers import BAD, BASE
+
+
+def _load_corpus() -> list:
+    from assessor.source.document import load  # refuses duplicate keys, so a repeated field in an entry is caught
+
+    entries = load(BAD / "corpus.yaml", "corpus").data
+    assert isinstance(entries, list) and entries, "tests/bad/corpus.yaml must be a list of entries"
+    return entries
+
+
+CORPUS = _load_corpus()
+
+
+# ---------------------------------------------------------------- making the inputs
+
+
+def _text(new) -> str:
+    """NEW of an edit: text, or a list of pieces (text, or {repeat: TEXT, times: N} with {i})."""
+    if isinstance(new, str):
+        return new
+    out = []
+    for piece in new:
+        if isinstance(piece, str):
+            out.append(piece)
+        else:
+            out.extend(piece["repeat"].replace("{i}", str(i)) for i in range(piece["times"]))
+    return "".join(out)
+
+
+def _edit(path: Path, edits: list) -> None:
+    text = path.read_bytes().decode("utf-8")
+    for old, new in edits:
+        assert text.count(old) == 1, f"{path.name}: the text to replace must occur once: {old!r}"
+        text = text.replace(old, _text(new))
+    path.write_bytes(text.encode("utf-8"))
+
+
+def _huge(path: Path) -> None:
+    """A valid file padded with comments past the 5 MB limit."""
+    line = "# " + "padding " * 15 + "\n"
+    with path.open("ab") as f:
+        f.write(line.encode() * (6 * 1024 * 1024 // len(line) + 1))
+
+
+def _full_device(path: Path) -> None:
+    """A disk that is always full: /dev/full's own device node when allowed (root), else a link to it."""
+    try:
+        os.mknod(path, 0o666 | stat.S_IFCHR, os.makedev(1, 7))
+    except PermissionError:
+        path.symlink_to("/dev/full")
+
+
+GENERATORS = {"huge": _huge, "full-device": _full_device}
+
+
+@dataclass
+class Prepared:
+    entry: dict
+    paths: dict  # case, rules, templates, out, tmp -> str
+    argv: list
+
+
+def prepare(entry: dict, tmp: Path) -> Prepared:
+    """The entry's malformed input, made in TMP from the valid world in tests/bad/base/, and its command line."""
+    rules, templates, case = tmp / "rules", tmp / "templates", tmp / "case.yaml"
+    shutil.copytree(BASE / "rules", rules)
+    shutil.copytree(BASE / "templates", templates)
+    shutil.copyfile(BAD / entry.get("case", "base/case.yaml"), case)
+    (tmp / "out").mkdir()
+    for key, directory in (("rules", rules), ("templates", templates)):
+        for name, source in (entry.get(key) or {}).items():
+            if source is None:
+                (directory / name).unlink()
+            else:
+                shutil.copyfile(BAD / source, directory / name)
+        for name, edits in (entry.get(f"{key}_edit") or {}).items():
+            _edit(directory / name, edits)
+    if "case_edit" in entry:
+        _edit(case, entry["case_edit"])
+    for name, generator in (entry.get("generate") or {}).items():
+        GENERATORS[generator](tmp / name)
+    for name, target in (entry.get("links") or {}).items():  # symbolic links, relative to the link
+        (tmp / name).unlink(missing_ok=True)
+        (tmp / name).symlink_to(target)
+    for name, target in (entry.get("hardlinks") or {}).items():
+        (tmp / name).unlink(missing_ok=True)
+        os.link(tmp / target, tmp / name)
+    paths = {
+        "tmp": str(tmp),
+        "case": str(case),
+        "rules": str(rules),
+        "templates": str(templates),
+        "out": str(tmp / "out" / "report.md"),
+    }
+    for key, value in (entry.get("paths") or {}).items():
+        paths[key] = value.format(**paths)
+    if "argv" in entry:
+        argv = [a.format(**paths) for a in entry["argv"]]
+    else:
+        argv = [
+            paths["case"],
+            "--rules",
+            paths["rules"],
+            "--templates",
+            paths["templates"],
+            "-o",
+            paths["out"],
+            *entry.get("args", []),
+        ]
+    return Prepared(entry, paths, argv)
