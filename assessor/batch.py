@@ -225,5 +225,13 @@ def national_csv(runs: list) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, restval="", lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({k: _inert(v) for k, v in row.items()} for row in rows)
     return out.getvalue()
+
+
+def _inert(cell):
+    """A cell a spreadsheet shows as text: one beginning with = + - @ (or a tab or carriage return
+    before them) would be run as a formula, so it gets a leading apostrophe (OWASP, CSV injection)."""
+    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + cell
+    return cell

@@ -19,7 +19,7 @@ from assessor.evaluate import result, significance
 from assessor.evaluate.staged import StagedEvaluator
 from assessor.report.environment import Renderer
 from assessor.rulebook.locate import Location, bundled_location, locate
-from assessor.rulebook.model import Rulebook
+from assessor.rulebook.model import Place, Rulebook
 from assessor.rulebook.read import load_rulebook
 from assessor.source.document import load, short_repr
 
@@ -107,6 +107,7 @@ class Session:
         self.book: Rulebook = self._editions[location.edition].book
         self.programs = self._editions[location.edition].programs
         self.renderer = Renderer(location.templates)
+        refuse_templates_outside(self.book, self.renderer)
 
     def close(self) -> None:
         for rules in self._editions.values():
@@ -218,3 +219,38 @@ class Session:
                 "half_width": round((high - low) / 2, 2),
             }
         return out
+
+
+def templates_outside(book: Rulebook, renderer: Renderer) -> list:
+    """A finding, at the rules naming it, for each statement or indicator sentence template whose
+    file lies outside the templates folder (a symbolic link leading out)."""
+    out = []
+    for fw in book.frameworks:
+        for c in fw.criteria:
+            if renderer.outside(c.statement):
+                p = c.statement_place or c.place
+                out.append(
+                    p.finding(
+                        "template-outside",
+                        f"statement template {c.statement} leads outside the templates folder {renderer.dir} "
+                        "(a symbolic link); keep statement templates inside it",
+                    )
+                )
+        for ind in fw.indicators:
+            name = f"statements/indicators/{ind}.md.j2"
+            if renderer.outside(name):
+                p = fw.indicators_place or Place(fw.path, None, None)
+                out.append(
+                    p.finding(
+                        "template-outside",
+                        f"the sentence template of indicator {ind!r}, {name}, leads outside the templates folder "
+                        f"{renderer.dir} (a symbolic link); keep it inside",
+                    )
+                )
+    return out
+
+
+def refuse_templates_outside(book: Rulebook, renderer: Renderer) -> None:
+    found = templates_outside(book, renderer)
+    if found:
+        raise AssessorError(found)

@@ -1,6 +1,7 @@
 """`assess --explain` works on every case that assesses (issue 12 §5): partly filled cases and
 a fresh new-case skeleton, what-ifs that would make a value uncomputable, exact threshold
 days for dates, dates at the ends of the calendar, and the framework grade explained too."""
+
 from __future__ import annotations
 
 import json
@@ -8,9 +9,9 @@ import shutil
 
 import pytest
 from click.testing import CliRunner
+from conftest import CAMBRIDGESHIRE, ROOT
 
 from assessor.cli import main
-from conftest import CAMBRIDGESHIRE, ROOT
 
 BASE = ROOT / "tests" / "bad" / "base"
 FORMATS = ("markdown", "text", "html", "json")
@@ -55,8 +56,10 @@ def test_explain_on_a_fresh_new_case_skeleton(tmp_path, fmt):
 @pytest.mark.parametrize("fmt", ["markdown", "html"])
 def test_explain_on_a_partly_filled_case(tmp_path, fmt):
     text = CAMBRIDGESHIRE.read_text(encoding="utf-8")
-    text = text.replace("spi_2a: {value: 51.44, previous: 48.76, msf_average: 52.9}",
-                        "spi_2a: {value: unknown, previous: 48.76, msf_average: 52.9}")
+    text = text.replace(
+        "spi_2a: {value: 51.44, previous: 48.76, msf_average: 52.9}",
+        "spi_2a: {value: unknown, previous: 48.76, msf_average: 52.9}",
+    )
     text = text.replace("largest_span: 17 ", "largest_span: unknown ")
     case = tmp_path / "partly.yaml"
     case.write_text(text, encoding="utf-8")
@@ -66,10 +69,16 @@ def test_explain_on_a_partly_filled_case(tmp_path, fmt):
 
 
 def test_a_what_if_that_divides_by_zero_is_skipped(tmp_path):
-    w = base_world(tmp_path, rules_edits=[("      staffed_share: staffed / teams\n",
-                                           "      staffed_share: staffed / teams\n"
-                                           "      spare: staffed / (teams - 9)\n"),
-                                          ("staffed_share >= 0.5\n", "staffed_share >= 0.5 and spare > 0\n")])
+    w = base_world(
+        tmp_path,
+        rules_edits=[
+            (
+                "      staffed_share: staffed / teams\n",
+                "      staffed_share: staffed / teams\n      spare: staffed / (teams - 9)\n",
+            ),
+            ("staffed_share >= 0.5\n", "staffed_share >= 0.5 and spare > 0\n"),
+        ],
+    )
     result = explain_base(w, "-f", "json")
     assert result.exit_code == 0, result.output
     staffing = json.loads(result.stdout)["frameworks"][0]["criteria"][0]
@@ -78,19 +87,31 @@ def test_a_what_if_that_divides_by_zero_is_skipped(tmp_path):
 
 
 def test_a_what_if_past_2_to_the_53_is_skipped(tmp_path):
-    w = base_world(tmp_path, rules_edits=[("      staffed_share: staffed / teams\n",
-                                           "      staffed_share: staffed / teams\n"
-                                           "      big: staffed * 1000000000000000\n"),
-                                          ("staffed_share >= 0.5\n", "staffed_share >= 0.5 and big > 0\n")])
+    w = base_world(
+        tmp_path,
+        rules_edits=[
+            (
+                "      staffed_share: staffed / teams\n",
+                "      staffed_share: staffed / teams\n      big: staffed * 1000000000000000\n",
+            ),
+            ("staffed_share >= 0.5\n", "staffed_share >= 0.5 and big > 0\n"),
+        ],
+    )
     result = explain_base(w, "-f", "json")
     assert result.exit_code == 0, result.output
 
 
 def test_an_empty_max_in_a_what_if_is_skipped(tmp_path):
-    w = base_world(tmp_path, rules_edits=[("      staffed_share: staffed / teams\n",
-                                           "      staffed_share: staffed / teams\n"
-                                           "      biggest: max(units.officers where sergeants > 2)\n"),
-                                          ("staffed_share >= 0.5\n", "staffed_share >= 0.5 and biggest > 1\n")])
+    w = base_world(
+        tmp_path,
+        rules_edits=[
+            (
+                "      staffed_share: staffed / teams\n",
+                "      staffed_share: staffed / teams\n      biggest: max(units.officers where sergeants > 2)\n",
+            ),
+            ("staffed_share >= 0.5\n", "staffed_share >= 0.5 and biggest > 1\n"),
+        ],
+    )
     result = explain_base(w, "-f", "json")
     assert result.exit_code == 0, result.output
 

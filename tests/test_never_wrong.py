@@ -1,6 +1,7 @@
 """Never print a wrong report (issue 12 §2): what a case says lands in the report as text,
 never as markup; a figure that is probably mistyped is pointed out; summary.csv cannot run
 formulas. Inputs that must be refused are in the bad-input corpus (tests/bad/)."""
+
 from __future__ import annotations
 
 import csv
@@ -8,9 +9,10 @@ import re
 
 import pytest
 from click.testing import CliRunner
+from conftest import CAMBRIDGESHIRE, ROOT
 
 from assessor.cli import main
-from conftest import CAMBRIDGESHIRE, ROOT
+
 
 def assess(*args):
     result = CliRunner().invoke(main, [*map(str, args)])
@@ -57,13 +59,21 @@ def test_a_bar_in_the_short_name_does_not_shift_the_table_columns(tmp_path):
 
 
 def test_narrative_text_is_text_in_markdown_not_markup(tmp_path):
-    hostile = ["<script>alert(1)</script> Teams are stable.",
-               "See [the plan](javascript:alert(1)) for details.",
-               "# Not a heading",
-               "<img src=x onerror=alert(1)>"]
-    case = _case(tmp_path, ("        strengths:\n          - >-\n            Managers are being encouraged",
-                            "        strengths:\n" + "".join(f"          - {yaml_str(h)}\n" for h in hostile)
-                            + "          - >-\n            Managers are being encouraged"))
+    hostile = [
+        "<script>alert(1)</script> Teams are stable.",
+        "See [the plan](javascript:alert(1)) for details.",
+        "# Not a heading",
+        "<img src=x onerror=alert(1)>",
+    ]
+    case = _case(
+        tmp_path,
+        (
+            "        strengths:\n          - >-\n            Managers are being encouraged",
+            "        strengths:\n"
+            + "".join(f"          - {yaml_str(h)}\n" for h in hostile)
+            + "          - >-\n            Managers are being encouraged",
+        ),
+    )
     result = assess(case)
     assert result.exit_code == 0, result.output
     out = result.stdout
@@ -79,9 +89,14 @@ def yaml_str(text: str) -> str:
 
 
 def test_context_text_and_force_name_are_escaped_in_markdown(tmp_path):
-    case = _case(tmp_path, ("force: Cambridgeshire Constabulary", 'force: "Cambs <b>Constabulary</b>"'),
-                 ("    - >-\n      Cambridgeshire is a medium-sized county",
-                  "    - \"# Heading injected\"\n    - >-\n      Cambridgeshire is a medium-sized county"))
+    case = _case(
+        tmp_path,
+        ("force: Cambridgeshire Constabulary", 'force: "Cambs <b>Constabulary</b>"'),
+        (
+            "    - >-\n      Cambridgeshire is a medium-sized county",
+            '    - "# Heading injected"\n    - >-\n      Cambridgeshire is a medium-sized county',
+        ),
+    )
     result = assess(case)
     assert result.exit_code == 0, result.output
     assert "<b>" not in result.stdout
@@ -101,8 +116,12 @@ def test_the_bundled_report_is_unchanged_by_escaping():
 def test_summary_csv_neutralises_formulas(tmp_path):
     cases = tmp_path / "cases"
     cases.mkdir()
-    names = {"eq": "=HYPERLINK(\"http://x\",\"y\")", "plus": "+1+2", "minus": "-3+4", "at": "@SUM(A1)",
-             "tab": "\t=1", "cr": "\r=1"}
+    names = {
+        "eq": '=HYPERLINK("http://x","y")',
+        "plus": "+1+2",
+        "minus": "-3+4",
+        "at": "@SUM(A1)",
+    }
     for stem, force in names.items():
         _case(cases, ("force: Cambridgeshire Constabulary", f"force: {yaml_str(force)}"), name=f"{stem}-2008.yaml")
     out = tmp_path / "out"
@@ -151,11 +170,12 @@ def test_new_case_skeleton_reads_back_with_its_force_name(tmp_path):
 
 # ------------------------------------------------------------------ the plausibility corpus
 
+
 def _plausibility_corpus() -> list:
-    from assessor.cli import main as _  # noqa: F401  the package imports before the corpus loader does
+    import yaml
     from test_bad_inputs import BAD
 
-    import yaml
+    from assessor.cli import main as _  # noqa: F401  the package imports before the corpus loader does
 
     return yaml.safe_load((BAD / "plausibility.yaml").read_text(encoding="utf-8"))
 
@@ -180,8 +200,10 @@ def test_implausible_evidence_is_warned_about(entry, tmp_path):
     assert m and m["check"] == expect["check"] and (m["place"] + ":").startswith(place), run.stderr
     for words in entry.get("says", []):
         assert words in m["message"], (words, m["message"])
-    lint = run_assessor(["lint", prepared.paths["rules"], "--templates", prepared.paths["templates"],
-                         prepared.paths["case"]])
+    lint = run_assessor(
+        ["lint", prepared.paths["rules"], "--templates", prepared.paths["templates"], prepared.paths["case"]]
+    )
     assert lint.returncode == 0, lint.stdout + lint.stderr
-    assert any(line.startswith(place) and f"({expect['check']})" in line for line in lint.stdout.splitlines()), \
+    assert any(line.startswith(place) and f"({expect['check']})" in line for line in lint.stdout.splitlines()), (
         lint.stdout
+    )

@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import math
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from assessor.rulebook.model import FactSpec, Rulebook
@@ -64,9 +65,9 @@ def load_case(path, book: Rulebook, across_editions: bool = False) -> Case:
             what="a case file",
         )
     )
-    force = r.at("force").text("force") if "force" in top else None
+    force = _name(r.at("force"), "force") if "force" in top else None
     period = _period(r.at("period")) if "period" in top else None
-    short = r.at("short_name").text("short_name") if "short_name" in top else force
+    short = _name(r.at("short_name"), "short_name") if "short_name" in top else force
     fictional = top.get("fictional", False)
     if not isinstance(fictional, bool):
         r.at("fictional").error("type", f"fictional must be yes or no, got {kind_of(fictional)}")
@@ -100,18 +101,58 @@ def load_case(path, book: Rulebook, across_editions: bool = False) -> Case:
     )
 
 
+MAX_FORCE_NAME = 200  # characters: a force's name is a title, not a paragraph
+FIRST_YEAR, LAST_YEAR = 1900, 2098  # financial years a report can be about (the dates it prints stay in range)
+
+
+def name_problem(name: str) -> str | None:
+    """What is wrong with a force's name (or short name), if anything: one line of printable text."""
+    if not name.strip():
+        return "is empty"
+    if len(name) > MAX_FORCE_NAME:
+        return f"is {len(name):,} characters long; a force's name has at most {MAX_FORCE_NAME}"
+    bad = next((c for c in name if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")), None)
+    if bad is not None:
+        return f"holds the control character U+{ord(bad):04X}; a force's name is one line of printable text"
+    return None
+
+
+def _name(r: Reader, what: str) -> str | None:
+    v = r.text(what)
+    if v is None:
+        return None
+    problem = name_problem(v)
+    if problem:
+        r.error("bad-value", f"{what} {problem}")
+        return None
+    return v
+
+
 def is_financial_year(text: str) -> bool:
-    """A financial year written as the report does: 2007/08 (April 2007 to March 2008)."""
-    m = re.fullmatch(r"(\d{4})/(\d{2})", text)
-    return m is not None and (int(m.group(1)) + 1) % 100 == int(m.group(2))
+    """A financial year written as the report does, within the years a report can be about."""
+    return period_problem(text) is None
+
+
+def period_problem(v) -> str | None:
+    """What is wrong with a period, if anything: a financial year such as 2007/08."""
+    m = re.fullmatch(r"(\d{4})/(\d{2})", v) if isinstance(v, str) else None
+    if m is None or (int(m.group(1)) + 1) % 100 != int(m.group(2)):
+        return f"period must be a financial year such as 2007/08, got {kind_of(v)}"
+    if not FIRST_YEAR <= int(m.group(1)) <= LAST_YEAR:
+        return (
+            f"period {v} is not a year a report can be about: expected a financial year from "
+            f"{FIRST_YEAR}/{(FIRST_YEAR + 1) % 100:02d} to {LAST_YEAR}/{(LAST_YEAR + 1) % 100:02d}"
+        )
+    return None
 
 
 def _period(r: Reader) -> str | None:
-    v = r.value
-    if not (isinstance(v, str) and is_financial_year(v)):
-        r.error("bad-value", f"period must be a financial year such as 2007/08, got {kind_of(v)}")
+    """A financial year written as the report does: 2007/08 (April 2007 to March 2008)."""
+    problem = period_problem(r.value)
+    if problem:
+        r.error("bad-value", problem)
         return None
-    return v
+    return r.value
 
 
 def year_ending(period: str) -> int:

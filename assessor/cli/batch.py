@@ -9,7 +9,7 @@ import click
 
 from assessor import __version__
 from assessor.batch import CASE_TIMEOUT
-from assessor.cli.common import EXIT_CODES, fail
+from assessor.cli.common import EXIT_CODES, fail, refuse_gaps
 from assessor.cli.options import OutputPath, engine_option, locate_rulebook, rulebook_options
 from assessor.errors import EXIT_FINDINGS, EXIT_OK, AssessorError, Finding
 from assessor.files import write_atomically
@@ -71,6 +71,7 @@ def batch(cases_dir, out_dir, formats, jobs, case_timeout, rulebook_dir, rules_d
             raise AssessorError(Finding(cases_dir, None, None, "io", "no case files (*.yaml) in this directory"))
         location = locate_rulebook(rulebook_dir, rules_dir, templates_dir, [cases_dir], banner=True)
         book = load_rulebook(location.rules, location.overlays)  # fail fast, before any worker starts
+        refuse_gaps(book)
         renderer = Renderer(location.templates)
         _check_templates(renderer, book, formats, REPORT_TEMPLATES)  # before anything is written
         out = Path(out_dir)

@@ -19,6 +19,17 @@ Exit codes:
 """
 
 
+def refuse_gaps(book) -> None:
+    """Scales that some evidence falls through (no rung holds, no `otherwise`) stop the run before
+    anything is assessed, located, the same on both engines (tooling.reachability.gaps)."""
+    from assessor.errors import AssessorError
+    from assessor.tooling.reachability import gaps
+
+    found = gaps(book)
+    if found:
+        raise AssessorError(found)
+
+
 def report_findings(findings) -> None:
     """Print each finding to stderr as `error: path:line:col: message (check)`."""
     for f in [findings] if isinstance(findings, Finding) else findings:

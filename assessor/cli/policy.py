@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from assessor.cli.common import EXIT_CODES, fail, report_findings
+from assessor.cli.common import EXIT_CODES, fail, refuse_gaps, report_findings
 from assessor.cli.options import OutputPath, engine_option, locate_rulebook, rulebook_options
 from assessor.errors import EXIT_BAD_INPUT, EXIT_ENGINE, EXIT_FINDINGS, EXIT_OK, AssessorError, Finding
 from assessor.files import write_atomically
@@ -46,6 +46,7 @@ class _CaseRunner:
 
         try:
             self.session = Session(engine=engine, location=location)
+            refuse_gaps(self.session.book)
         except AssessorError as e:
             fail(e.findings)
         self.bad_input = False
@@ -315,10 +316,11 @@ def diff(base_rev, cases, editions, fail_on_change, rulebook_dir, rules_dir, tem
 
 
 def _period(ctx, param, value: str) -> str:
-    from assessor.case.read import is_financial_year
+    from assessor.case.read import period_problem
 
-    if not is_financial_year(value):
-        raise click.BadParameter(f"expected a financial year such as 2007/08, got {value!r}")
+    problem = period_problem(value)
+    if problem:
+        raise click.BadParameter(f"expected a financial year such as 2007/08: {problem}")
     return value
 
 
@@ -333,11 +335,23 @@ def _case_schema(location: Location, output) -> dict:
     return {"schema": Path(os.path.relpath(generated.resolve(), folder.resolve())).as_posix()}
 
 
+def _force_name(ctx, param, value: str) -> str:
+    """The name as the case reader will read it back: one line of printable text, not too long."""
+    from assessor.case.read import name_problem
+
+    problem = name_problem(value.strip())
+    if problem:
+        shown = value if len(value) <= 60 else value[:57] + "..."
+        raise click.BadParameter(f"the force's name {shown!r} {problem}")
+    return value.strip()
+
+
 @click.command("new-case", epilog=EXIT_CODES)
 @click.option(
     "--force",
     "force_name",
     required=True,
+    callback=_force_name,
     help="The force's name as the report writes it, e.g. 'Cambridgeshire Constabulary'.",
 )
 @click.option("--period", default="2007/08", show_default=True, callback=_period, help="The financial year inspected.")
@@ -354,13 +368,11 @@ def new_case(force_name, period, output, rulebook_dir, rules_dir, templates_dir)
     from assessor.rulebook.read import load_rulebook
     from assessor.tooling.new_case import skeleton
 
-    if not force_name.strip():
-        raise click.BadParameter("the force's name is empty", param_hint="--force")
     try:
         location = locate_rulebook(rulebook_dir, rules_dir, templates_dir, [output] if output else ())
         text = skeleton(
             load_rulebook(location.rules, location.overlays),
-            force_name.strip(),
+            force_name,
             period,
             **_case_schema(location, output),
         )

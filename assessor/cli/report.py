@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from assessor.cli.common import EXIT_CODES, fail
+from assessor.cli.common import EXIT_CODES, fail, refuse_gaps
 from assessor.cli.options import OutputPath, engine_option, locate_rulebook, rulebook_options
 from assessor.errors import EXIT_ENGINE, AssessorError
 from assessor.files import refuse_inputs, write_atomically
@@ -52,6 +52,7 @@ def report(case, fmt, output, explain, rulebook_dir, rules_dir, templates_dir, e
         if output:
             refuse_inputs(output, inputs)  # before the work, not only before the write
         with Session(engine=engine, location=location) as session:
+            refuse_gaps(session.book)
             result = session.assess(case, margins=explain)
             text = render_report(session.renderer, result, fmt, explain=explain)
         if output:

@@ -221,6 +221,15 @@ def settle(pending: list, fired: dict, decided: dict) -> Iterator[tuple]:
     """Choose each pending decision's outcome from what fired; later decisions read it as a value."""
     for scope, d, fact_id, values in pending:
         outcome, trace = _choose(d, fired, f"{d.engine_scope}@{fact_id}", values, _labels(scope))
+        if outcome is None:  # no rung held and there is no `otherwise`: never a silent null
+            what = "the survey indicator outcome" if scope.kind == "indicator" else f"{d.name} of {scope.id!r}"
+            raise AssessorError(
+                d.decision.place.finding(
+                    "scale-gap",
+                    f"no rung of {what} holds for this case ({fact_id}), and the scale has no `otherwise`; "
+                    "add `- otherwise: <outcome>` as its last rung",
+                )
+            )
         if scope.kind != "indicator":
             decided[(scope.id, d.name)] = {"outcome": outcome, "missing": []}
             values[d.name] = outcome

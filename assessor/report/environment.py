@@ -313,9 +313,14 @@ def _slice(value, slices, fill_with=None):
     return _filters.sync_do_slice(value, slices, fill_with)
 
 
+class TemplateOutside(jinja2.TemplateNotFound):
+    """A template whose file lies outside the templates folder (through a symbolic link)."""
+
+
 class _Loader(jinja2.FileSystemLoader):
     """Templates read from their folder through files.read_limited: a template that is a link to
-    /dev/zero, or larger than the limit, is refused instead of read without end."""
+    /dev/zero, or larger than the limit, is refused instead of read without end; one whose file
+    lies outside the folder (a symbolic link leading out) is refused, not followed."""
 
     def get_source(self, environment, template):  # noqa: ARG002 - jinja's signature
         pieces = jinja2.loaders.split_template_path(template)  # refuses '..'
@@ -325,6 +330,8 @@ class _Loader(jinja2.FileSystemLoader):
                 break
         else:
             raise jinja2.TemplateNotFound(template)
+        if not Path(filename).resolve().is_relative_to(Path(root).resolve()):
+            raise TemplateOutside(template)
         contents = read_limited(filename, "template").decode(self.encoding)
         mtime = os.path.getmtime(filename)
 
@@ -403,6 +410,11 @@ class Renderer:
         """Read and compile a template now (a located finding if it cannot be), before any output is written."""
         self.render(name, None, html)
 
+    def outside(self, name: str) -> bool:
+        """Whether template NAME would be read from outside the templates folder."""
+        path = self.dir / name
+        return (path.exists() or path.is_symlink()) and not path.resolve().is_relative_to(self.dir.resolve())
+
     def render(self, name: str, context: dict | None, html: bool = False) -> str:
         """The rendered template (its compiling only, when context is None), within the render bounds."""
         try:
@@ -416,6 +428,17 @@ class Renderer:
                 limits.memory_limit(RENDER_MEMORY),
             ):
                 return _bounded_output(template, context)
+        except TemplateOutside as e:
+            raise AssessorError(
+                Finding(
+                    str(self.dir / e.name),
+                    None,
+                    None,
+                    "template-outside",
+                    f"template {e.name} leads outside {self.dir} (a symbolic link); templates are read from "
+                    "inside the templates folder only",
+                )
+            ) from None
         except jinja2.TemplateNotFound as e:
             raise AssessorError(
                 Finding(

@@ -15,6 +15,17 @@ FACT_TYPES = ("integer", "number", "percentage", "yes/no", "date", "one-of", "te
 # and a criterion's own decisions next to its `judgement`: these names would collide.
 RESERVED_CRITERIA = ("grade", "indicators")
 RESERVED_SLOTS = ("judgement",)
+# What a statement template is given besides its criterion's choices (session.Session.assess_case),
+# with what each holds: a choose slot of one of these names would print that instead of its word.
+STATEMENT_CONTEXT = {
+    "choices": "every choice of the criterion",
+    "values": "the criterion's facts and derived values",
+    "indicators": "the framework's survey indicators",
+    "force": "the force's name",
+    "year": "the year the inspected period ends",
+    "previous_year": "the year two years before that",
+    "ind": "the indicator an indicator sentence describes",
+}
 MAX_WORD = 200  # characters in a one-of value (the engine compares it as a string)
 # The four results of a significance test, in this order: significantly better (after the direction of
 # good is applied), no significant difference, significantly worse, comparison not made. They are the
@@ -115,6 +126,7 @@ class Criterion:
     judgement: Decision
     statement: str  # template path under templates/
     place: Place
+    statement_place: Place | None = None  # where the rules name the statement template
 
     @property
     def decisions(self) -> tuple:
@@ -144,6 +156,7 @@ class Framework:
     derive: tuple
     grade: Decision
     path: str
+    indicators_place: Place | None = None  # where the framework lists its indicators
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from assessor.rulebook.model import (
     RESERVED_CRITERIA,
     RESERVED_GRADES,
     RESERVED_SLOTS,
+    STATEMENT_CONTEXT,
     VERDICT_ROLES,
     Criterion,
     Decision,
@@ -369,7 +370,15 @@ def _read_framework(r: Reader, g: dict) -> Framework | None:
     if fid is None or title is None or grade is None:
         return None
     return Framework(
-        fid, title, 100 if order is None else order, tuple(indicators), tuple(criteria), derive, grade, r.doc.path
+        fid,
+        title,
+        100 if order is None else order,
+        tuple(indicators),
+        tuple(criteria),
+        derive,
+        grade,
+        r.doc.path,
+        _place(r.at("indicators")) if "indicators" in top else None,
     )
 
 
@@ -407,6 +416,13 @@ def _read_criterion(r: Reader, grade_ids: tuple, indicator_scope: dict) -> Crite
     heading = r.at("heading").text()
     subheading = r.at("subheading").text() if "subheading" in m else ""
     statement = r.at("statement").text()
+    if statement is not None and not _template_path_ok(statement):
+        r.at("statement").error(
+            "template-outside",
+            f"statement {statement!r} must name a template inside the templates folder, "
+            "as a relative path without '..' (e.g. statements/framework/criterion.md.j2)",
+        )
+        statement = None
     evidence = _read_evidence(r.at("evidence"))
     names = dict(indicator_scope)
     for f in evidence:
@@ -423,6 +439,16 @@ def _read_criterion(r: Reader, grade_ids: tuple, indicator_scope: dict) -> Crite
         ch = r.at("choose")
         for slot in ch.mapping(what="choose") or {}:
             if not ch.key_ident(slot, "slot"):
+                continue
+            if slot in STATEMENT_CONTEXT:
+                ch.at(slot).error(
+                    "reserved-name",
+                    f"slot {slot!r} is a name every statement template is already given "
+                    f"({STATEMENT_CONTEXT[slot]}), so the template would print that instead of the chosen "
+                    f"word; rename the slot (e.g. {slot + '_word'!r}) here and in its template",
+                    key=True,
+                )
+                names[slot] = ex.Type("choice", _written_outcomes(ch.at(slot).value))  # later readers: no more
                 continue
             if slot in RESERVED_SLOTS:
                 ch.at(slot).error(
@@ -444,7 +470,29 @@ def _read_criterion(r: Reader, grade_ids: tuple, indicator_scope: dict) -> Crite
     judgement = _read_decision(r.at("judge"), "judgement", "judgement", names, allowed=grade_ids)
     if cid is None or heading is None or statement is None or judgement is None:
         return None
-    return Criterion(cid, heading, subheading or "", evidence, derive, tuple(choices), judgement, statement, _place(r))
+    return Criterion(
+        cid,
+        heading,
+        subheading or "",
+        evidence,
+        derive,
+        tuple(choices),
+        judgement,
+        statement,
+        _place(r),
+        _place(r.at("statement")),
+    )
+
+
+def _template_path_ok(name: str) -> bool:
+    """A template path the templates folder can hold: relative, no '..', no home directory.
+    (Symbolic links leading out are caught where the folder is known: report.environment.)"""
+    from pathlib import PurePosixPath, PureWindowsPath
+
+    if not name.strip() or "\\" in name or "\0" in name or name.startswith("~"):
+        return False
+    path = PurePosixPath(name)
+    return not path.is_absolute() and not PureWindowsPath(name).drive and ".." not in path.parts
 
 
 def _written_outcomes(rungs) -> tuple:

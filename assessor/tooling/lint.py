@@ -15,15 +15,12 @@ import os
 from pathlib import Path
 
 from assessor.errors import AssessorError, Finding
-from assessor.rulebook.model import GRADING_FILE, names_read
+from assessor.rulebook.model import GRADING_FILE, STATEMENT_CONTEXT, names_read
 from assessor.rulebook.sites import criterion_index, decision_sites, key_place
 from assessor.source.document import load
 from assessor.tooling import reachability
 from assessor.tooling.expectations import expected_path, read_expected, undeclared_words
 from assessor.tooling.template_reads import TemplateReads, read_template
-
-# What a statement template is given besides the criterion's choices (evaluate.staged.evaluate_framework).
-STATEMENT_CONTEXT = frozenset({"choices", "values", "indicators", "force", "year", "previous_year"})
 
 
 def lint_rulebook(location, case_paths: list) -> list:
@@ -56,6 +53,13 @@ def lint(rules_dir: Path, case_paths: list, templates_dir: Path, overlays: tuple
         book = load_rulebook(rules_dir, overlays)
     except AssessorError as e:
         return e.findings
+    if Path(templates_dir).is_dir():
+        from assessor.report.environment import Renderer
+        from assessor.session import templates_outside
+
+        outside = templates_outside(book, Renderer(templates_dir))
+        if outside:  # what they read is not the rules' business: report only where they lead
+            return sorted(outside, key=Finding.sort_key)
     findings = check_every_template(templates_dir)
     more, reads = check_templates(book, templates_dir)
     findings += more

@@ -51,6 +51,20 @@ class Variable:
     high: float | None = None
 
 
+def gaps(book) -> list:
+    """The scale-gap findings of the scales without `otherwise`: `assess` refuses these rules before
+    it runs, as lint reports them, so no case can get a decision with no outcome on either engine."""
+    from assessor.rulebook.sites import decision_sites
+
+    return [
+        f
+        for site in decision_sites(book)
+        if site.decision.otherwise is None
+        for f in check(site)
+        if f.check == "scale-gap"
+    ]
+
+
 def check(site: DecisionSite) -> list:
     """Findings for unreachable rungs and gaps of one scale."""
     conditions, variables = _free_conditions(site)
