@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import csv
 import re
+import shutil
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -77,8 +79,8 @@ def test_narrative_text_is_text_in_markdown_not_markup(tmp_path):
     result = assess(case)
     assert result.exit_code == 0, result.output
     out = result.stdout
-    assert "<script>" not in out and "<img" not in out
-    assert "](javascript:" not in out
+    assert not re.search(r"(?<!\\)<", out), "raw HTML left live"
+    assert not re.search(r"(?<!\\)\]\(javascript:", out), "a live javascript: link"
     assert not any(line.lstrip("- ").startswith("# Not a heading") for line in out.splitlines())
     # still readable as the inspector wrote it
     assert "alert(1)" in out and "Not a heading" in out and "Teams are stable." in out
@@ -207,3 +209,27 @@ def test_implausible_evidence_is_warned_about(entry, tmp_path):
     assert any(line.startswith(place) and f"({expect['check']})" in line for line in lint.stdout.splitlines()), (
         lint.stdout
     )
+
+
+@pytest.mark.parametrize("engine", ["durable", "python"])
+def test_a_fall_through_the_search_missed_stops_with_a_located_error(engine, tmp_path):
+    """Should the gap search (sampled on large scales) miss a gap, the staged run refuses the
+    decision with no outcome, the same on both engines, instead of a null or an engine error."""
+    from assessor.errors import AssessorError
+    from assessor.session import Session
+
+    base = ROOT / "tests" / "bad" / "base"
+    rules = tmp_path / "rules"
+    shutil.copytree(base / "rules", rules)
+    text = (rules / "policing.yaml").read_text(encoding="utf-8")
+    (rules / "policing.yaml").write_text(
+        text.replace(
+            "      - otherwise: meeting\n    statement: statements/staffing", "    statement: statements/staffing"
+        ),
+        encoding="utf-8",
+    )
+    with Session(rules, base / "templates", engine) as session, pytest.raises(AssessorError) as e:
+        session.assess(base / "case.yaml")
+    (finding,) = e.value.findings
+    assert (Path(finding.path).name, finding.line, finding.check) == ("policing.yaml", 39, "scale-gap")
+    assert "otherwise" in finding.message

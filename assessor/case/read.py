@@ -49,6 +49,7 @@ class Case:
     context: dict
     frameworks: dict = field(default_factory=dict)  # framework id -> FrameworkEvidence
     edition: str | None = None  # the rulebook edition that grades it (session.edition_of)
+    doc: object = field(default=None, compare=False, repr=False)  # the parsed file, to place warnings
 
 
 def load_case(path, book: Rulebook, across_editions: bool = False) -> Case:
@@ -97,7 +98,7 @@ def load_case(path, book: Rulebook, across_editions: bool = False) -> Case:
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     force, period = r.found(force), r.found(period)  # read, or a finding was raised above
     return Case(
-        str(path), digest, force, short or force, fictional, period, published or "", overview, context, frameworks
+        str(path), digest, force, short or force, fictional, period, published or "", overview, context, frameworks, doc
     )
 
 

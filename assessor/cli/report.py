@@ -41,6 +41,7 @@ from assessor.files import refuse_inputs, write_atomically
 @engine_option()
 def report(case, fmt, output, explain, rulebook_dir, rules_dir, templates_dir, engine):
     """Assess CASE (a case file of evidence) and print the graded report."""
+    from assessor.case.plausible import warnings
     from assessor.engines import EngineError
     from assessor.report.render import render_report
     from assessor.rulebook.locate import run_inputs
@@ -53,7 +54,10 @@ def report(case, fmt, output, explain, rulebook_dir, rules_dir, templates_dir, e
             refuse_inputs(output, inputs)  # before the work, not only before the write
         with Session(engine=engine, location=location) as session:
             refuse_gaps(session.book)
-            result = session.assess(case, margins=explain)
+            loaded = session.load(case)
+            for w in warnings(session.book, loaded):  # the report is still made: the figures are valid
+                click.echo(f"warning: {w}", err=True)
+            result = session.assess_case(loaded, margins=explain)
             text = render_report(session.renderer, result, fmt, explain=explain)
         if output:
             write_atomically(output, text, inputs)

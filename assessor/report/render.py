@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from assessor.errors import AssessorError, Finding
 from assessor.evaluate.result import Result
+from assessor.report import markdown
 from assessor.report.environment import REPORT_TEMPLATES, Renderer, to_json
 
 GLOSSARY = "glossary.yaml"
@@ -13,11 +14,14 @@ def render_report(renderer: Renderer, result: Result, fmt: str, explain: bool = 
     if fmt == "json":
         return to_json(result)
     html = fmt == "html"
+    if fmt == "markdown":  # text stays text: the HTML layout autoescapes, Markdown is escaped here
+        result = markdown.escaped(result)
     context = {"r": result, "explain": explain, "glossary": []}
     name = REPORT_TEMPLATES[fmt]
     # Appendix 1 lists only the abbreviations the report uses, so render once to find them.
     body = renderer.render(name, context, html=html)
-    context["glossary"] = used_abbreviations(load_glossary(renderer), body)
+    glossary = used_abbreviations(load_glossary(renderer), body)
+    context["glossary"] = markdown.escaped(glossary) if fmt == "markdown" else glossary
     return renderer.render(name, context, html=html)
 
 

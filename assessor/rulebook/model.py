@@ -127,6 +127,7 @@ class Criterion:
     statement: str  # template path under templates/
     place: Place
     statement_place: Place | None = None  # where the rules name the statement template
+    headcounts: tuple = ()  # ((Expression, Expression), ...): counts of the same people that should agree
 
     @property
     def decisions(self) -> tuple:
@@ -208,6 +209,16 @@ class Grade:
 
 
 @dataclass(frozen=True)
+class Plausibility:
+    """When valid evidence is probably mistyped (warnings, never errors): grading.yaml `plausibility`."""
+
+    fraction_below: float  # a survey figure below this ...
+    percent_above: float  # ... beside a figure of the same indicator above this was probably typed as a fraction
+    largest_change: float  # points a survey figure may move from the previous one before it looks mistyped
+    headcount_ratio: float  # headcounts of the same people may differ by this share of the larger
+
+
+@dataclass(frozen=True)
 class Rulebook:
     directory: str
     grades: tuple  # of Grade, best first
@@ -219,6 +230,7 @@ class Rulebook:
     revision: str  # sha256 over the rule files used
     docs: dict = field(default_factory=dict, compare=False)  # path -> Document, for lint
     verdicts: dict = field(default_factory=lambda: {r: r for r in VERDICT_ROLES})  # role -> the rulebook's word
+    plausibility: Plausibility | None = None  # when evidence looks mistyped; None: no such warnings
 
     @property
     def grade_ids(self) -> tuple:

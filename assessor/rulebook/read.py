@@ -36,6 +36,7 @@ from assessor.rulebook.model import (
     Grade,
     Indicator,
     Place,
+    Plausibility,
     Rulebook,
     Rung,
     SurveyDesign,
@@ -122,6 +123,7 @@ def load_rulebook(directory: str | Path, overlays: tuple = ()) -> Rulebook:
         digest.hexdigest(),
         all_docs,
         g["verdicts"],
+        g["plausibility"],
     )
 
 
@@ -158,10 +160,13 @@ def _read_grading(r: Reader) -> dict:
         "indicators": {},
         "outcome": None,
         "verdicts": {v: v for v in VERDICT_ROLES},
+        "plausibility": None,
     }
-    top = r.found(r.mapping(("grades", "surveys"), what="grading.yaml"))
+    top = r.found(r.mapping(("grades", "surveys"), ("plausibility",), what="grading.yaml"))
     if "grades" in top:
         out["grades"] = _read_grades(r.at("grades"))
+    if "plausibility" in top:
+        out["plausibility"] = _read_plausibility(r.at("plausibility"))
     if "surveys" not in top:
         r.raise_if_errors()
     s = r.at("surveys")
@@ -321,6 +326,37 @@ def _read_verdicts(r: Reader) -> dict:
     return out
 
 
+def _read_plausibility(r: Reader) -> Plausibility | None:
+    fields = ("fraction_below", "percent_above", "largest_change", "headcount_ratio")
+    m = r.mapping(fields, what="plausibility")
+    if m is None or not set(fields) <= set(m):
+        return None
+    values = [
+        r.at("fraction_below").number("plausibility.fraction_below", 0, 100),
+        r.at("percent_above").number("plausibility.percent_above", 0, 100),
+        r.at("largest_change").number("plausibility.largest_change", 0, 100),
+        r.at("headcount_ratio").number("plausibility.headcount_ratio", 0, 1),
+    ]
+    return None if None in values else Plausibility(*values)
+
+
+def _read_headcounts(r: Reader, names: dict) -> tuple:
+    """Pairs of calculations over the criterion's facts that count the same people."""
+    out = []
+    for i, pair in enumerate(r.items("headcounts (a list of [count, count] pairs)") or []):
+        if not isinstance(pair, list) or len(pair) != 2:
+            r.at(i).error(
+                "bad-value",
+                "each headcount check is a pair of counts that should agree, e.g. "
+                "[officers_in_post, sum(bcu_staffing.constables)]",
+            )
+            continue
+        sides = [_expression(r.at(i, j), names, condition=False) for j in (0, 1)]
+        if None not in sides:
+            out.append(tuple(sides))
+    return tuple(out)
+
+
 def _read_framework(r: Reader, g: dict) -> Framework | None:
     top = r.mapping(("framework", "title", "criteria", "grade"), ("order", "indicators"), what="a framework file")
     if top is None or not {"framework", "title", "criteria", "grade"} <= set(top):
@@ -405,7 +441,9 @@ def _indicator_types(g: dict, indicators: list) -> dict:
 
 def _read_criterion(r: Reader, grade_ids: tuple, indicator_scope: dict) -> Criterion | None:
     m = r.mapping(
-        ("id", "heading", "evidence", "judge", "statement"), ("subheading", "derive", "choose"), what="a criterion"
+        ("id", "heading", "evidence", "judge", "statement"),
+        ("subheading", "derive", "choose", "headcounts"),
+        what="a criterion",
     )
     if m is None or not {"id", "heading", "judge", "statement", "evidence"} <= set(m):
         return None
@@ -431,6 +469,7 @@ def _read_criterion(r: Reader, grade_ids: tuple, indicator_scope: dict) -> Crite
                 "duplicate-name", f"{f.name!r} is already the name of an indicator", key=True
             )
         names[f.name] = f.expr_type
+    headcounts = _read_headcounts(r.at("headcounts"), dict(names)) if "headcounts" in m else ()
     derive = _read_derive(r.at("derive"), names) if "derive" in m else ()
     for d in derive:
         names[d.name] = ex.NUMBER
@@ -481,6 +520,7 @@ def _read_criterion(r: Reader, grade_ids: tuple, indicator_scope: dict) -> Crite
         statement,
         _place(r),
         _place(r.at("statement")),
+        headcounts,
     )
 
 

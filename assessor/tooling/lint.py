@@ -14,6 +14,7 @@ import json
 import os
 from pathlib import Path
 
+from assessor.case import plausible
 from assessor.errors import AssessorError, Finding
 from assessor.rulebook.model import GRADING_FILE, STATEMENT_CONTEXT, names_read
 from assessor.rulebook.sites import criterion_index, decision_sites, key_place
@@ -81,6 +82,7 @@ def lint(rules_dir: Path, case_paths: list, templates_dir: Path, overlays: tuple
                 findings += undeclared_words(read_expected(expected), book)
             except AssessorError as e:
                 findings += e.findings
+        findings += plausible.warnings(book, case)
         cases.append(case)
     if not any(f.level == "error" for f in findings):
         findings += check_reports(book, rules_dir, templates_dir, cases)
