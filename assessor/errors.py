@@ -67,3 +67,9 @@ class AssessorError(Exception):
             findings = [findings]
         self.findings = sorted(findings, key=Finding.sort_key)
         super().__init__("\n".join(str(f) for f in self.findings))
+
+
+class InternalError(AssessorError):
+    """Our bug, not the user's: assessor's own templates failed on input that is valid. The CLI
+    exits with EXIT_ENGINE and asks for a report; tools that only know AssessorError still stop
+    with a located message."""

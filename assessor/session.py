@@ -14,6 +14,7 @@ from typing import cast
 from assessor import __version__
 from assessor.case.read import Case, is_financial_year, load_case, year_ending
 from assessor.compile.compiler import CompiledFramework, CompiledScope, compile_rulebook
+from assessor.engines import Engine
 from assessor.errors import AssessorError
 from assessor.evaluate import result, significance
 from assessor.evaluate.staged import StagedEvaluator
@@ -143,6 +144,8 @@ class Session:
         rules = self.edition(case.edition)
         what_if = functools.partial(self._margins, rules) if margins else None
         frameworks = rules.evaluator.evaluate(case, self.renderer, what_if)
+        for fw, program in zip(frameworks, rules.programs):
+            fw["grade_explanation"] = self._grade_explanation(rules, program, fw) if margins else None
         year = year_ending(case.period)
         return {
             "force": case.force,
@@ -164,6 +167,14 @@ class Session:
             "frameworks": frameworks,
         }
 
+    def _what_if_engine(self, rules: EditionRules, program: CompiledFramework) -> Engine:
+        from assessor.engines import make_engine
+
+        engine = rules.what_if.get(program.framework.id)
+        if engine is None:  # what-if runs are many and small: the Python engine, built once
+            engine = rules.what_if[program.framework.id] = make_engine("python", program.rules)
+        return engine
+
     def _margins(
         self,
         rules: EditionRules,
@@ -172,13 +183,14 @@ class Session:
         evidence: dict,
         indicators: list[result.Indicator],
     ) -> list[result.Margin]:
-        from assessor.engines import make_engine
         from assessor.evaluate.what_if import criterion_margins
 
-        engine = rules.what_if.get(program.framework.id)
-        if engine is None:  # what-if runs are many and small: the Python engine, built once
-            engine = rules.what_if[program.framework.id] = make_engine("python", program.rules)
-        return criterion_margins(scope, evidence, indicators, engine)
+        return criterion_margins(scope, evidence, indicators, self._what_if_engine(rules, program))
+
+    def _grade_explanation(self, rules: EditionRules, program: CompiledFramework, fw: result.Framework) -> dict | None:
+        from assessor.evaluate.what_if import grade_explanation
+
+        return grade_explanation(program, fw, rules.book.grade_ids, self._what_if_engine(rules, program))
 
     def survey_method(self, case: Case, book: Rulebook | None = None) -> result.SurveyMethod:
         """The survey parameters this assessment applied, for Appendix 2."""

@@ -20,6 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common  # noqa: E402  (also puts the checkout on sys.path when assessor is not installed)
+import explain  # noqa: E402
 
 FULL = {
     "cold_runs": 15,
@@ -35,6 +36,8 @@ FULL = {
     "scaling_seconds": 2.0,
     "discovery_runs": 200,
     "lint_rungs": (1_000, 3_000, 10_000),
+    "explain_rows": 1000,
+    "explain_runs": 3,
 }
 QUICK = {
     "cold_runs": 3,
@@ -50,6 +53,8 @@ QUICK = {
     "scaling_seconds": 0.2,
     "discovery_runs": 5,
     "lint_rungs": (50, 150),
+    "explain_rows": 50,
+    "explain_runs": 1,
 }
 
 TARGETS = {
@@ -67,6 +72,7 @@ TARGETS = {
     "worker_rss_flat": "a worker's RSS after the last case within 10% of its RSS after the first 1k cases",
     "template_bombs_bounded": "every template bomb of the corpus refused (exit 2, located) in < 5 s and < 500 MB",
     "lint_near_linear": "lint time on one long scale grows near-linearly: log-log slope of the last two sizes <= 1.3",
+    "explain_big_table": "`assess --explain` on a case with a 1,000-row table: median wall time <= 10 s",
 }
 
 
@@ -253,6 +259,9 @@ def evaluate_targets(results: dict) -> list:
     add("template_bombs_bounded", failing if failing else (0 if lim else None), None if lim is None else not failing, 0)
     slopes = list(lim["lint"]["loglog_slope"].values()) if lim else []
     add("lint_near_linear", slopes[-1] if slopes else None, slopes[-1] <= 1.3 if slopes else None, 1.3)
+    ex = results.get("explain")
+    seconds = ex["explain_s"]["median"] if ex else None
+    add("explain_big_table", seconds, None if seconds is None else seconds <= 10.0, 10.0)
     return out
 
 
@@ -381,6 +390,13 @@ def table(results: dict) -> str:
             f"  worker RSS {t['rss']['early_mb']} MB at {t['rss']['early_cases']:,} cases -> "
             f"{t['rss']['final_mb']} MB at {t['rss']['final_cases']:,}: x{t['rss']['growth']:.3f}"
         )
+    ex = results.get("explain")
+    if ex:
+        lines += [
+            "",
+            f"EXPLAIN  a {ex['rows']:,}-row table: plain {ex['plain_s']['median']:.2f} s, "
+            f"--explain {ex['explain_s']['median']:.2f} s (x{ex['ratio']})",
+        ]
     lines += ["", "TARGETS"]
     lim = results.get("limits")
     if lim:
@@ -414,7 +430,7 @@ def main(argv=None) -> int:
     )
     ap.add_argument(
         "--only",
-        choices=("cold", "discovery", "engines", "throughput", "limits"),
+        choices=("cold", "discovery", "engines", "throughput", "limits", "explain"),
         action="append",
         help="run only these sections (repeatable); targets of the others are n/a",
     )
@@ -435,7 +451,7 @@ def main(argv=None) -> int:
         cfg["rss_checkpoint"] = min(cfg["rss_checkpoint"], max(1, args.cases // 10))
     if args.cold_runs:
         cfg["cold_runs"] = args.cold_runs
-    sections = set(args.only or ("cold", "discovery", "engines", "throughput", "limits"))
+    sections = set(args.only or ("cold", "discovery", "engines", "throughput", "limits", "explain"))
     started = time.perf_counter()
     results = {
         "schema": 1,
@@ -448,6 +464,7 @@ def main(argv=None) -> int:
         "engines": None,
         "throughput": None,
         "limits": None,
+        "explain": None,
     }
     if "cold" in sections:
         results["cold_start"] = cold_section(cfg)
@@ -459,6 +476,9 @@ def main(argv=None) -> int:
         results["throughput"] = throughput_section(cfg, args.engine)
     if "limits" in sections:
         results["limits"] = limits_section(cfg)
+    if "explain" in sections:
+        log(f"explain: a {cfg['explain_rows']:,}-row table, with and without --explain")
+        results["explain"] = explain.explain_section(cfg)
     results["load_after"] = common.load_average()
     results["targets"] = evaluate_targets(results)
     results["elapsed_s"] = round(time.perf_counter() - started, 1)

@@ -29,6 +29,7 @@ TOP = {
     "engines",
     "throughput",
     "limits",
+    "explain",
     "targets",
     "elapsed_s",
     "output",
@@ -121,6 +122,7 @@ TARGETS = {
     "worker_rss_flat",
     "template_bombs_bounded",
     "lint_near_linear",
+    "explain_big_table",
 }
 
 
@@ -190,3 +192,9 @@ def test_targets(results):
     for t in targets.values():
         assert {"target", "limit", "value", "pass"} <= set(t)
         assert t["pass"] in (True, False)
+
+
+def test_explain(results):
+    ex = results["explain"]
+    assert {"rows", "runs", "plain_s", "explain_s", "ratio"} <= set(ex)
+    assert ex["rows"] == 50 and not missing(SUMMARY, ex["explain_s"])

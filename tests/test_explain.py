@@ -116,11 +116,19 @@ def test_an_empty_max_in_a_what_if_is_skipped(tmp_path):
     assert result.exit_code == 0, result.output
 
 
-EXCEEDING = [("staffed: 9", "staffed: 10")]  # the staffing criterion then exceeds, on a review date of 2007-06-01
+# staffing exceeds when its review is on or after 2007-04-01; the case's review is 2007-06-01
+ON_REVIEW = [
+    (
+        '      - failing: extent == "some" or not policy\n'
+        '      - exceeding: extent == "all" and monitoring == "real-time" and visibility >= 80 and review >= '
+        'date("2007-04-01")\n',
+        '      - exceeding: review >= date("2007-04-01")\n',
+    )
+]
 
 
 def test_dates_move_to_the_exact_threshold_day(tmp_path):
-    w = base_world(tmp_path, case_edits=EXCEEDING)
+    w = base_world(tmp_path, rules_edits=ON_REVIEW)
     result = explain_base(w, "-f", "json")
     assert result.exit_code == 0, result.output
     staffing = json.loads(result.stdout)["frameworks"][0]["criteria"][0]
@@ -131,7 +139,7 @@ def test_dates_move_to_the_exact_threshold_day(tmp_path):
 
 
 def test_threshold_day_reads_as_a_sentence(tmp_path):
-    w = base_world(tmp_path, case_edits=EXCEEDING)
+    w = base_world(tmp_path, rules_edits=ON_REVIEW)
     result = explain_base(w)
     assert result.exit_code == 0, result.output
     assert "review before 2007-04-01 (e.g. 2007-03-31) would make judgement meeting" in result.stdout
@@ -162,3 +170,37 @@ def test_explain_report_keeps_every_seed_statement():
     explained = assess(CAMBRIDGESHIRE, "--explain").stdout
     for paragraph in plain.split("\n\n"):
         assert paragraph in explained
+
+
+def _broken_layout(tmp_path):
+    """The bundled templates with a slip in the explanation (an attribute no result has)."""
+    layout = tmp_path / "layout"
+    shutil.copytree(ROOT / "templates", layout)
+    text = (layout / "_explain.j2").read_text(encoding="utf-8")
+    (layout / "_explain.j2").write_text(text.replace("{{ b.bullets(lines) }}", "{{ c.no_such_thing }}"), "utf-8")
+    return layout
+
+
+def test_our_own_template_failing_on_a_valid_case_is_our_bug(tmp_path, monkeypatch):
+    from assessor.report.environment import Renderer
+
+    layout = _broken_layout(tmp_path)
+    monkeypatch.setattr(Renderer, "is_bundled", lambda self: self.dir == layout)
+    result = assess(CAMBRIDGESHIRE, "--templates", layout, "--explain")
+    assert result.exit_code == 3, result.output
+    assert "please report" in result.stderr and "_explain.j2" in result.stderr
+    assert result.stdout == ""
+
+
+def test_a_users_template_failing_is_theirs_to_fix(tmp_path):
+    result = assess(CAMBRIDGESHIRE, "--templates", _broken_layout(tmp_path), "--explain")
+    assert result.exit_code == 2, result.output
+    assert "_explain.j2" in result.stderr and "please report" not in result.stderr
+
+
+def test_the_bundled_templates_are_recognised_as_ours():
+    from assessor.files import bundled
+    from assessor.report.environment import Renderer
+
+    assert Renderer(bundled("templates")).is_bundled()
+    assert not Renderer(BASE / "templates").is_bundled()

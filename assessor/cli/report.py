@@ -8,7 +8,7 @@ import click
 
 from assessor.cli.common import EXIT_CODES, fail, refuse_gaps
 from assessor.cli.options import OutputPath, engine_option, locate_rulebook, rulebook_options
-from assessor.errors import EXIT_ENGINE, AssessorError
+from assessor.errors import EXIT_ENGINE, AssessorError, InternalError
 from assessor.files import refuse_inputs, write_atomically
 
 
@@ -63,6 +63,14 @@ def report(case, fmt, output, explain, rulebook_dir, rules_dir, templates_dir, e
             write_atomically(output, text, inputs)
         else:
             click.echo(text, nl=False)
+    except InternalError as e:
+        for f in e.findings:
+            click.echo(
+                f"error: {f}\nerror: {case} is valid, so this is a bug in assessor, not in the case: "
+                "please report it with the case file",
+                err=True,
+            )
+        sys.exit(EXIT_ENGINE)
     except AssessorError as e:
         fail(e.findings)
     except EngineError as e:

@@ -60,6 +60,8 @@ Margin = TypedDict(
         "before": JsonScalar,
         "after": JsonScalar,
         "steps": int,
+        "limit": NotRequired[str],  # dates compared with a fixed date: that date, and the side of it
+        "relation": NotRequired[str],
     },
 )
 
@@ -175,6 +177,7 @@ class Framework(TypedDict):
     grade_trace: Trace | dict[str, object]  # {} when the grade was not assessed
     indicators: list[Indicator]
     criteria: list[Criterion]
+    grade_explanation: NotRequired[dict | None]  # with --explain (evaluate.what_if.grade_explanation)
 
 
 class RulebookInfo(TypedDict):

@@ -22,7 +22,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
 from assessor import limits
-from assessor.errors import AssessorError, Finding
+from assessor.errors import AssessorError, Finding, InternalError
 from assessor.files import bundled, read_limited
 
 FORMATS = ("markdown", "html", "text", "json")
@@ -410,6 +410,10 @@ class Renderer:
         """Read and compile a template now (a located finding if it cannot be), before any output is written."""
         self.render(name, None, html)
 
+    def is_bundled(self) -> bool:
+        """Whether these are the templates shipped with assessor (whose failures are assessor's bugs)."""
+        return self.dir.resolve() == bundled("templates").resolve()
+
     def outside(self, name: str) -> bool:
         """Whether template NAME would be read from outside the templates folder."""
         path = self.dir / name
@@ -467,15 +471,17 @@ class Renderer:
                 if str(e)
                 else type(e).__name__
             )
-            raise AssessorError(
-                Finding(
-                    line[0] or str(self.dir / name),
-                    line[1],
-                    None,
-                    "template",
-                    f"cannot render template: {' '.join(what.split())[:300]}",
-                )
-            ) from None
+            finding = Finding(
+                line[0] or str(self.dir / name),
+                line[1],
+                None,
+                "template",
+                f"cannot render template: {' '.join(what.split())[:300]}",
+            )
+            if self.is_bundled() and not isinstance(e, (RecursionError, MemoryError, SecurityError)):
+                # the case loaded and was assessed, so it is valid: our own templates failing on it is our bug
+                raise InternalError(finding) from None
+            raise AssessorError(finding) from None
 
     def statement(self, name: str, context: dict) -> str:
         """A summary statement: paragraphs separated by blank lines, surrounding space trimmed."""
