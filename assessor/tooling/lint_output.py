@@ -83,6 +83,22 @@ CHECKS = {
     "missing-template": "A statement template that does not exist in the templates folder.",
     "template-syntax": "A template that does not parse as Jinja: see the line shown.",
     "inconsistent-fact": "A case gives one fact different values in different places: make them agree.",
+    "template-outside": "A statement template named by an absolute path, ~ or '..', or reached through a symbolic "
+    "link leading out of the templates folder: keep templates inside it.",
+    "reserved-name": "A name the rules may not use: a slot called like something every statement template is given "
+    "(force, year, values, ...), or a reserved criterion id. Rename it.",
+    "implausible-figure": "A survey figure below 1.5 beside one above 10 of the same indicator: a percentage typed as "
+    "a fraction? The warning names the value probably meant.",
+    "implausible-change": "A survey figure more than 50 points from the previous one: check both; the warning names "
+    "a likely intended value when one fits.",
+    "implausible-headcount": "Two counts of the same people (the criterion's headcounts) differ by more than half: "
+    "one is probably mistyped.",
+    "misspelt-otherwise": "A rung that reads like `otherwise` mistyped (`otherwize`, `else`, `default`) or back to "
+    "front (`some: otherwise`): write `- otherwise: outcome`.",
+    "missing-otherwise": "A later condition compares a choice with a word it never gives, and the choice has no "
+    "`otherwise`: add the `- otherwise: word` rung.",
+    "indented-too-far": "A key of the criterion (derive, choose, judge, ...) indented under evidence: move it left, "
+    "level with evidence.",
     # case files
     "missing-framework": "The case gives no evidence for a framework the rules declare.",
     "missing-criterion": "The case gives no evidence for a criterion the rules declare.",
