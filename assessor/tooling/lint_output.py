@@ -38,7 +38,6 @@ CHECKS = {
     "missing-key": "A required key is missing: add it.",
     "bad-key": "A key is not a valid name: use lower-case letters, digits and single underscores.",
     "bad-id": "An id is not a valid name: use lower-case letters and digits, words joined by single _.",
-    "reserved-name": "The name is a reserved word of the condition language: choose another.",
     "duplicate-id": "Two items share one id: ids must be unique.",
     "duplicate-name": "One name is declared twice in the same scope: rename one.",
     "duplicate": "An item is listed twice: remove one.",
@@ -86,7 +85,7 @@ CHECKS = {
     "template-outside": "A statement template named by an absolute path, ~ or '..', or reached through a symbolic "
     "link leading out of the templates folder: keep templates inside it.",
     "reserved-name": "A name the rules may not use: a slot called like something every statement template is given "
-    "(force, year, values, ...), or a reserved criterion id. Rename it.",
+    "(force, year, values, ...), a reserved word of the condition language, or a reserved criterion id. Rename it.",
     "implausible-figure": "A survey figure below 1.5 beside one above 10 of the same indicator: a percentage typed as "
     "a fraction? The warning names the value probably meant.",
     "implausible-change": "A survey figure more than 50 points from the previous one: check both; the warning names "
