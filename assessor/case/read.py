@@ -98,7 +98,17 @@ def load_case(path, book: Rulebook, across_editions: bool = False) -> Case:
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     force, period = r.found(force), r.found(period)  # read, or a finding was raised above
     return Case(
-        str(path), digest, force, short or force, fictional, period, published or "", overview, context, frameworks, doc
+        str(path),
+        digest,
+        force,
+        short or force,
+        fictional,
+        period,
+        published or "",
+        overview,
+        context,
+        frameworks,
+        doc=doc,
     )
 
 
