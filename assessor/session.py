@@ -162,6 +162,8 @@ class Session:
             "engine": self.engine,
             "overview": case.overview,
             "context": case.context,
+            "recommendations": case.recommendations,
+            "developing_practice": case.developing_practice,
             "survey_method": self.survey_method(case, rules.book),
             "scale": cast(result.Scale, rules.book.scale()),
             "frameworks": frameworks,

@@ -50,6 +50,8 @@ class Case:
     frameworks: dict = field(default_factory=dict)  # framework id -> FrameworkEvidence
     edition: str | None = None  # the rulebook edition that grades it (session.edition_of)
     doc: object = field(default=None, compare=False, repr=False)  # the parsed file, to place warnings
+    recommendations: list = field(default_factory=list)  # the report's Recommendations section, if any
+    developing_practice: list = field(default_factory=list)  # its Developing Practice appendix: [{title, ...}]
 
 
 def load_case(path, book: Rulebook, across_editions: bool = False) -> Case:
@@ -62,7 +64,16 @@ def load_case(path, book: Rulebook, across_editions: bool = False) -> Case:
     top = r.found(
         r.mapping(
             ("force", "period", "frameworks"),
-            ("short_name", "fictional", "published", "overview", "context", "edition"),
+            (
+                "short_name",
+                "fictional",
+                "published",
+                "overview",
+                "context",
+                "edition",
+                "recommendations",
+                "developing_practice",
+            ),
             what="a case file",
         )
     )
@@ -75,6 +86,8 @@ def load_case(path, book: Rulebook, across_editions: bool = False) -> Case:
     published = r.at("published").text("published") if "published" in top else ""
     overview = _overview(r.at("overview")) if "overview" in top else {}
     context = _context(r.at("context")) if "context" in top else {}
+    recommendations = _blocks(r.at("recommendations")) if "recommendations" in top else []
+    practice = _practice(r.at("developing_practice")) if "developing_practice" in top else []
     frameworks = {}
     if "frameworks" in top:
         fr = r.at("frameworks")
@@ -109,6 +122,8 @@ def load_case(path, book: Rulebook, across_editions: bool = False) -> Case:
         context,
         frameworks,
         doc=doc,
+        recommendations=recommendations,
+        developing_practice=practice,
     )
 
 
@@ -189,6 +204,22 @@ def _overview(r: Reader) -> dict:
 def _context(r: Reader) -> dict:
     m = r.mapping(optional=CONTEXT, what="context") or {}
     return {k: _blocks(r.at(k), allow_headings=True) for k in m if k in CONTEXT}
+
+
+PRACTICE = ("title", "problem", "solution", "outcomes", "contact")
+
+
+def _practice(r: Reader) -> list:
+    """Examples of good practice the force submitted (the series' Developing Practice appendix)."""
+    out = []
+    for i, _ in enumerate(r.items("developing_practice (a list of examples)") or []):
+        ir_ = r.at(i)
+        m = ir_.mapping(("title", "problem", "solution"), PRACTICE[3:], what="an example of developing practice")
+        if m is None or not {"title", "problem", "solution"} <= set(m):
+            continue
+        example = {k: ir_.at(k).text(k) for k in PRACTICE if k in m}
+        out.append({k: example.get(k) for k in PRACTICE})
+    return out
 
 
 def _blocks(r: Reader, allow_headings: bool = False, depth: int = 0) -> list:

@@ -243,6 +243,8 @@ class Result(TypedDict):
     engine: str
     overview: dict[str, int | None]
     context: dict[str, list]
+    recommendations: list
+    developing_practice: list[dict[str, str | None]]
     survey_method: SurveyMethod
     scale: Scale
     frameworks: list[Framework]

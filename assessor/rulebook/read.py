@@ -46,6 +46,8 @@ from assessor.rulebook.overlay import overlay
 from assessor.source.document import load
 from assessor.source.reader import Reader, kind_of
 
+IDENT_WORD = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*")
+
 
 def load_rulebook(directory: str | Path, overlays: tuple = ()) -> Rulebook:
     """The rules of `directory`, with each folder of `overlays` laid on them in turn: an edition
@@ -439,6 +441,17 @@ def _indicator_types(g: dict, indicators: list) -> dict:
     return names
 
 
+class _Scope(dict):
+    """Names in scope (name -> type), with the line each is declared on, for messages."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.lines = {}
+
+
+CRITERION_KEYS = ("id", "heading", "subheading", "evidence", "derive", "choose", "judge", "statement", "headcounts")
+
+
 def _read_criterion(r: Reader, grade_ids: tuple, indicator_scope: dict) -> Criterion | None:
     m = r.mapping(
         ("id", "heading", "evidence", "judge", "statement"),
@@ -462,8 +475,12 @@ def _read_criterion(r: Reader, grade_ids: tuple, indicator_scope: dict) -> Crite
         )
         statement = None
     evidence = _read_evidence(r.at("evidence"))
-    names = dict(indicator_scope)
+    if evidence is None:  # a criterion key indented under evidence: what follows would only cascade
+        return None
+    names = _Scope(indicator_scope)
     for f in evidence:
+        if f.place is not None:
+            names.lines[f.name] = f.place.line
         if f.name in names:
             r.at("evidence", f.name).error(
                 "duplicate-name", f"{f.name!r} is already the name of an indicator", key=True
@@ -473,6 +490,7 @@ def _read_criterion(r: Reader, grade_ids: tuple, indicator_scope: dict) -> Crite
     derive = _read_derive(r.at("derive"), names) if "derive" in m else ()
     for d in derive:
         names[d.name] = ex.NUMBER
+        names.lines[d.name] = d.expr.place.line
     choices = []
     if "choose" in m:
         ch = r.at("choose")
@@ -503,7 +521,7 @@ def _read_criterion(r: Reader, grade_ids: tuple, indicator_scope: dict) -> Crite
             d = _read_decision(ch.at(slot), slot, "choice", names)
             if d is not None:
                 choices.append(d)
-                names[slot] = ex.Type("choice", d.outcomes)
+                names[slot] = ex.Type("choice", d.outcomes + _forgotten_otherwise(ch.at(slot), d, m))
             else:  # still a name, so later conditions reading it are not reported as well
                 names[slot] = ex.Type("choice", _written_outcomes(ch.at(slot).value))
     judgement = _read_decision(r.at("judge"), "judgement", "judgement", names, allowed=grade_ids)
@@ -535,6 +553,59 @@ def _template_path_ok(name: str) -> bool:
     return not path.is_absolute() and not PureWindowsPath(name).drive and ".." not in path.parts
 
 
+def _forgotten_otherwise(r: Reader, d: Decision, criterion: dict) -> tuple:
+    """Words later conditions compare a choice with that it never gives, when it has no `otherwise`:
+    most likely its `- otherwise: word` rung was left out. Reported at the choice, once; the words
+    are returned so the conditions reading them are not reported too."""
+    if d.otherwise is not None:
+        return ()
+    later = []
+    slots = list(criterion.get("choose") or {}) if isinstance(criterion.get("choose"), dict) else []
+    for slot in slots[slots.index(d.name) + 1 :] if d.name in slots else []:
+        later += [r for r in criterion["choose"][slot] or []] if isinstance(criterion["choose"][slot], list) else []
+    later += criterion.get("judge") or [] if isinstance(criterion.get("judge"), list) else []
+    words = []
+    for rung in later:
+        for cond in rung.values() if isinstance(rung, dict) else ():
+            for word in _words_compared(cond, d.name):
+                if word not in d.outcomes and word not in words:
+                    words.append(word)
+    if words:
+        r.error(
+            "missing-otherwise",
+            f"choice {d.name!r} never gives {', '.join(repr(w) for w in words)}, which a later condition compares "
+            f"it with, and it has no `otherwise`: did you leave out its last rung `- otherwise: {words[0]}`?",
+            key=True,
+        )
+    return tuple(words)
+
+
+def _words_compared(source, name: str) -> list:
+    """The words a condition compares NAME with (`name == "word"`, `name in ["a", "b"]`)."""
+    if not isinstance(source, str):
+        return []
+    try:
+        tree = ex.parse(source)
+    except ex.ExpressionError:
+        return []
+    found = []
+
+    def walk(node):
+        if isinstance(node, ex.Binary) and node.op in ("==", "!="):
+            for a, b in ((node.left, node.right), (node.right, node.left)):
+                if isinstance(a, ex.Name) and a.name == name and isinstance(b, ex.Literal) and isinstance(b.value, str):
+                    found.append(b.value)
+        elif isinstance(node, ex.Member) and isinstance(node.item, ex.Name) and node.item.name == name:
+            found.extend(o.value for o in node.options if isinstance(o, ex.Literal) and isinstance(o.value, str))
+        for child in vars(node).values():
+            for item in child if isinstance(child, tuple) else (child,):
+                if isinstance(item, ex.Node):
+                    walk(item)
+
+    walk(tree)
+    return found
+
+
 def _written_outcomes(rungs) -> tuple:
     """The outcomes a decision names, however broken its conditions."""
     out = []
@@ -546,15 +617,31 @@ def _written_outcomes(rungs) -> tuple:
     return tuple(out)
 
 
-def _read_evidence(r: Reader) -> tuple:
+def _read_evidence(r: Reader) -> tuple | None:
+    """The criterion's facts; None when a key of the criterion itself sits under `evidence`."""
     specs = []
-    for name in r.mapping(what="evidence") or {}:
+    given = r.mapping(what="evidence") or {}
+    for name in given:
+        if name in CRITERION_KEYS and not _fact_like(given[name]):
+            r.at(name).error(
+                "indented-too-far",
+                f"'{name}' is a key of the criterion, not a fact: it is indented too far. Move '{name}:' (and "
+                "what is under it) left, level with 'evidence:'",
+                key=True,
+            )
+            return None
+    for name in given:
         if not r.key_ident(name, "fact"):
             continue
         spec = read_fact_spec(r.at(name), name)
         if spec is not None:
             specs.append(spec)
     return tuple(specs)
+
+
+def _fact_like(v) -> bool:
+    """Whether a value could declare a fact: a type name, or a mapping with a type."""
+    return (isinstance(v, str) and v in FACT_TYPES) or (isinstance(v, dict) and "type" in v)
 
 
 def read_fact_spec(r: Reader, name: str, in_table: bool = False) -> FactSpec | None:
@@ -649,7 +736,12 @@ def _expression(r: Reader, names: dict, condition: bool) -> Expression | None:
         offset = e.offset if "\n" not in source[: e.offset] else 0
         shown = " ".join(source.split())
         shown = shown if len(shown) <= 100 else shown[:97] + "..."
-        r.error("bad-expression", f"{e.message}: {shown!r}", offset=offset)
+        message = e.message
+        meant = re.search(r"did you mean '([a-z0-9_.]+)'\?", message)
+        line = getattr(names, "lines", {}).get(meant.group(1)) if meant else None
+        if line is not None:  # the typo may be in the declaration as well as here
+            message += f" ({meant.group(1)!r} is declared at line {line}: the typo may be on either side)"
+        r.error("bad-expression", f"{message}: {shown!r}", offset=offset)
         return None
     return Expression(source, tree, _place(r), bool(mark and mark.quoted), frozenset(checker.read))
 
@@ -691,6 +783,17 @@ def _read_decision(r: Reader, name: str, kind: str, names: dict, allowed: tuple 
             )
             continue
         ((outcome, cond),) = rung.items()
+        misplaced = _misplaced_otherwise(outcome, cond)
+        if misplaced is not None:
+            word = misplaced
+            rr.at(outcome).error(
+                "misspelt-otherwise",
+                f"'{outcome}: {cond}' is not a rung: did you mean `- otherwise: {word}`? (`otherwise`, then "
+                "the outcome it gives when no rung above holds)",
+                key=True,
+            )
+            out.append(Rung(word, None))
+            continue
         if outcome == "otherwise":
             if i != len(rungs) - 1:
                 rr.at(outcome).error(
@@ -727,6 +830,23 @@ def _read_decision(r: Reader, name: str, kind: str, names: dict, allowed: tuple 
         )
         return None
     return Decision(name, kind, tuple(out), _place(r), dict(names))
+
+
+OTHERWISE_WORDS = ("else", "default", "otherwise", "other", "others", "rest", "fallback")
+
+
+def _misplaced_otherwise(outcome, cond) -> str | None:
+    """The outcome meant, when a rung is `otherwise` mistyped (`otherwize: some`, `else: some`,
+    `Otherwise: some`) or written back to front (`some: otherwise`); else None."""
+    import difflib
+
+    if not isinstance(outcome, str) or not isinstance(cond, str) or outcome == "otherwise":
+        return None
+    if cond.strip().lower() == "otherwise" and IDENT_WORD.fullmatch(outcome):
+        return outcome
+    word = outcome.strip().lower()
+    close = word in OTHERWISE_WORDS or difflib.SequenceMatcher(None, word, "otherwise").ratio() >= 0.8
+    return cond.strip() if close and IDENT_WORD.fullmatch(cond.strip()) else None
 
 
 def _fits_engine(r: Reader, lowered: ir.Cond) -> bool:

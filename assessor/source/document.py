@@ -74,6 +74,32 @@ class Document:
         return Finding(mark.path or self.path, mark.line, column, check, message)
 
 
+def _in_plain_words(e, m) -> str | None:
+    """The parser's message for the usual slips (indentation, a colon inside text) in people's words."""
+    if m is None:
+        return None
+    line = m.line + 1
+    start = e.context_mark.line + 1 if e.context_mark is not None else None
+    problem = e.problem or ""
+    if problem == "did not find expected '-' indicator" and start is not None:
+        return (
+            f"line {line} does not line up with the list that starts at line {start}: every '- ' item of a "
+            f"list starts in the same column; indent line {line} like the items above it"
+        )
+    if problem == "did not find expected key" and start is not None:
+        return (
+            f"line {line} does not line up with the block that starts at line {start}: the keys of a block "
+            f"start in the same column; check the indentation of line {line}, or put a value that holds "
+            "': ' in quotes"
+        )
+    if problem.startswith("mapping values are not allowed"):
+        return (
+            f"a colon followed by a space on line {line} starts a new key inside a value (or the line is "
+            'indented too far): put the whole value in quotes, e.g. heading: "Staffing: neighbourhoods"'
+        )
+    return None
+
+
 def _mark(m, quoted: bool = False) -> Mark:
     return Mark(m.line + 1, m.column + 1, quoted)
 
@@ -233,6 +259,9 @@ def parse(text: str, name: str) -> Document:
     except yaml.MarkedYAMLError as e:
         m = e.problem_mark or e.context_mark
         problem = e.problem or e.context or "not valid YAML"
+        plain = _in_plain_words(e, m)
+        if plain is not None:
+            raise AssessorError(Finding(name, m.line + 1, m.column + 1, "syntax", plain)) from None
         if (
             e.problem and e.context and e.context_mark is not None and m is not None and e.context_mark.line != m.line
         ):  # where the unfinished part began

@@ -94,6 +94,12 @@ class Reader:
 
                 hint = difflib.get_close_matches(str(k), [str(a) for a in allowed], n=1)
                 also = f"did you mean {hint[0]!r}? " if hint else ""
+                if v[k] is None and isinstance(k, str):
+                    # `{describe: Hours of patrol, a week}`: the comma ended the text and began a key
+                    also = (
+                        "a comma inside { } starts a new key, so the text after it became one: put the whole "
+                        'text in quotes (describe: "text, more text"); '
+                    )
                 self.at(k).error(
                     "unknown-key", f"unknown key {short_repr(k)} in {what}; {also}expected {_list(allowed)}", key=True
                 )
