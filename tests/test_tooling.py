@@ -73,8 +73,28 @@ def test_a_rule_change_is_reported_as_expected_against_actual_at_the_expectation
         f"{work / 'cases' / 'testshire-2008.yaml'}: FAIL: 2 judgement(s) differ from {expected}",
         f"  {expected}:11:20: patrol / criterion staffing / judgement: expected meeting, got exceeding",
         f"  {expected}:13:19: patrol / criterion staffing / choice extent: expected most, got all",
+        f"  if the change is intended, write the new judgements with `assess test --update "
+        f"{work / 'cases' / 'testshire-2008.yaml'}` and review the diff of testshire-2008.expected.yaml",
         "1 case(s): 1 failed",
     ]
+
+
+def test_an_error_outside_the_case_names_the_case_it_stopped(work):
+    assess("test", "--rules", work / "rules", "--engine", "python", "--update")
+    template = next((work / "templates").rglob("staffing.md.j2"))
+    template.write_text(template.read_text(encoding="utf-8") + "{{ 1 / 0 }}\n", encoding="utf-8")
+    result = assess("test", "--rules", work / "rules", "--engine", "python")
+    assert result.exit_code == 2
+    case = work / "cases" / "testshire-2008.yaml"
+    assert f"error: {case}: could not be assessed because of the error(s) above" in result.stderr
+
+
+def test_coverage_stops_with_the_real_error_when_no_case_assesses(work):
+    edit(work / "cases" / "testshire-2008.yaml", "          policy: yes\n", "")
+    result = assess("coverage", "--rules", work / "rules", "--engine", "python")
+    assert result.exit_code == 2
+    assert "missing fact 'policy'" in result.stderr and "none of the 1 case(s) could be assessed" in result.stderr
+    assert "Rule coverage" not in result.stdout
 
 
 def test_a_malformed_expectation_is_a_located_input_error(work):

@@ -58,6 +58,8 @@ class _CaseRunner:
             return self.session.assess(path)
         except AssessorError as e:
             report_findings(e.findings)
+            if any(f.path != str(path) for f in e.findings):  # a rule or template: say which case met it
+                click.echo(f"error: {path}: could not be assessed because of the error(s) above", err=True)
             self.bad_input = True
             return None
         except EngineError as e:
@@ -175,6 +177,10 @@ def test(cases, update, rulebook_dir, rules_dir, templates_dir, engine):
                 # a word the scale does not declare is stale, not a judgement the rules could give
                 for f in undeclared_words(expected, run.session.book):
                     click.echo(f"  {f.place()}: {f.message}")
+                click.echo(
+                    f"  if the change is intended, write the new judgements with `assess test --update {path}` "
+                    f"and review the diff of {exp.name}"
+                )
             else:
                 click.echo(f"{path}: ok")
     if not cases:
@@ -230,6 +236,13 @@ def coverage(cases, min_coverage, rulebook_dir, rules_dir, templates_dir, engine
             reports = [
                 (f"Edition {e.id}: ", measure(run.session.edition(e.id).book, graded.get(e.id, []))) for e in editions
             ]
+    if paths and not graded:  # a table of every rung unchosen would hide the real problem
+        click.echo(
+            f"error: none of the {len(paths)} case(s) could be assessed (see above), so coverage cannot be "
+            "measured: fix those errors first",
+            err=True,
+        )
+        sys.exit(EXIT_BAD_INPUT)
     for prefix, cov in reports:
         click.echo(prefix + format_coverage(cov), nl=False)
     if run.bad_input:

@@ -179,6 +179,7 @@ class Indicator:
     compare: tuple  # subset of ("msf", "previous")
     sample_given: bool  # the case must give n (e.g. minority-ethnic respondents)
     gap_with: str | None  # a comparison group figure the case gives, e.g. white users
+    question: str = ""  # what the survey asked, for people filling in a case (new-case)
 
     def figures_needed(self) -> tuple[str, ...]:
         """The survey figures a case gives for this indicator's tests, in the order a case file lists them."""

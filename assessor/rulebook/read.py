@@ -208,7 +208,9 @@ def _read_grading(r: Reader) -> dict:
             ir_ = ins.at(key)
             if not ins.key_ident(key, "indicator"):
                 continue
-            m = ir_.mapping(("label", "survey", "better"), ("compare", "sample", "gap_with"), what=f"indicator {key!r}")
+            m = ir_.mapping(
+                ("label", "survey", "better"), ("compare", "sample", "gap_with", "question"), what=f"indicator {key!r}"
+            )
             if m is None:
                 continue
             if (
@@ -236,8 +238,16 @@ def _read_grading(r: Reader) -> dict:
             if gap is not None:
                 gap = ir_.at("gap_with").ident()
             label = (ir_.at("label").text() if "label" in m else None) or key  # missing: reported
+            question = (ir_.at("question").text("question") or "") if "question" in m else ""
             out["indicators"][key] = Indicator(
-                key, label, m.get("survey") or "", m.get("better") == "higher", tuple(compare), sample == "given", gap
+                key,
+                label,
+                m.get("survey") or "",
+                m.get("better") == "higher",
+                tuple(compare),
+                sample == "given",
+                gap,
+                question,
             )
     if "outcome" in surveys:
         verdict = verdict_type(out["verdicts"])

@@ -28,6 +28,17 @@ def skeleton(book: Rulebook, force: str, period: str, schema: str = "../assessor
     ]
     if _needs_bcus(book):
         out += ["overview:", "  # basic command units: user satisfaction surveys sample each BCU", f"  bcus: {UNKNOWN}"]
+    else:
+        out.append("# overview:")
+    # the optional overview figures and context sections the report prints when a case gives them
+    out += [f"  # {key}: {what}" for key, what in OPTIONAL_OVERVIEW.items()]
+    out += ["# context:  # each a list of paragraphs, or {text: ..., items: [...]} for a lead-in with bullets"]
+    out += [f"#   {key}: []  # {what}" for key, what in OPTIONAL_CONTEXT.items()]
+    out += [
+        "# recommendations: []  # the report's Recommendations, one item each",
+        "# developing_practice:  # examples of good practice: title, problem, solution, outcomes, contact",
+        "#   - {title: ..., problem: ..., solution: ...}",
+    ]
     out.append("frameworks:")
     for fw in book.frameworks:
         out += [f"  {fw.id}:  # {_flat(fw.title)}", "    criteria:"]
@@ -50,6 +61,22 @@ def skeleton(book: Rulebook, force: str, period: str, schema: str = "../assessor
     return "\n".join(out) + "\n"
 
 
+OPTIONAL_OVERVIEW = {
+    "neighbourhood_teams": "Neighbourhood Policing teams, a whole number",
+    "officers_dedicated": "officers dedicated to Neighbourhood Policing",
+    "pcsos_dedicated": "PCSOs dedicated to Neighbourhood Policing",
+    "cdrps": "CDRPs covering the force area",
+    "population": "resident population",
+    "households": "households",
+}
+OPTIONAL_CONTEXT = {
+    "geography": "Geographical Description of Force Area",
+    "demography": "Demographic Description of Force Area",
+    "strategic_priorities": "Strategic Priorities",
+    "performance_overview": "Force Performance Overview",
+}
+
+
 def _fact_comment(f) -> list:
     expected = "a list of rows" if f.type == "table" else expected_value(f)
     lines = [f"{_flat(f.describe)}: {expected}" if f.describe else expected]
@@ -68,7 +95,8 @@ def _survey(book: Rulebook, ind) -> list:
         "previous_n": "respondents two years earlier",
         ind.gap_with: f"% for {ind.gap_with} users, the other side of the gap",
     }
-    lines = [f"      {ind.id}:  # {ind.label}, {design.title}"]
+    lines = [f"      # {ind.label}: {_flat(ind.question)}"] if ind.question else []
+    lines += [f"      {ind.id}:  # {ind.label}, {design.title}"]
     lines += [f"        {name}: {UNKNOWN}  # {what[name]}" for name in ind.figures_needed()]
     return lines
 
