@@ -98,16 +98,19 @@ def _assess_one(case_path: str) -> CaseRun:
     assert _session is not None, "the worker was started without a session"
     try:
         result = _session.assess(case_path)
-        stem = Path(case_path).stem
-        reports = os.path.join(_settings["out_dir"], REPORTS_DIR)
         for fmt in _settings["formats"]:
             text = render_report(_session.renderer, result, fmt)
-            write_atomically(os.path.join(reports, f"{stem}.{EXTENSIONS[fmt]}"), text, _settings["inputs"])
+            write_atomically(os.path.join(_settings["out_dir"], report_path(case_path, fmt)), text, _settings["inputs"])
         return CaseRun(case_path, True, national_row(case_path, result))
     except AssessorError as e:
         return CaseRun(case_path, False, error="; ".join(str(f) for f in e.findings))
     except Exception as e:  # an engine failure in one case must not stop the national run
         return CaseRun(case_path, False, error=f"{case_path}: {type(e).__name__}: {e}")
+
+
+def report_path(case_path: str, fmt: str) -> str:
+    """Where a case's report goes, relative to the output directory (summary.html links to it)."""
+    return f"{REPORTS_DIR}/{Path(case_path).stem}.{EXTENSIONS[fmt]}"
 
 
 def national_row(case_path: str, result: Result) -> dict:
@@ -120,6 +123,7 @@ def national_row(case_path: str, result: Result) -> dict:
     for fw in result["frameworks"]:
         row[f"{fw['id']}.grade"] = fw["grade"] or "not assessed"
         row[f"{fw['id']}.rule_grade"] = fw["rule_grade"] or "not assessed"
+        row[f"{fw['id']}.moderated"] = "yes" if fw["moderation"] else "no"
         for c in fw["criteria"]:
             row[f"{fw['id']}.{c['id']}"] = c["judgement"] or "not assessed"
     return row
@@ -166,7 +170,7 @@ def run_batch(
                     )
                     runs[case] = CaseRun(case, False, error=error)
                     if progress:
-                        progress(1)
+                        progress(runs[case])
             pending = [c for c in case_paths if c not in runs]
     except KeyboardInterrupt:
         raise Interrupted([runs[c] for c in case_paths if c in runs]) from None
@@ -187,7 +191,7 @@ def _run_pool(work, cases: list, jobs: int, init: tuple, runs: dict, progress, c
                 run = future.result()
                 runs[run.case] = run
                 if progress:
-                    progress(1)
+                    progress(run)
             if case_timeout:
                 now = time.monotonic()
                 for future in waiting:

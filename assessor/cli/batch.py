@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -57,7 +58,7 @@ def batch(cases_dir, out_dir, formats, jobs, case_timeout, rulebook_dir, rules_d
     is checked before anything is written. Ctrl-C stops at once, writes the summary
     of the cases that finished, and exits 130.
     """
-    from assessor.batch import REPORTS_DIR, Interrupted, national_csv, run_batch
+    from assessor.batch import REPORTS_DIR, Interrupted, national_csv, report_path, run_batch
     from assessor.files import case_files
     from assessor.report.environment import REPORT_TEMPLATES, Renderer
     from assessor.rulebook.locate import run_inputs
@@ -84,7 +85,17 @@ def batch(cases_dir, out_dir, formats, jobs, case_timeout, rulebook_dir, rules_d
         fail(Finding(out_dir, None, None, "io", f"cannot create the output directory: {e.strerror}"))
     inputs = run_inputs(location, *cases)
     interrupted = False
-    with click.progressbar(length=len(cases), label="Assessing", file=sys.stderr) as bar:
+
+    def one_line(run) -> None:  # outside a terminal a bar is noise in a log: one line per case instead
+        state = "assessed" if run.ok else "failed"
+        grades = ", ".join(f"{k[: -len('.grade')]} {v}" for k, v in run.row.items() if k.endswith(".grade"))
+        click.echo(f"{state} {run.case}" + (f": {grades}" if grades else ""), err=True)
+
+    with contextlib.ExitStack() as stack:
+        progress = one_line
+        if sys.stderr.isatty():
+            bar = stack.enter_context(click.progressbar(length=len(cases), label="Assessing", file=sys.stderr))
+            progress = lambda _run: bar.update(1)  # noqa: E731 - the bar counts, the log names
         try:
             runs = run_batch(
                 cases,
@@ -93,7 +104,7 @@ def batch(cases_dir, out_dir, formats, jobs, case_timeout, rulebook_dir, rules_d
                 engine=engine,
                 formats=formats,
                 jobs=jobs,
-                progress=bar.update,
+                progress=progress,
                 case_timeout=case_timeout,
                 inputs=inputs,
             )
@@ -109,6 +120,8 @@ def batch(cases_dir, out_dir, formats, jobs, case_timeout, rulebook_dir, rules_d
             "summary.html.j2",
             {
                 "outcomes": runs,
+                # each force's report, linked from its row: the HTML one if written, else the first format
+                "reports": {r.case: report_path(r.case, "html" if "html" in formats else formats[0]) for r in runs},
                 "frameworks": frameworks,
                 "grades": book.scale()["grades"],
                 "labels": {g.id: g.label for g in book.grades},
