@@ -11,6 +11,7 @@ and `assess lint` lists them.
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from assessor.case.read import Case
 from assessor.errors import Finding
@@ -39,7 +40,8 @@ def warnings(book: Rulebook, case: Case) -> list:
 
 
 def _warn(case: Case, where: tuple, check: str, message: str) -> Finding:
-    return dataclasses.replace(case.doc.finding(where, check, message), level="warning")
+    doc: Any = case.doc  # a source.document.Document (the case layer keeps it untyped)
+    return dataclasses.replace(doc.finding(where, check, message), level="warning")
 
 
 def _num(v: float) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -58,7 +59,7 @@ def batch(cases_dir, out_dir, formats, jobs, case_timeout, rulebook_dir, rules_d
     is checked before anything is written. Ctrl-C stops at once, writes the summary
     of the cases that finished, and exits 130.
     """
-    from assessor.batch import REPORTS_DIR, Interrupted, national_csv, report_path, run_batch
+    from assessor.batch import REPORTS_DIR, CaseRun, Interrupted, national_csv, report_path, run_batch
     from assessor.files import case_files
     from assessor.report.environment import REPORT_TEMPLATES, Renderer
     from assessor.rulebook.locate import run_inputs
@@ -92,7 +93,7 @@ def batch(cases_dir, out_dir, formats, jobs, case_timeout, rulebook_dir, rules_d
         click.echo(f"{state} {run.case}" + (f": {grades}" if grades else ""), err=True)
 
     with contextlib.ExitStack() as stack:
-        progress = one_line
+        progress: Callable[[CaseRun], None] = one_line
         if sys.stderr.isatty():
             bar = stack.enter_context(click.progressbar(length=len(cases), label="Assessing", file=sys.stderr))
             progress = lambda _run: bar.update(1)  # noqa: E731 - the bar counts, the log names

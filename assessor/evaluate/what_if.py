@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from assessor.compile.compiler import CompiledScope
 from assessor.engines import Engine, EngineError
@@ -37,6 +39,7 @@ ONE_DAY = dt.timedelta(days=1)
 
 def criterion_margins(scope: CompiledScope, evidence: dict, indicators: list, engine: Engine) -> list:
     """For each decision of the criterion, the smallest single-fact change that changes it (if any)."""
+    assert scope.criterion is not None, "margins are a criterion's"
     base = criterion_outcomes(scope, evidence, indicators, engine)
     if any(v is None for v in base.values()):
         return []
@@ -86,7 +89,7 @@ def criterion_margins(scope: CompiledScope, evidence: dict, indicators: list, en
     return out
 
 
-def _candidates(specs: tuple, evidence: dict, thresholds: list):
+def _candidates(specs: tuple, evidence: dict, thresholds: list) -> Iterator[tuple]:
     """(size, fact label, () -> changed evidence, before, after, date limit) for every single-fact change."""
     for spec in specs:
         value = evidence.get(spec.name)
@@ -99,9 +102,9 @@ def _candidates(specs: tuple, evidence: dict, thresholds: list):
             yield size, spec.name, _with(evidence, spec.name, new), value, new, limit
 
 
-def _table_candidates(spec: FactSpec, evidence: dict, rows: list, thresholds: list):
+def _table_candidates(spec: FactSpec, evidence: dict, rows: list, thresholds: list) -> Iterator[tuple]:
     first_column = next(iter(dict(spec.columns)))
-    seen = set()
+    seen: set[tuple] = set()
     for i, row in enumerate(rows):
         # aggregates see a table as a bag of rows: rows alike in every column other than the
         # label behave alike, so only the first of them is tried
@@ -126,12 +129,12 @@ def _table_candidates(spec: FactSpec, evidence: dict, rows: list, thresholds: li
                 )
 
 
-def _with(evidence: dict, name: str, new):
+def _with(evidence: dict, name: str, new: Any) -> Callable[[], dict]:
     return lambda: {**evidence, name: new}
 
 
-def _with_cell(evidence: dict, name: str, i: int, col: str, new):
-    def change():
+def _with_cell(evidence: dict, name: str, i: int, col: str, new: Any) -> Callable[[], dict]:
+    def change() -> dict:
         rows = list(evidence[name])
         rows[i] = {**rows[i], col: new}
         return {**evidence, name: rows}
@@ -139,7 +142,7 @@ def _with_cell(evidence: dict, name: str, i: int, col: str, new):
     return change
 
 
-def _moves(spec: FactSpec, value, thresholds: list) -> list:
+def _moves(spec: FactSpec, value: Any, thresholds: list) -> list:
     """(size, alternative value, date limit or None) of one fact, smallest change first."""
     if spec.type == "yes/no":
         return [(1, not value, None)]
@@ -167,7 +170,7 @@ def _moves(spec: FactSpec, value, thresholds: list) -> list:
 def _date_moves(value: dt.date, thresholds: list) -> list:
     """The days either side of each date the rules compare with (the exact day a decision turns),
     nearest first; with no such date, whole years either way."""
-    out = []
+    out: list[tuple[int, dt.date, dict | None]] = []
     for limit in thresholds:
         for day, relation in ((limit - ONE_DAY, "before"), (limit, "on or after"), (limit + ONE_DAY, "after")):
             if day != value and _moved_past(value, day, limit):
@@ -198,7 +201,7 @@ def _date_thresholds(scope: CompiledScope) -> list:
     """Every date the criterion's conditions and derived values compare with, within the calendar."""
     found = set()
 
-    def walk(node):
+    def walk(node: Any) -> None:
         if isinstance(node, ex.Literal) and isinstance(node.value, dt.date):
             if dt.date.min < node.value < dt.date.max:
                 found.add(node.value)
@@ -210,6 +213,7 @@ def _date_thresholds(scope: CompiledScope) -> list:
                         walk(item)
 
     c = scope.criterion
+    assert c is not None, "a criterion scope has its criterion"
     for d in c.decisions:
         for rung in d.rungs:
             if rung.condition is not None:
@@ -219,7 +223,7 @@ def _date_thresholds(scope: CompiledScope) -> list:
     return sorted(found)
 
 
-def grade_explanation(program, fw: dict, grade_ids: tuple, engine) -> dict | None:
+def grade_explanation(program: Any, fw: Any, grade_ids: tuple, engine: Engine) -> dict | None:
     """What decided the framework grade the rules gave, and which single criterion judgement,
     changed, would move it: {"rung", "decided_by", "margins"}. None when the grade is not assessed."""
     base = fw["rule_grade"]

@@ -378,6 +378,8 @@ class _Layered(jinja2.BaseLoader):
     def get_source(self, environment, template):
         try:
             return self.own.get_source(environment, template)
+        except TemplateOutside:
+            raise  # a link leading out is refused, not replaced by the bundled layout
         except jinja2.TemplateNotFound:
             if self.layouts is None or template.split("/")[0] == "statements":
                 raise
@@ -435,7 +437,7 @@ class Renderer:
         except TemplateOutside as e:
             raise AssessorError(
                 Finding(
-                    str(self.dir / e.name),
+                    str(self.dir / str(e.name)),
                     None,
                     None,
                     "template-outside",

@@ -749,7 +749,7 @@ def _expression(r: Reader, names: dict, condition: bool) -> Expression | None:
         message = e.message
         meant = re.search(r"did you mean '([a-z0-9_.]+)'\?", message)
         line = getattr(names, "lines", {}).get(meant.group(1)) if meant else None
-        if line is not None:  # the typo may be in the declaration as well as here
+        if meant is not None and line is not None:  # the typo may be in the declaration as well as here
             message += f" ({meant.group(1)!r} is declared at line {line}: the typo may be on either side)"
         r.error("bad-expression", f"{message}: {shown!r}", offset=offset)
         return None
@@ -795,14 +795,13 @@ def _read_decision(r: Reader, name: str, kind: str, names: dict, allowed: tuple 
         ((outcome, cond),) = rung.items()
         misplaced = _misplaced_otherwise(outcome, cond)
         if misplaced is not None:
-            word = misplaced
             rr.at(outcome).error(
                 "misspelt-otherwise",
-                f"'{outcome}: {cond}' is not a rung: did you mean `- otherwise: {word}`? (`otherwise`, then "
+                f"'{outcome}: {cond}' is not a rung: did you mean `- otherwise: {misplaced}`? (`otherwise`, then "
                 "the outcome it gives when no rung above holds)",
                 key=True,
             )
-            out.append(Rung(word, None))
+            out.append(Rung(misplaced, None))
             continue
         if outcome == "otherwise":
             if i != len(rungs) - 1:

@@ -260,7 +260,7 @@ def parse(text: str, name: str) -> Document:
         m = e.problem_mark or e.context_mark
         problem = e.problem or e.context or "not valid YAML"
         plain = _in_plain_words(e, m)
-        if plain is not None:
+        if plain is not None and m is not None:
             raise AssessorError(Finding(name, m.line + 1, m.column + 1, "syntax", plain)) from None
         if (
             e.problem and e.context and e.context_mark is not None and m is not None and e.context_mark.line != m.line
