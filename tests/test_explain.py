@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 from click.testing import CliRunner
-from conftest import CAMBRIDGESHIRE, ROOT
+from helpers import CAMBRIDGESHIRE, ROOT
 
 from assessor.cli import main
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import CAMBRIDGESHIRE, ROOT
+from helpers import CAMBRIDGESHIRE, ROOT
 
 from assessor.cli import main
 

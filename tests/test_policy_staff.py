@@ -11,7 +11,7 @@ import re
 import shutil
 
 from click.testing import CliRunner
-from conftest import CAMBRIDGESHIRE, CASES
+from helpers import CAMBRIDGESHIRE, CASES
 
 from assessor.cli import main
 

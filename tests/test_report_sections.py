@@ -8,7 +8,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from conftest import CAMBRIDGESHIRE
+from helpers import CAMBRIDGESHIRE
 
 from assessor.cli import main
 
