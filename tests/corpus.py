@@ -18,8 +18,11 @@ from helpers import BAD, BASE
 def _load_corpus() -> list:
     from assessor.source.document import load  # refuses duplicate keys, so a repeated field in an entry is caught
 
-    entries = load(BAD / "corpus.yaml", "corpus").data
-    assert isinstance(entries, list) and entries, "tests/bad/corpus.yaml must be a list of entries"
+    entries = []
+    for path in sorted(BAD.glob("corpus*.yaml")):  # corpus.yaml, then one file per later batch of classes
+        part = load(path, "corpus").data
+        assert isinstance(part, list) and part, f"tests/bad/{path.name} must be a list of entries"
+        entries += part
     return entries
 
 
@@ -65,7 +68,26 @@ def _full_device(path: Path) -> None:
         path.symlink_to("/dev/full")
 
 
-GENERATORS = {"huge": _huge, "full-device": _full_device}
+def _outside(path: Path) -> None:
+    """A symbolic link at PATH to a template outside the templates directory."""
+    target = path.parent
+    while target.name != "templates":
+        target = target.parent
+    secret = target.parent / "outside.md.j2"
+    secret.write_text("SECRET from outside the templates folder\n", encoding="utf-8")
+    path.unlink(missing_ok=True)
+    path.symlink_to(secret)
+
+
+def _outside_dir(path: Path) -> None:
+    """A symbolic link at PATH to a directory outside the templates directory, holding PATH's files."""
+    elsewhere = path.parent.parent.parent / f"elsewhere-{path.name}"
+    shutil.copytree(path, elsewhere)
+    shutil.rmtree(path)
+    path.symlink_to(elsewhere, target_is_directory=True)
+
+
+GENERATORS = {"huge": _huge, "full-device": _full_device, "symlink-out": _outside, "symlink-dir-out": _outside_dir}
 
 
 @dataclass
@@ -111,6 +133,8 @@ def prepare(entry: dict, tmp: Path) -> Prepared:
         paths[key] = value.format(**paths)
     if "argv" in entry:
         argv = [a.format(**paths) for a in entry["argv"]]
+    elif "command" in entry:  # another command, with pieces ({repeat: ..., times: N}) allowed
+        argv = [_text(a).format(**paths) for a in entry["command"]]
     else:
         argv = [
             paths["case"],

@@ -115,6 +115,8 @@ def test_corpus_is_large_and_well_formed():
         "findings",
         "also",
         "usage",
+        "command",
+        "says",
     }
     for e in CORPUS:
         assert set(e) <= allowed, f"{e['id']}: unknown fields {set(e) - allowed}"
@@ -174,6 +176,8 @@ def test_bad_input(entry, runs):
         )
     ]
     assert found, f"no finding ({expect['check']}) at {place}{context}"
+    for words in entry.get("says", []):  # what the message must tell the user
+        assert words in found[0]["message"], f"the message should say {words!r}{context}"
     others = {m["check"] for m in parsed if m is not found[0]}
     assert others == set(entry.get("also", [])), f"other findings {sorted(others)}{context}"
 

@@ -175,7 +175,7 @@ def test_new_case_skeleton_reads_back_with_its_force_name(tmp_path):
 
 def _plausibility_corpus() -> list:
     import yaml
-    from test_bad_inputs import BAD
+    from helpers import BAD
 
     from assessor.cli import main as _  # noqa: F401  the package imports before the corpus loader does
 
@@ -188,7 +188,8 @@ WARNING = re.compile(r"warning: (?P<place>.+?): (?P<message>.*) \((?P<check>[a-z
 
 @pytest.mark.parametrize("entry", PLAUSIBILITY, ids=[e["id"] for e in PLAUSIBILITY])
 def test_implausible_evidence_is_warned_about(entry, tmp_path):
-    from test_bad_inputs import _prepare, run_assessor
+    from corpus import prepare as _prepare
+    from helpers import run_assessor
 
     prepared = _prepare(entry, tmp_path)
     run = run_assessor(prepared.argv)
