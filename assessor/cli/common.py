@@ -22,6 +22,10 @@ Exit codes:
 def refuse_gaps(book) -> None:
     """Scales that some evidence falls through (no rung holds, no `otherwise`) stop the run before
     anything is assessed, located, the same on both engines (tooling.reachability.gaps)."""
+    scales = [book.outcome] + [d for fw in book.frameworks for c in fw.criteria for d in c.decisions]
+    scales += [fw.grade for fw in book.frameworks]
+    if all(d is None or d.otherwise is not None for d in scales):
+        return  # every scale has its otherwise: nothing to search, and a cold start loads no tooling
     from assessor.errors import AssessorError
     from assessor.tooling.reachability import gaps
 

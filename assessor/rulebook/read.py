@@ -847,15 +847,23 @@ OTHERWISE_WORDS = ("else", "default", "otherwise", "other", "others", "rest", "f
 def _misplaced_otherwise(outcome, cond) -> str | None:
     """The outcome meant, when a rung is `otherwise` mistyped (`otherwize: some`, `else: some`,
     `Otherwise: some`) or written back to front (`some: otherwise`); else None."""
-    import difflib
-
     if not isinstance(outcome, str) or not isinstance(cond, str) or outcome == "otherwise":
         return None
     if cond.strip().lower() == "otherwise" and IDENT_WORD.fullmatch(outcome):
         return outcome
     word = outcome.strip().lower()
-    close = word in OTHERWISE_WORDS or difflib.SequenceMatcher(None, word, "otherwise").ratio() >= 0.8
+    close = word in OTHERWISE_WORDS or _edits(word, "otherwise") <= 2
     return cond.strip() if close and IDENT_WORD.fullmatch(cond.strip()) else None
+
+
+def _edits(a: str, b: str) -> int:
+    """Levenshtein distance (difflib would be a cold-start import for every rule file)."""
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+    return row[-1]
 
 
 def _fits_engine(r: Reader, lowered: ir.Cond) -> bool:
