@@ -198,5 +198,8 @@ def test_ctrl_c_cancels_pending_cases_writes_the_summary_and_exits_130(tmp_path)
     with (out / "summary.csv").open(encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     assert 1 <= len(finished) < 12
-    assert sorted(Path(r["case"]).stem for r in rows if r["status"] == "assessed") == finished
+    assessed = sorted(Path(r["case"]).stem for r in rows if r["status"] == "assessed")
+    # The summary lists every case whose result reached the batch. The one case in the single
+    # worker when Ctrl-C came may have written its report before its result arrived: at most one.
+    assert set(assessed) <= set(finished) and len(finished) - len(assessed) <= 1, (assessed, finished)
     assert "interrupted" in stderr
