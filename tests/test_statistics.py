@@ -2,7 +2,7 @@
 properties of the pooled z-test, a cross-check with statsmodels, and input validation.
 
 Seed figures come from the 2008 HMIC Cambridgeshire report (table in
-/work/shared/DOMAIN.md); the survey parameters below are the ones the rule
+the project domain notes); the survey parameters below are the ones the rule
 files are expected to declare, written out here because the module must not
 know them.
 """

@@ -1,6 +1,6 @@
 """Significance tests for survey-based indicators (SPI 2a, KDI, SPI 10b, SPI 1e, SPI 3b ...).
 
-The method is the one calibrated in ``/work/shared/research/spi-statistics.md``
+The method is the one calibrated in the project's SPI statistics research note
 against the 2008 HMIC Cambridgeshire report: a pooled two-proportion z-test on
 effective sample sizes n / deft² (Kish design effect), two-sided, with the
 verdict turned into better / same / worse by the indicator's direction of good.
