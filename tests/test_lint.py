@@ -135,3 +135,40 @@ def test_a_fact_given_two_values_in_one_case_is_flagged(tmp_path):
         f"{case}:{line}:11: [warning] neighbourhoods is 30 here but 31 in criterion "
         "'coverage'; the same fact should have one value (inconsistent-fact)\n"
     )
+
+
+def _gap_example(message: str) -> dict:
+    """name -> value of the evidence a scale-gap message shows."""
+    shown = message.split("no rung holds when ", 1)[1].split("; add", 1)[0]
+    return {name: value for name, value in (part.rsplit(" = ", 1) for part in shown.split(", "))}
+
+
+def test_gap_examples_keep_each_value_within_its_natural_range(tmp_path):
+    """Issue 12 §6: no negative share, no 0 BCUs beside a share of BCUs, no framework without criteria."""
+    import shutil
+
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    policing = rules / "neighbourhood-policing.yaml"
+    text = policing.read_text(encoding="utf-8")
+    edits = [  # the `otherwise` of the coverage criterion's `extent`, and of the framework grade
+        (
+            "        - otherwise: some\n    judge:\n      - failing: extent",
+            "        - some: vacancy_rate > 0.5\n    judge:\n      - failing: extent",
+        ),
+        ("and deteriorating == 0\n    - otherwise: meeting\n", "and deteriorating == 0\n"),
+    ]
+    for old, new in edits:
+        assert text.count(old) == 1
+        text = text.replace(old, new)
+    policing.write_text(text, encoding="utf-8")
+    findings = json.loads(lint(rules, "--templates", ROOT / "templates", "-f", "json").stdout)
+    gaps = {f["line"]: _gap_example(f["message"]) for f in findings if f["check"] == "scale-gap"}
+    assert sorted(gaps) == [43, 198], findings
+    coverage, grade = gaps[43], gaps[198]
+    for share in ("supervised_bcus / bcus", "vacancy_rate"):  # each a part over its whole
+        assert 0 <= float(coverage[share]) <= 1, coverage
+    assert int(coverage["bcus"]) >= 1, coverage  # a case with 0 BCUs cannot compute supervised_bcus / bcus
+    assert int(coverage["supervised_bcus"]) >= 0 and float(coverage["contact_share"]) >= 0, coverage
+    assert grade["count(criteria)"] == "6", grade  # the framework has six criteria, in every case
+    assert 0 <= int(grade["exceeding_criteria * 2"]) <= 12, grade

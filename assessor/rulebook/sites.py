@@ -27,6 +27,7 @@ class DecisionSite:
     names: dict  # name -> conditions.Type its conditions may read (Decision.names)
     facts: dict = field(default_factory=dict)  # name -> FactSpec of the criterion's evidence, for their ranges
     derived: dict = field(default_factory=dict)  # name -> expression tree of each derived value in scope
+    rows: dict = field(default_factory=dict)  # table name -> its number of rows, where the rules fix it
 
     @property
     def key(self) -> tuple:
@@ -50,8 +51,10 @@ def decision_sites(book: Rulebook) -> list:
     out = [_site(grading, ("surveys", "outcome"), "the survey indicator outcome", None, "indicators", book.outcome)]
     for fw in book.frameworks:
         doc = book.docs[fw.path]
+        # every framework's `indicators` table has a row per indicator, its `criteria` table one per criterion
+        rows = {"indicators": len(fw.indicators)}
         for c in fw.criteria:
-            out += _criterion_sites(doc, fw.id, c)
+            out += _criterion_sites(doc, fw.id, c, rows)
         out.append(
             _site(
                 doc,
@@ -61,14 +64,19 @@ def decision_sites(book: Rulebook) -> list:
                 "grade",
                 fw.grade,
                 derived={d.name: d.expr.tree for d in fw.derive},
+                rows={**rows, "criteria": len(fw.criteria)},
             )
         )
     return out
 
 
-def _criterion_sites(doc, fid: str, c: Criterion) -> list:
+def _criterion_sites(doc, fid: str, c: Criterion, rows: dict) -> list:
     i = criterion_index(doc, c.id)
-    extra = {"facts": {f.name: f for f in c.evidence}, "derived": {d.name: d.expr.tree for d in c.derive}}
+    extra = {
+        "facts": {f.name: f for f in c.evidence},
+        "derived": {d.name: d.expr.tree for d in c.derive},
+        "rows": rows,
+    }
     out = []
     for d in c.choice_scales:
         label = f"choice {d.name!r} of criterion {c.id!r}"

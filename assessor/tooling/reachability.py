@@ -6,7 +6,9 @@ derived value, an earlier choice, or a computation inside a condition such as
 the search does not know that `contact_share` is `named_contacts /
 neighbourhoods`. Each variable gets a few candidate values: for numbers, every
 threshold the conditions compare it with, values between and beyond them, and
-its declared min and max; yes and no; every value of a choice. Assignments are
+the bounds of its natural range (ranges.py: a fact's declared min and max, a
+share's 0..1, a count's 0..rows), never a value outside it; yes and no; every
+value of a choice. Assignments are
 tried exhaustively when there are few, else a seeded sample (the same every
 run). A rung is reachable if some assignment makes it the first that holds; a
 scale has a gap if some assignment makes no rung hold and it has no `otherwise`.
@@ -31,6 +33,7 @@ from dataclasses import dataclass
 from assessor.errors import Finding
 from assessor.language import conditions as ex
 from assessor.rulebook.sites import DecisionSite
+from assessor.tooling.ranges import UNKNOWN, Ranges
 
 EXHAUSTIVE_LIMIT = 20_000  # assignments tried one by one up to this many
 EXHAUSTIVE_PER_RUNG = 4  # ... or up to this many per rung of a long scale
@@ -49,6 +52,7 @@ class Variable:
     integer: bool = False
     low: float | None = None
     high: float | None = None
+    nonzero: bool = False  # a divisor: 0 is outside its range, though both bounds are not
 
 
 def gaps(book) -> list:
@@ -271,18 +275,23 @@ def _at(site: DecisionSite, i: int, check_id: str, message: str, level: str) -> 
 
 def _free_conditions(site: DecisionSite) -> tuple:
     """Each rung's condition (None for otherwise) with computations replaced by variables, and the variables."""
+    ranges = Ranges(site.facts, site.derived, site.rows)
     variables: dict = {}
+    computations: dict = {}  # variable name -> what it computes, for the divisors among its names
     hoisting = ex.Hoisting("_h")  # the same computation is the same variable
 
     def operand(node: ex.Node, source: str) -> ex.Node:
         if isinstance(node, ex.Literal):  # date("...") included: the parser makes it a literal
             return node
         if isinstance(node, ex.Name):
-            variables.setdefault(node.name, _variable(site, node.name))
+            variables.setdefault(node.name, node.name)
+            if node.name in site.derived:
+                computations[node.name] = site.derived[node.name]
             return node
         name = hoisting.name(source, node)
         if name not in variables:
-            variables[name] = Variable(name, hoisting.computed[name][0], ex.NUMBER, *_computed_range(node))
+            variables[name] = hoisting.computed[name][0]
+            computations[name] = node
         return ex.Name(node.start, node.end, name)
 
     def walk(node: ex.Node, source: str) -> ex.Node:
@@ -299,36 +308,53 @@ def _free_conditions(site: DecisionSite) -> tuple:
     conditions = [
         None if r.condition is None else walk(r.condition.tree, r.condition.source) for r in site.decision.rungs
     ]
-    return conditions, variables
+    # A decision is taken only once every value it reads is computed, so a name that divides in one
+    # of them is not 0 in any case the scale decides.
+    divisors = set().union(*(_divisors(node, site.derived) for node in computations.values()))
+    return conditions, {
+        name: _variable(site, ranges, name, label, computations.get(name), name in divisors)
+        for name, label in variables.items()
+    }
 
 
-def _variable(site: DecisionSite, name: str) -> Variable:
-    head, _, tail = name.partition(".")
-    t = site.names[head]
-    if tail:
-        return Variable(name, name, t.column(tail))
-    spec = site.facts.get(name)
-    if spec is not None:
-        return Variable(name, name, t, spec.type == "integer", spec.min, spec.max)
-    if name in site.derived:
-        return Variable(name, name, t, *_computed_range(site.derived[name]))
-    return Variable(name, name, t)
+def _variable(site: DecisionSite, ranges: Ranges, name: str, label: str, computes, divisor: bool) -> Variable:
+    """A free variable with its natural range (ranges.py), for a name in scope or a computation."""
+    if computes is not None and name not in site.derived:  # a computation inside a condition
+        t = ex.NUMBER
+        r = ranges.of(computes)
+    else:
+        head, _, tail = name.partition(".")
+        t = site.names[head].column(tail) if tail else site.names[head]
+        r = ranges.of_name(name) if t.kind == "number" else UNKNOWN
+    if divisor:
+        r = r.nonzero()
+    low, high = r.bounds()
+    return Variable(name, label, t, r.integer, low, high, nonzero=divisor and r.admits_zero)
 
 
-def _computed_range(node: ex.Node) -> tuple:
-    """(integer, low, high) of a computation: counts are whole and never negative, shares lie in 0..1.
+def _divisors(node: ex.Node, derived: dict) -> set:
+    """The names `node` divides by, through the derived values it reads (not inside `where`: a row's
+    division is computed only for the rows there are)."""
+    out: set = set()
+    seen: set = set()
 
-    Without these bounds a scale such as `none: count(x) == 0` / `some: count(x) > 0` would
-    seem to leave a gap at a count of -1.
-    """
-    if isinstance(node, ex.Call):
-        if node.function == "count":
-            return True, 0, None
-        if node.function == "share":
-            return False, 0, 1
-        if node.function == "abs":
-            return False, 0, None
-    return False, None, None
+    def walk(n: ex.Node) -> None:
+        if isinstance(n, ex.Binary):
+            if n.op == "/" and isinstance(n.right, ex.Name):
+                out.add(n.right.name)
+            walk(n.left)
+            walk(n.right)
+        elif isinstance(n, ex.Unary):
+            walk(n.operand)
+        elif isinstance(n, ex.Call):
+            for a in n.args:
+                walk(a)
+        elif isinstance(n, ex.Name) and n.name in derived and n.name not in seen:
+            seen.add(n.name)
+            walk(derived[n.name])
+
+    walk(node)
+    return out
 
 
 # ---------------------------------------------------------------- candidate values
@@ -376,13 +402,7 @@ def _fit(var: Variable, values: set) -> list:
     if var.type.kind in ("boolean", "choice"):
         return _pool(var, set(), paired=False)
     if var.type.kind == "number":
-        values = {
-            v
-            for v in values
-            if (var.low is None or v >= var.low)
-            and (var.high is None or v <= var.high)
-            and (not var.integer or float(v).is_integer())
-        }
+        values = {v for v in values if _within(var, v) and (not var.integer or float(v).is_integer())}
     return sorted(values)  # one kind per group: the type checker compares like with like
 
 
@@ -416,7 +436,11 @@ def _numbers(var: Variable, thresholds: list, paired: bool) -> list:
         for a, b in zip(edges, edges[1:]):
             values.update({a + (b - a) / 3, a + 2 * (b - a) / 3} if paired else {(a + b) / 2})
     values.update(b for b in (var.low, var.high) if b is not None)
-    return sorted(v for v in values if (var.low is None or v >= var.low) and (var.high is None or v <= var.high))
+    return sorted(v for v in values if _within(var, v)) or sorted(values)
+
+
+def _within(var: Variable, v) -> bool:
+    return (var.low is None or v >= var.low) and (var.high is None or v <= var.high) and not (var.nonzero and v == 0)
 
 
 # ---------------------------------------------------------------- evaluation and messages
