@@ -6,7 +6,20 @@ setup.cfg; `make test-quick` runs what has neither.
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+
 import pytest
+
+# Generated template code is cached per user (report/code_cache.py): the suite keeps its own,
+# which starts empty, so it runs both the cache's misses and its hits and leaves the user's alone.
+_CACHE_HOME = tempfile.mkdtemp(prefix="assessor-test-cache-")
+os.environ["XDG_CACHE_HOME"] = _CACHE_HOME
+
+
+def pytest_unconfigure(config):  # noqa: ARG001 - pytest's hook signature
+    shutil.rmtree(_CACHE_HOME, ignore_errors=True)
 
 
 @pytest.fixture(scope="session", params=["durable", "python"])

@@ -24,6 +24,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from assessor import limits
 from assessor.errors import AssessorError, Finding, InternalError
 from assessor.files import bundled, read_limited
+from assessor.report import code_cache
 
 FORMATS = ("markdown", "html", "text", "json")
 REPORT_TEMPLATES = {"markdown": "report.md.j2", "text": "report.txt.j2", "html": "report.html.j2"}
@@ -71,6 +72,21 @@ _OPENERS = frozenset({"if", "for", "macro", "call", "filter", "block", "with", "
 _PRINTF_WIDTH = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")
 _FORMAT_WIDTH = re.compile(r"\{[^{}]*?:[^{}]*?(\d+)")
 _WIDE_STR_METHODS = frozenset({"ljust", "rjust", "center", "zfill", "expandtabs"})
+
+
+def _salt() -> tuple:
+    """What else the generated code depends on: Jinja's and assessor's versions, and this module
+    (whose checks, such as the nesting limits, a template passed before its code was kept)."""
+    from assessor import __version__
+
+    try:
+        here = Path(__file__).read_bytes()
+    except OSError:
+        here = b""
+    return (code_cache.FORMAT, jinja2.__version__, __version__, code_cache.key(here))
+
+
+_CACHE_SALT = _salt()
 
 
 class TemplateTimeout(SecurityError):
@@ -127,6 +143,7 @@ class _Sandbox(SandboxedEnvironment):
     loops, center(10**9), '%999999999s', a namespace value doubling in a loop are not."""
 
     intercepted_binops = frozenset({"*", "**", "%", "+"})
+    codes: code_cache.CodeCache | None = None  # set by the Renderer
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -207,6 +224,47 @@ class _Sandbox(SandboxedEnvironment):
             return super()._parse(source, name, filename)
         except RecursionError:
             raise jinja2.TemplateSyntaxError("the template is nested too deeply", 1, name, filename) from None
+
+    @jinja2.utils.internalcode
+    def compile(self, source, name=None, filename=None, raw=False, defer_init=False):
+        """Jinja's compile, skipping lex, parse and code generation when the code cache has the
+        code generated from this source in this environment before (report/code_cache.py)."""
+        cache = self.codes
+        if raw or cache is None or not isinstance(source, str) or not isinstance(self.autoescape, bool):
+            return super().compile(source, name, filename, raw, defer_init)
+        entry = code_cache.key(_CACHE_SALT, self._codegen_options(), name, defer_init, source)
+        code = cache.get(entry)
+        if code is None:
+            code = super().compile(source, name, filename, raw=True, defer_init=defer_init)
+            cache.put(entry, code)
+        return self._compile(code, filename or "<template>")
+
+    def _codegen_options(self) -> tuple:
+        """Everything of this environment the generated code depends on, besides the template."""
+        return (
+            type(self).__qualname__,
+            sorted(self.intercepted_binops),
+            sorted(self.intercepted_unops),
+            self.autoescape,
+            self.optimized,
+            self.is_async,
+            self.finalize is None,
+            self.block_start_string,
+            self.block_end_string,
+            self.variable_start_string,
+            self.variable_end_string,
+            self.comment_start_string,
+            self.comment_end_string,
+            self.line_statement_prefix,
+            self.line_comment_prefix,
+            self.trim_blocks,
+            self.lstrip_blocks,
+            self.newline_sequence,
+            self.keep_trailing_newline,
+            sorted(self.extensions),
+            sorted(self.filters),
+            sorted(self.tests),
+        )
 
     def _compile(self, source, filename):
         try:
@@ -344,27 +402,6 @@ class _Loader(jinja2.FileSystemLoader):
         return contents, os.path.normpath(filename), uptodate
 
 
-def _bytecode_cache(html: bool) -> jinja2.BytecodeCache:
-    """Compiled templates cached on disk (jinja's per-user temp dir), keyed by template source.
-    The generated code also depends on the environment (sandbox, intercepted operators,
-    autoescape), which jinja's key ignores: put all of it in the file name."""
-    import hashlib
-
-    key = repr(
-        (
-            jinja2.__version__,
-            _Sandbox.__qualname__,
-            sorted(_Sandbox.intercepted_binops),
-            sorted(_Sandbox.intercepted_unops),
-            MAX_BLOCK_NESTING,
-            MAX_BRACKET_NESTING,
-            html,
-        )
-    )
-    digest = hashlib.sha1(key.encode()).hexdigest()[:12]
-    return jinja2.FileSystemBytecodeCache(pattern=f"assessor-{digest}-%s.cache")
-
-
 class _Layered(jinja2.BaseLoader):
     """A rulebook's templates first, then the bundled report layouts for any it does not have, so
     a rulebook may bring only its statements and its own `_report.j2`. Statements never come
@@ -393,6 +430,7 @@ class Renderer:
             raise AssessorError(Finding(str(self.dir), None, None, "io", "templates directory does not exist"))
         self.layouts = bundled("templates")
         self._envs: dict[bool, _Sandbox] = {}
+        self.codes = code_cache.CodeCache(code_cache.location())
 
     def env(self, html: bool = False) -> _Sandbox:
         if html not in self._envs:
@@ -402,8 +440,8 @@ class Renderer:
                 autoescape=html,
                 keep_trailing_newline=True,
                 trim_blocks=False,
-                bytecode_cache=_bytecode_cache(html),
             )
+            env.codes = self.codes
             env.filters.update(FILTERS)
             self._envs[html] = env
         return self._envs[html]
