@@ -90,3 +90,23 @@ def write_yaml(path: Path, data) -> Path:
     text = yaml.dump(data, Dumper=_DUMPER, allow_unicode=True, sort_keys=False)
     Path(path).write_text(text, encoding="utf-8")
     return Path(path)
+
+
+def assess(*args):
+    """`assess ARGS` in this process (click's runner): quicker than run_assessor, for tests of
+    what a command says rather than of the process; an exception that is not an exit is raised."""
+    from click.testing import CliRunner
+
+    from assessor.cli import main
+
+    result = CliRunner().invoke(main, [*map(str, args)])
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    """Replace OLD (which must be there) with NEW in the file at PATH."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new), encoding="utf-8")

@@ -12,32 +12,18 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from helpers import assess, edit
 
-from assessor.cli import main
 from assessor.rulebook.locate import locate
 from assessor.session import Session
 
 FIXTURE = Path(__file__).resolve().parent / "rulebooks" / "editions"
 
 
-def assess(*args):
-    result = CliRunner().invoke(main, [str(a) for a in args])
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result
-
-
 @pytest.fixture
 def book(tmp_path) -> Path:
     shutil.copytree(FIXTURE, tmp_path / "book")
     return tmp_path / "book"
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, old
-    path.write_text(text.replace(old, new), encoding="utf-8")
 
 
 def graded(case: Path, *options) -> dict:

@@ -8,20 +8,10 @@ import json
 import shutil
 
 import pytest
-from click.testing import CliRunner
-from helpers import CAMBRIDGESHIRE, ROOT
-
-from assessor.cli import main
+from helpers import CAMBRIDGESHIRE, ROOT, assess
 
 BASE = ROOT / "tests" / "bad" / "base"
 FORMATS = ("markdown", "text", "html", "json")
-
-
-def assess(*args):
-    result = CliRunner().invoke(main, [*map(str, args)])
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result
 
 
 def base_world(tmp_path, case_edits=(), rules_edits=()):

@@ -13,9 +13,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from helpers import assess, edit
 
-from assessor.cli import main
 from assessor.rulebook.read import load_rulebook
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,23 +22,10 @@ PEEL = ROOT / "examples" / "peel-style"
 PEEL_GRADES = ["outstanding", "good", "adequate", "requires_improvement", "inadequate"]
 
 
-def assess(*args):
-    result = CliRunner().invoke(main, [str(a) for a in args])
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result
-
-
 @pytest.fixture
 def peel(tmp_path) -> Path:
     shutil.copytree(PEEL, tmp_path / "peel")
     return tmp_path / "peel"
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, old
-    path.write_text(text.replace(old, new), encoding="utf-8")
 
 
 def test_the_scale_is_read_in_order_with_its_wording_and_colours():

@@ -10,17 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from helpers import CAMBRIDGESHIRE, ROOT
-
-from assessor.cli import main
-
-
-def assess(*args):
-    result = CliRunner().invoke(main, [*map(str, args)])
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result
+from helpers import CAMBRIDGESHIRE, ROOT, assess
 
 
 def _case(tmp_path, *edits, source=CAMBRIDGESHIRE, name="case.yaml"):

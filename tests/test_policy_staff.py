@@ -10,17 +10,7 @@ import html
 import re
 import shutil
 
-from click.testing import CliRunner
-from helpers import CAMBRIDGESHIRE, CASES
-
-from assessor.cli import main
-
-
-def assess(*args):
-    result = CliRunner().invoke(main, [*map(str, args)])
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result
+from helpers import CAMBRIDGESHIRE, CASES, assess
 
 
 def test_markdown_report_has_an_at_a_glance_table_per_framework(python_session):

@@ -7,10 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
-from helpers import CAMBRIDGESHIRE
-
-from assessor.cli import main
+from helpers import CAMBRIDGESHIRE, assess
 
 SECTIONS = """recommendations:
   - That the force develops a consistent approach to abstraction monitoring across all BCUs.
@@ -28,13 +25,6 @@ developing_practice:
     problem: Panel meetings drew few young people.
     solution: An online panel runs beside each meeting.
 """
-
-
-def assess(*args):
-    result = CliRunner().invoke(main, [*map(str, args)])
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result
 
 
 @pytest.fixture

@@ -11,21 +11,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from helpers import assess, edit
 
 from assessor.case.read import load_case
-from assessor.cli import main
 from assessor.rulebook.read import load_rulebook
 
 ROOT = Path(__file__).resolve().parent.parent
 CLEAN = Path(__file__).resolve().parent / "lint" / "clean"
-
-
-def assess(*args):
-    result = CliRunner().invoke(main, [str(a) for a in args])
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result
 
 
 @pytest.fixture
@@ -33,12 +25,6 @@ def work(tmp_path) -> Path:
     """rules/, templates/ and cases/testshire-2008.yaml: extent 'most', judgement 'meeting'."""
     shutil.copytree(CLEAN, tmp_path, dirs_exist_ok=True)
     return tmp_path
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text
-    path.write_text(text.replace(old, new))
 
 
 # ---------------------------------------------------------------- assess test
