@@ -20,7 +20,6 @@ import os
 import re
 import shutil
 import stat
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -29,14 +28,6 @@ from corpus import CORPUS, Prepared, prepare
 from helpers import BASE, WORKERS, Run, run_assessor
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-# On Python 3.13 these three bombs are still refused (exit 2) but the MemoryError loses the
-# template's line: a known gap in the render limits, named in the closing note.
-_UNLOCATED_ON_313 = {
-    "template-bomb-filter-block-accumulating",
-    "template-bomb-set-block-accumulating",
-    "template-bomb-macro-output-accumulating",
-}
 
 BANNER = re.compile(r"(rules|rulebook) .* revision [0-9a-f]{12}")
 LINE = re.compile(r"error: (?P<place>.+?): (?P<message>.*) \((?P<check>[a-z0-9-]+)\)")
@@ -148,8 +139,6 @@ def test_base_world_is_valid(tmp_path):
 @pytest.mark.slow  # about 200 subprocesses: ~30 s on two cores
 @pytest.mark.parametrize("entry", CORPUS, ids=[e["id"] for e in CORPUS])
 def test_bad_input(entry, runs):
-    if sys.version_info >= (3, 13) and entry["id"] in _UNLOCATED_ON_313:
-        pytest.xfail("3.13: refused, but the MemoryError carries no template line yet")
     prepared, future = runs[entry["id"]]
     run = future.result()
     context = f"\n--- argv: {prepared.argv}\n--- stderr:\n{run.stderr[:3000]}\n--- stdout:\n{run.stdout[:500]}"

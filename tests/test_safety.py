@@ -285,6 +285,32 @@ def test_templates_cannot_escape_or_exhaust(source, tmp_path):
     assert finding.check == "template" and finding.path == str(tmp_path / "t.j2")
 
 
+ACCUMULATING = "{% for i in range(1000000) %}{{ 'x' * 1000 }}{% endfor %}"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{% filter upper %}" + ACCUMULATING + "{% endfilter %}",
+        "{% set s %}" + ACCUMULATING + "{% endset %}{{ s | length }}",
+        "{% macro m() %}" + ACCUMULATING + "{% endmacro %}{{ m() | length }}",
+        "{% macro m() %}{{ caller() | length }}{% endmacro %}{% call m() %}" + ACCUMULATING + "{% endcall %}",
+    ],
+    ids=["filter", "set", "macro", "call"],
+)
+def test_output_gathered_in_blocks_is_bounded_where_it_is_written(source, tmp_path):
+    """A gigabyte gathered before it is output is refused at its line by the render's budget, on
+    every Python, rather than by the memory ceiling, whose MemoryError may lose the line."""
+    from assessor.report.environment import MAX_BUFFERED, Renderer
+
+    (tmp_path / "t.j2").write_text("Heading\n" + source, encoding="utf-8")
+    with pytest.raises(AssessorError) as e:
+        Renderer(tmp_path).render("t.j2", {})
+    (finding,) = e.value.findings
+    assert (finding.path, finding.line, finding.check) == (str(tmp_path / "t.j2"), 2, "template")
+    assert f"would build more than {MAX_BUFFERED:,} characters" in finding.message
+
+
 def test_templates_may_still_repeat_and_raise_to_powers(tmp_path):
     from assessor.report.environment import Renderer
 

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import jinja2
+import jinja2.compiler
 import jinja2.filters
 import jinja2.loaders
 import jinja2.utils
@@ -61,6 +62,7 @@ FILTERS = {"pp": _pp, "pct": _pct, "number": _number, "words": _words}
 MAX_SIZE = 1_000_000  # characters or items one operation may build: a repetition, a padding, a join
 MAX_BITS = 100_000  # bits of an integer a power may build
 MAX_OUTPUT = 5_000_000  # characters one render may write
+MAX_BUFFERED = 20_000_000  # characters the blocks, sets, filters and macros of one render may build together
 MAX_STEPS = 1_000_000  # items every `range` of one render may yield together (nested loops multiply)
 MAX_LIPSUM_WORDS = 100_000
 MAX_BLOCK_NESTING = 50  # blocks ({% if %}, {% for %} ...) one inside another
@@ -136,6 +138,41 @@ class _Namespace(jinja2.utils.Namespace):
 
 class _Budget(threading.local):
     steps = 0
+    buffered = 0
+
+
+class _Buffer(list):
+    """What a `{% set %}`, `{% filter %}`, macro or call block builds before it is joined: every piece
+    counts against the render's budget, so accumulating output is refused where it is written,
+    long before the memory ceiling (whose MemoryError cannot always say where it struck)."""
+
+    __slots__ = ("budget",)
+
+    def __init__(self, budget: _Budget):
+        super().__init__()
+        self.budget = budget
+
+    def append(self, piece):
+        self._spend(len(piece) if isinstance(piece, str) else 0)
+        super().append(piece)
+
+    def extend(self, pieces):
+        pieces = tuple(pieces)
+        self._spend(sum(len(p) for p in pieces if isinstance(p, str)))
+        super().extend(pieces)
+
+    def _spend(self, characters: int) -> None:
+        self.budget.buffered += characters
+        if self.budget.buffered > MAX_BUFFERED:
+            _limit(f"its blocks, sets, filters and macros would build more than {MAX_BUFFERED:,} characters")
+
+
+class _CodeGenerator(jinja2.compiler.CodeGenerator):
+    """Jinja's code, but each buffer a block's output gathers in is a _Buffer."""
+
+    def buffer(self, frame) -> None:
+        frame.buffer = self.temporary_identifier()
+        self.writeline(f"{frame.buffer} = environment.new_buffer()")
 
 
 class _Sandbox(SandboxedEnvironment):
@@ -143,6 +180,7 @@ class _Sandbox(SandboxedEnvironment):
     loops, center(10**9), '%999999999s', a namespace value doubling in a loop are not."""
 
     intercepted_binops = frozenset({"*", "**", "%", "+"})
+    code_generator_class = _CodeGenerator
     codes: code_cache.CodeCache | None = None  # set by the Renderer
 
     def __init__(self, *args, **kwargs):
@@ -158,6 +196,9 @@ class _Sandbox(SandboxedEnvironment):
             batch=_batch,
             slice=_slice,
         )
+
+    def new_buffer(self) -> _Buffer:
+        return _Buffer(self.budget)
 
     def _range(self, *args):
         r = range(*args)
@@ -466,7 +507,7 @@ class Renderer:
             template = env.get_template(name)
             if context is None:
                 return ""
-            env.budget.steps = 0
+            env.budget.steps = env.budget.buffered = 0
             with (
                 limits.time_limit(RENDER_SECONDS, _timed_out),
                 limits.memory_limit(RENDER_MEMORY),
