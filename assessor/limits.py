@@ -1,9 +1,12 @@
 """Time and memory limits for work that data can make endless: a template render, a batch case.
 
-One wall-clock alarm (SIGALRM) serves every limit in force; limits nest, and the earliest
-deadline fires first, raising its own exception wherever the code then is. Signals reach
-only the main thread: elsewhere `time_limit` is a no-op and the callers' own checks
-(`expired`) are what stops the work.
+A limit counts either wall-clock time (a batch case, which may hang waiting) or CPU time (a
+render, which only computes: other processes' load must not make a good report fail). In the
+main thread one interval timer per clock serves every limit in force on it: SIGALRM for wall
+time, SIGPROF for the process's CPU time. Limits nest, and the earliest deadline fires first,
+raising its own exception wherever the code then is. Signals reach only the main thread:
+elsewhere a limit is recorded for that thread (CPU time counted by the thread's own clock) and
+the callers' own checks (`expired`) are what stops the work.
 """
 
 from __future__ import annotations
@@ -13,48 +16,79 @@ import resource
 import signal
 import threading
 import time
-
-_deadlines: list = []  # (deadline, make_exception) of every limit in force, innermost last
-
-
-def _on_alarm(_signum, _frame):
-    now = time.monotonic()
-    due = [d for d in _deadlines if d[0] <= now]
-    if due:
-        raise min(due, key=lambda d: d[0])[1]()
-    _arm()  # woken early (a limit ended meanwhile): wait for the next
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 
-def _arm() -> None:
-    if _deadlines:
-        signal.setitimer(signal.ITIMER_REAL, max(min(d[0] for d in _deadlines) - time.monotonic(), 0.001))
-    else:
-        signal.setitimer(signal.ITIMER_REAL, 0)
+@dataclass
+class _Clock:
+    now: Callable[[], float]
+    timer: int
+    signum: int
+    deadlines: list = field(default_factory=list)  # (deadline, make_exception) in force, innermost last
+
+    def on_signal(self, _signum, _frame):
+        now = self.now()
+        due = [d for d in self.deadlines if d[0] <= now]
+        if due:
+            raise min(due, key=lambda d: d[0])[1]()
+        self.arm()  # woken early (a limit ended meanwhile): wait for the next
+
+    def arm(self) -> None:
+        if self.deadlines:
+            signal.setitimer(self.timer, max(min(d[0] for d in self.deadlines) - self.now(), 0.001))
+        else:
+            signal.setitimer(self.timer, 0)
+
+
+_WALL = _Clock(time.monotonic, signal.ITIMER_REAL, signal.SIGALRM)
+_CPU = _Clock(time.process_time, signal.ITIMER_PROF, signal.SIGPROF)
+
+
+class _ThreadLimits(threading.local):
+    def __init__(self):
+        self.deadlines: list = []  # (clock, deadline) of this thread's limits
+
+
+_elsewhere = _ThreadLimits()
 
 
 @contextlib.contextmanager
-def time_limit(seconds: float | None, make_exception):
-    """Raise `make_exception()` in the main thread when the block runs longer than `seconds`."""
-    if not seconds or threading.current_thread() is not threading.main_thread():
+def time_limit(seconds: float | None, make_exception, cpu: bool = False):
+    """Raise `make_exception()` in the main thread when the block runs longer than `seconds`:
+    seconds of wall-clock time, or with `cpu` of CPU time used (by the process in the main
+    thread, by the thread itself elsewhere, where only `expired` tells)."""
+    if not seconds:
         yield
         return
-    entry = (time.monotonic() + seconds, make_exception)
-    previous = signal.signal(signal.SIGALRM, _on_alarm) if not _deadlines else None
-    _deadlines.append(entry)
+    if threading.current_thread() is not threading.main_thread():
+        now = time.thread_time if cpu else time.monotonic
+        entry_elsewhere = (now, now() + seconds)
+        _elsewhere.deadlines.append(entry_elsewhere)
+        try:
+            yield
+        finally:
+            _elsewhere.deadlines.remove(entry_elsewhere)
+        return
+    clock = _CPU if cpu else _WALL
+    entry = (clock.now() + seconds, make_exception)
+    previous = signal.signal(clock.signum, clock.on_signal) if not clock.deadlines else None
+    clock.deadlines.append(entry)
     try:
-        _arm()
+        clock.arm()
         yield
     finally:
-        _deadlines.remove(entry)
-        _arm()
+        clock.deadlines.remove(entry)
+        clock.arm()
         if previous is not None:
-            signal.signal(signal.SIGALRM, previous)
+            signal.signal(clock.signum, previous)
 
 
 def expired() -> bool:
-    """Whether any limit in force has passed (for code that checks rather than waits for the alarm)."""
-    now = time.monotonic()
-    return any(d[0] <= now for d in _deadlines)
+    """Whether any limit in force in this thread has passed (for code that checks rather than waits)."""
+    if threading.current_thread() is not threading.main_thread():
+        return any(d <= now() for now, d in _elsewhere.deadlines)
+    return any(d[0] <= clock.now() for clock in (_WALL, _CPU) for d in clock.deadlines)
 
 
 def _address_space() -> int | None:

@@ -16,6 +16,8 @@ from __future__ import annotations
 import ast
 import json
 import shutil
+import threading
+import time
 from pathlib import Path
 
 import jinja2
@@ -309,6 +311,49 @@ def test_output_gathered_in_blocks_is_bounded_where_it_is_written(source, tmp_pa
     (finding,) = e.value.findings
     assert (finding.path, finding.line, finding.check) == (str(tmp_path / "t.j2"), 2, "template")
     assert f"would build more than {MAX_BUFFERED:,} characters" in finding.message
+
+
+BRANCHING = "{% macro f(n) %}{% if n %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(40) }}"
+
+
+def test_a_render_is_timed_by_the_cpu_it_uses_not_the_clock(tmp_path, monkeypatch):
+    """A loaded machine stretches a render's wall-clock time, not its CPU time: a render kept
+    waiting past the limit (here by a sleep, as a descheduled process would be) still succeeds,
+    and one computing past it is stopped at its line."""
+    from assessor.report import environment
+
+    monkeypatch.setattr(environment, "RENDER_SECONDS", 0.3)
+    (tmp_path / "waits.j2").write_text("{{ wait() }}done", encoding="utf-8")
+    (tmp_path / "spins.j2").write_text("Heading\n" + BRANCHING, encoding="utf-8")
+    renderer = environment.Renderer(tmp_path)
+    assert renderer.render("waits.j2", {"wait": lambda: time.sleep(0.6) or ""}) == "done"
+    with pytest.raises(AssessorError) as e:
+        renderer.render("spins.j2", {})
+    (finding,) = e.value.findings
+    assert (finding.path, finding.line) == (str(tmp_path / "spins.j2"), 2)
+    assert "more than 0.3 s of CPU time" in finding.message
+
+
+def test_a_render_outside_the_main_thread_is_timed_too(tmp_path, monkeypatch):
+    """No signal reaches another thread: the sandbox checks the thread's own CPU time at each call."""
+    from assessor.report import environment
+
+    monkeypatch.setattr(environment, "RENDER_SECONDS", 0.3)
+    (tmp_path / "spins.j2").write_text(BRANCHING, encoding="utf-8")
+    outcome: list = []
+
+    def render():
+        try:
+            environment.Renderer(tmp_path).render("spins.j2", {})
+        except AssessorError as e:
+            outcome.extend(e.findings)
+
+    worker = threading.Thread(target=render, daemon=True)
+    worker.start()
+    worker.join(timeout=60)  # a guard against hanging, not a timing assertion
+    assert not worker.is_alive(), "a render in a thread ran without a time limit"
+    (finding,) = outcome
+    assert finding.check == "template" and "of CPU time" in finding.message
 
 
 def test_templates_may_still_repeat_and_raise_to_powers(tmp_path):
