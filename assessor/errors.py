@@ -11,6 +11,7 @@ EXIT_OK = 0
 EXIT_FINDINGS = 1  # lint errors, failed expectations, changed judgements under --fail-on-change
 EXIT_BAD_INPUT = 2  # bad input or usage: the message says what was expected
 EXIT_ENGINE = 3  # the rule engine failed: a bug, to be reported with the case file
+EXIT_INTERRUPTED = 130  # stopped by Ctrl-C: what shells report for SIGINT (128 + 2)
 
 
 @dataclass(frozen=True)

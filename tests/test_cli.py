@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 from click.testing import CliRunner
@@ -164,3 +166,67 @@ def test_assessing_a_case_loads_only_what_it_needs(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.split("\n")[-2] == str(["assessor.cli.common", "assessor.cli.options", "assessor.cli.report"])
+
+
+# ---------------------------------------------------------------- Ctrl-C
+
+
+def _interrupt(*_args, **_kwargs):
+    raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize(
+    "target, args",
+    [
+        ("assessor.session.Session.assess_case", [CAMBRIDGESHIRE, "-o", "{tmp}/report.md"]),
+        ("assessor.files.os.replace", [CAMBRIDGESHIRE, "-o", "{tmp}/report.md"]),  # in the middle of the write
+        ("assessor.tooling.lint.lint_rulebook", ["lint"]),
+    ],
+    ids=["assessing", "writing", "linting"],
+)
+def test_ctrl_c_exits_130_with_one_line_and_keeps_the_previous_report(target, args, tmp_path, monkeypatch):
+    report = tmp_path / "report.md"
+    report.write_text("the report of the run before\n", encoding="utf-8")
+    monkeypatch.setattr(target, _interrupt)
+    code, out, err = run(*[str(a).format(tmp=tmp_path) for a in args])
+    assert code == 130
+    assert err.splitlines()[-1] == "interrupted: stopped by Ctrl-C before the command finished"
+    assert "Aborted" not in err and "Traceback" not in err
+    assert [p.name for p in tmp_path.iterdir()] == ["report.md"], "no temporary file is left"
+    assert report.read_text(encoding="utf-8") == "the report of the run before\n"
+
+
+@pytest.mark.slow
+def test_a_real_ctrl_c_during_a_report(tmp_path):
+    """SIGINT from the terminal, while the case is being assessed: exit 130, one line, no file."""
+    ready = tmp_path / "ready"
+    launch = (
+        "import sys, time\n"
+        "import assessor.session\n"
+        "def waiting(*args, **kwargs):\n"
+        f"    open({str(ready)!r}, 'w').close()\n"
+        "    time.sleep(60)\n"
+        "assessor.session.Session.assess_case = waiting\n"
+        "from assessor.cli import main\n"
+        "main(sys.argv[1:], prog_name='assess')\n"
+    )
+    report = tmp_path / "report.md"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", launch, str(CAMBRIDGESHIRE), "-o", str(report)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        for _ in range(600):  # a guard against hanging, not a timing assertion
+            if ready.exists() or proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert ready.exists(), proc.communicate()[1].decode()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err.decode()
+    assert err.decode() == "interrupted: stopped by Ctrl-C before the command finished\n"
+    assert out == b"" and sorted(p.name for p in tmp_path.iterdir()) == ["ready"]

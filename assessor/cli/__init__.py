@@ -14,7 +14,7 @@ import click
 
 from assessor import __version__
 from assessor.cli.common import EXIT_CODES, fail
-from assessor.errors import EXIT_BAD_INPUT, AssessorError
+from assessor.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, AssessorError
 
 # Every command, in the order --help lists them: its name, and the module and function that
 # define it. A command's module is imported only when that command runs (or --help lists them
@@ -49,6 +49,15 @@ class _Commands(click.Group):
             return None
         module, function = COMMANDS[name]
         return getattr(importlib.import_module(module), function)
+
+    def invoke(self, ctx):
+        """Ctrl-C during any command (batch handles its own) exits 130 with one line, rather than
+        click's "Aborted!" and exit 1: a file written with -o is either whole or not there."""
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("interrupted: stopped by Ctrl-C before the command finished", err=True)
+            sys.exit(EXIT_INTERRUPTED)
 
     def main(self, *args, **kwargs):
         """Every command ends here, so failures no command foresaw end the same way for all:

@@ -13,10 +13,8 @@ from assessor import __version__
 from assessor.batch import CASE_TIMEOUT
 from assessor.cli.common import EXIT_CODES, fail, refuse_gaps
 from assessor.cli.options import OutputPath, engine_option, locate_rulebook, rulebook_options
-from assessor.errors import EXIT_FINDINGS, EXIT_OK, AssessorError, Finding
+from assessor.errors import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, AssessorError, Finding
 from assessor.files import write_atomically
-
-EXIT_INTERRUPTED = 130  # what shells report for a command stopped by Ctrl-C (128 + SIGINT)
 
 
 @click.command(epilog=EXIT_CODES)

@@ -7,7 +7,7 @@ from typing import NoReturn
 
 import click
 
-from assessor.errors import EXIT_BAD_INPUT, EXIT_ENGINE, EXIT_FINDINGS, EXIT_OK, Finding
+from assessor.errors import EXIT_BAD_INPUT, EXIT_ENGINE, EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, Finding
 
 EXIT_CODES = f"""\b
 Exit codes:
@@ -16,6 +16,7 @@ Exit codes:
      judgements changed under --fail-on-change
   {EXIT_BAD_INPUT}  bad input or usage; the message names file, line and what was expected
   {EXIT_ENGINE}  the rule engine failed (a bug: please report it with the case file)
+  {EXIT_INTERRUPTED}  stopped by Ctrl-C; no report file is left half written
 """
 
 
