@@ -1,7 +1,8 @@
 """The bad-input corpus, tests/bad/corpus.yaml: its entries, and each one's input made in a directory.
 
 test_bad_inputs.py runs every entry and checks the finding; test_lint_agrees.py checks that lint
-reports what the assessor refuses. tests/bad/README.md describes the entries.
+reports what the assessor refuses, and that it warns about each entry of tests/bad/lint-warnings.yaml
+while assess runs. tests/bad/README.md describes the entries.
 """
 
 from __future__ import annotations
@@ -27,6 +28,17 @@ def _load_corpus() -> list:
 
 
 CORPUS = _load_corpus()
+
+
+def _load_warnings() -> list:
+    from assessor.source.document import load
+
+    entries = load(BAD / "lint-warnings.yaml", "corpus").data
+    assert isinstance(entries, list) and entries, "tests/bad/lint-warnings.yaml must be a list of entries"
+    return entries
+
+
+LINT_WARNINGS = _load_warnings()  # rules and templates that assess, with a mistake lint warns about
 
 
 # ---------------------------------------------------------------- making the inputs

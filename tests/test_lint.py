@@ -172,3 +172,27 @@ def test_gap_examples_keep_each_value_within_its_natural_range(tmp_path):
     assert int(coverage["supervised_bcus"]) >= 0 and float(coverage["contact_share"]) >= 0, coverage
     assert grade["count(criteria)"] == "6", grade  # the framework has six criteria, in every case
     assert 0 <= int(grade["exceeding_criteria * 2"]) <= 12, grade
+
+
+def test_a_slot_word_misspelt_in_an_imported_macro_is_found_where_the_macro_compares_it(tmp_path):
+    """The outcome statements pass their slots to the macros of statements/_survey.j2: a word there
+    that no scale gives is a warning at the macro's line, naming the criterion and the call."""
+    import shutil
+
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", templates)
+    survey = templates / "statements" / "_survey.j2"
+    text = survey.read_text(encoding="utf-8")
+    assert text.count('choice == "unchanged"') == 1
+    survey.write_text(text.replace('choice == "unchanged"', 'choice == "unchaged"'), encoding="utf-8")
+    result = lint(ROOT / "rules", "--templates", templates, "-f", "json")
+    assert result.exit_code == 0, result.output  # a warning: lint passes
+    found = [f for f in json.loads(result.stdout) if f["check"] == "unknown-slot-word"]
+    assert {(Path(f["path"]).name, f["line"], f["column"], f["level"]) for f in found} == {
+        ("_survey.j2", 12, 18, "warning")
+    }
+    messages = sorted(f["message"] for f in found)
+    assert len(messages) == 2  # the two outcome criteria call it
+    assert "criterion 'outcomes'" in messages[0] and "criterion 'spi_stability'" in messages[1]
+    for m in messages:
+        assert "slot 'over_time'" in m and "over_time_line" in m and "did you mean 'unchanged'?" in m

@@ -1,6 +1,9 @@
 """Lint agrees with assess (issue 12 §4): whatever `assess` refuses, `assess lint` reports, in
 the same file; and what lint passes, assess runs.
 
+Lint's warnings are about rules that still assess: each entry of tests/bad/lint-warnings.yaml is
+warned about by lint, with no error, and assessed by assess.
+
 Run over the whole bad-input corpus (every entry damages a case, rule file or template
 that lint reads too; command-line entries are about the report command's own options and
 are left out), and over the valid worlds: the corpus's base and the bundled rules with
@@ -15,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from corpus import CORPUS, prepare
+from corpus import CORPUS, LINT_WARNINGS, prepare
 from helpers import BASE, ROOT, WORKERS, run_assessor
 
 FINDING = re.compile(r"(?P<place>.+?): \[(?P<level>error|warning)\] (?P<message>.*) \((?P<check>[a-z0-9-]+)\)")
@@ -125,3 +128,32 @@ def test_lint_checks_every_layout_with_located_findings(tmp_path):
     for name in layouts:
         assert f"{tmp_path / 'templates' / name}:1: [error] " in run.stdout and "uper" in run.stdout, run.stdout
     assert f"{statement}:1: [error] " in run.stdout, run.stdout
+
+
+def test_the_warnings_corpus_is_well_formed():
+    ids = [e["id"] for e in LINT_WARNINGS]
+    assert len(ids) == len(set(ids)) and len(ids) >= 9
+    checks = {e["expect"]["check"] for e in LINT_WARNINGS}
+    assert {"divisor-can-be-zero", "share-above-one", "unknown-slot-word"} <= checks
+    for e in LINT_WARNINGS:
+        assert set(e) <= {"id", "rules_edit", "templates_edit", "case_edit", "expect", "says"}, e["id"]
+        assert set(e["expect"]) == {"file", "line", "check"} and e.get("says"), e["id"]
+
+
+@pytest.mark.slow  # lint and assess in subprocesses for each entry
+@pytest.mark.parametrize("entry", LINT_WARNINGS, ids=[e["id"] for e in LINT_WARNINGS])
+def test_lint_warns_where_assess_runs(entry, tmp_path):
+    prepared = prepare(entry, tmp_path)
+    run, findings = _lint(prepared.paths)
+    context = f"\n--- stdout:\n{run.stdout[:3000]}\n--- stderr:\n{run.stderr[:3000]}"
+    assert run.returncode == 0 and all(findings), f"warnings alone: lint passes{context}"
+    assert not [m for m in findings if m["level"] == "error"], context
+    expect = entry["expect"]
+    place = f"{expect['file'].format(**prepared.paths)}:{expect['line']}:"
+    found = [m for m in findings if (m["place"] + ":").startswith(place) and m["check"] == expect["check"]]
+    assert [m["level"] for m in found] == ["warning"], f"one {expect['check']} warning at {place}{context}"
+    for words in entry["says"]:
+        assert words in found[0]["message"], (words, found[0]["message"])
+    report = run_assessor(prepared.argv)
+    assert report.returncode == 0, report.stderr
+    assert Path(prepared.paths["out"]).stat().st_size > 0, "assess writes the report"

@@ -3,25 +3,30 @@
 Loader, parser and type errors come from `rulebook.load_rulebook` and
 `case.read.load_case`. Once the rules load, static checks look for what loads but
 is still a mistake: facts and derived values nothing reads, scales with a rung
-that can never be chosen or a gap (reachability.py), and statement templates whose
-slots do not match the choices of their criterion.
+that can never be chosen or a gap (reachability.py), statement templates whose
+slots do not match the choices of their criterion or compare one with a word its
+scale never gives, divisions by a fact that may be 0, and shares compared with a
+number above 1 (ranges.py).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 from pathlib import Path
 
 from assessor.case import plausible
 from assessor.errors import AssessorError, Finding
+from assessor.language import conditions as ex
 from assessor.rulebook.model import GRADING_FILE, STATEMENT_CONTEXT, names_read
 from assessor.rulebook.sites import criterion_index, decision_sites, key_place
 from assessor.source.document import load
 from assessor.tooling import reachability
 from assessor.tooling.expectations import expected_path, read_expected, undeclared_words
-from assessor.tooling.template_reads import TemplateReads, read_template
+from assessor.tooling.ranges import Ranges
+from assessor.tooling.template_reads import TemplateReads, compared_words, read_template
 
 
 def lint_rulebook(location, case_paths: list) -> list:
@@ -66,6 +71,7 @@ def lint(rules_dir: Path, case_paths: list, templates_dir: Path, overlays: tuple
     findings += more
     findings += check_unused(book, reads)
     findings += check_grade_scale(book)
+    findings += check_arithmetic(book)
     for site in decision_sites(book):
         findings += reachability.check(site)
     cases = []
@@ -155,6 +161,129 @@ def check_grade_scale(book) -> list:
     ]
 
 
+def check_arithmetic(book) -> list:
+    """Warnings on computations that load but cannot mean what was written: a division by a fact
+    whose declared range includes 0, and a share (0 to 1) compared with a number above 1."""
+    out = []
+    for site in decision_sites(book):
+        ranges = Ranges(site.facts, site.derived, site.rows)
+        for rung in site.decision.rungs:
+            if rung.condition is not None:
+                out += _divisions(ranges, rung.condition, f"a condition of {site.label}")
+                out += _shares_above_one(ranges, rung.condition)
+    for fw in book.frameworks:
+        for c in fw.criteria:
+            ranges = Ranges({f.name: f for f in c.evidence}, {}, {})
+            for d in c.derive:
+                out += _divisions(ranges, d.expr, f"derived value {d.name!r} of criterion {c.id!r}")
+    return out
+
+
+def _nodes(node, table: str | None = None):
+    """Every node of a condition or computation, with the table whose row its names may read."""
+    yield node, table
+    if isinstance(node, ex.Call):
+        for a in node.args:
+            yield from _nodes(a, table)
+        if node.where is not None:
+            yield from _nodes(node.where, node.args[0].name.partition(".")[0])
+        return
+    if isinstance(node, ex.Unary):
+        children: tuple = (node.operand,)
+    elif isinstance(node, ex.Binary):
+        children = (node.left, node.right)
+    elif isinstance(node, ex.Logical):
+        children = node.items
+    elif isinstance(node, ex.Member):
+        children = (node.item,)
+    else:
+        children = ()
+    for child in children:
+        yield from _nodes(child, table)
+
+
+def _at(expr, node, check: str, message: str) -> Finding:
+    offset = node.start if "\n" not in expr.source[: node.start] else 0
+    return dataclasses.replace(expr.place.finding(check, message, offset, expr.quoted), level="warning")
+
+
+def _divisions(ranges: Ranges, expr, what: str) -> list:
+    out = []
+    for node, table in _nodes(expr.tree):
+        if not (isinstance(node, ex.Binary) and node.op == "/"):
+            continue
+        declared = ranges.declared_divisor(node.right, table)
+        if declared is None or not declared.admits_zero or not isinstance(node.right, ex.Name):
+            continue
+        name = node.right.name
+        column = table is not None and ranges.column(table, name) is not None
+        kind, giving = ("column", f"a row with {name} = 0") if column else ("fact", f"a case giving {name} = 0")
+        out.append(
+            _at(
+                expr,
+                node.right,
+                "divisor-can-be-zero",
+                f"{what} divides by {kind} {name!r}, whose declared range ({_describe_range(declared)}) includes 0: "
+                f"{giving} cannot be assessed (division by zero); declare `min: 1` for {name!r} "
+                f"if it is never 0, or divide by `max({name}, 1)`",
+            )
+        )
+    return out
+
+
+def _describe_range(r) -> str:
+    kind = "a whole number" if r.integer else "a number"
+    if r.low == -math.inf and r.high == math.inf:
+        return f"{kind}, no min or max"
+    if r.high == math.inf:
+        return f"{kind}, min {_number(r.low)}"
+    if r.low == -math.inf:
+        return f"{kind}, max {_number(r.high)}"
+    return f"{kind} from {_number(r.low)} to {_number(r.high)}"
+
+
+def _number(x) -> str:
+    return f"{x:g}"
+
+
+_NEVER = {">": True, ">=": True, "==": True, "<": False, "<=": False, "!=": False}  # x op k, k above every x
+
+
+def _shares_above_one(ranges: Ranges, expr) -> list:
+    out = []
+    for node, table in _nodes(expr.tree):
+        if not (isinstance(node, ex.Binary) and node.op in _NEVER):
+            continue
+        for value, literal, op in ((node.left, node.right, node.op), (node.right, node.left, _FLIPPED[node.op])):
+            k = literal.value if isinstance(literal, ex.Literal) and _is_number(literal.value) else None
+            if not isinstance(k, (int, float)) or k <= 1:
+                continue
+            r = ranges.of(value, table)
+            if r.integer or not r.is_share or isinstance(value, ex.Literal):
+                continue
+            shown = " ".join(expr.source[value.start : value.end].split())
+            text = " ".join(expr.source[node.start : node.end].split())
+            holds = "never holds" if _NEVER[op] else "always holds"
+            hint = f"; {_number(k)}% is written {_number(k / 100)}" if k <= 100 else ""
+            out.append(
+                _at(
+                    expr,
+                    literal,
+                    "share-above-one",
+                    f"{shown} is a share, between 0 and 1, but is compared with {_number(k)}: `{text}` {holds}"
+                    f"{hint} (a share compares with a fraction: 1 means all)",
+                )
+            )
+    return out
+
+
+_FLIPPED = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
 def check_repeated_facts(case, doc) -> list:
     """A fact named in several criteria (or in the overview too) should hold one value:
     a case giving 31 neighbourhoods in one criterion and 30 in another contradicts itself."""
@@ -218,7 +347,39 @@ def check_templates(book, templates_dir: Path) -> tuple:
             reads_indicators = c.reads_indicators(fw.indicators)
             reads[c.id] = statement | indicator_reads if reads_indicators else statement
             out += _check_slots(book, fw, c, statement, reads[c.id])
+            out += _check_slot_words(c, compared_words(templates_dir, c.statement))
     return out, reads
+
+
+def _check_slot_words(c, compared: list) -> list:
+    """A statement comparing a slot with a word its scale never gives: `{% if engaging == "al" %}`
+    never holds (and `!=` always does), so the sentence silently takes the other branch."""
+    import difflib
+
+    words = {d.name: d.outcomes for d in c.choice_scales}
+    out = []
+    for x in compared:
+        if x.name not in words or x.word in words[x.name]:
+            continue
+        on_scale = words[x.name]
+        close = difflib.get_close_matches(x.word, on_scale, n=1)
+        holds = "always holds" if x.op in ("ne", "notin") else "never holds"
+        via = f", passed to the macro {x.via}," if x.via else ""
+        path, line, column = x.where
+        out.append(
+            Finding(
+                path,
+                line,
+                column,
+                "unknown-slot-word",
+                f"the statement of criterion {c.id!r} compares slot {x.name!r}{via} with {x.word!r}, which is not "
+                f"one of its words ({', '.join(on_scale)}), so the comparison {holds}; "
+                + (f"did you mean {close[0]!r}? " if close else "")
+                + "correct the word in the template, or give the slot a rung with that word in the rules",
+                "warning",
+            )
+        )
+    return out
 
 
 def _check_slots(book, fw, c, statement: TemplateReads, rendered: TemplateReads) -> list:

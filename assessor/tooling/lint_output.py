@@ -78,6 +78,13 @@ CHECKS = {
     "Add a rung or an `otherwise`.",
     "unfilled-slot": "A statement template reads a name that no choice of its criterion fills.",
     "unused-slot": "A choice that no template uses, so its wording never reaches the report.",
+    "unknown-slot-word": "A statement template compares a slot with a word its scale never gives (`{% if extent == "
+    '"al" %}`), so the comparison never holds (or, with !=, always does): correct the word, or give the slot a rung '
+    "with it.",
+    "divisor-can-be-zero": "A division by a fact or column whose declared range includes 0: a case giving 0 cannot be "
+    "assessed. Declare `min: 1` if it is never 0, or divide by `max(x, 1)`.",
+    "share-above-one": "A share (a value between 0 and 1, such as `share()` or a count of some rows over all of them) "
+    "compared with a number above 1, as if it were a percentage: write 80% as 0.8.",
     "unknown-value": "A statement template reads values.X for something the criterion does not have.",
     "missing-template": "A statement template that does not exist in the templates folder.",
     "template-syntax": "A template that does not parse as Jinja: see the line shown.",
