@@ -43,29 +43,88 @@ def case_files(directory) -> list[Path]:
 
 
 MAX_BYTES = 5 * 1024 * 1024  # the largest case, rule file or template read
+PIPE_WAIT_SECONDS = 10.0  # how long a pipe may keep the run waiting for its next bytes
 
 
 def read_limited(path: str | os.PathLike, what: str) -> bytes:
     """The bytes of a file, at most MAX_BYTES of them, every problem a finding.
 
     Counted while reading, not taken from the size the system reports: devices and pipes
-    (`/dev/zero`, `<(yes)`) report 0 and never end.
+    (`/dev/zero`, `<(yes)`) report 0 and never end. Opened without waiting, so that a named pipe
+    nothing writes to is refused rather than waited for forever; a pipe that is being written
+    (`assess <(cat case.yaml)`) is read to its end, as long as its bytes keep coming.
     """
     name = str(path)
     try:
-        if os.path.isdir(path):
-            raise AssessorError(Finding(name, None, None, "io", f"{what} is a directory, expected a file"))
-        with open(path, "rb") as f:
-            raw = f.read(MAX_BYTES + 1)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise AssessorError(Finding(name, None, None, "io", f"{what} does not exist")) from None
+    except IsADirectoryError:
+        raise _a_directory(name, what) from None
     except OSError as e:
         raise AssessorError(Finding(name, None, None, "io", f"cannot read {what}: {e.strerror}")) from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise _a_directory(name, what)
+        if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
+            raw = _read_pipe(fd, name, what)
+        else:
+            os.set_blocking(fd, True)  # a file, or a device such as /dev/zero or a terminal
+            with os.fdopen(fd, "rb", closefd=False) as f:
+                raw = f.read(MAX_BYTES + 1)
+    except OSError as e:
+        raise AssessorError(Finding(name, None, None, "io", f"cannot read {what}: {e.strerror}")) from None
+    finally:
+        os.close(fd)
     if len(raw) > MAX_BYTES:
         raise AssessorError(
             Finding(name, None, None, "too-large", f"{what} is larger than the limit of {MAX_BYTES // 1048576} MB")
         )
     return raw
+
+
+def _a_directory(name: str, what: str) -> AssessorError:
+    return AssessorError(Finding(name, None, None, "io", f"{what} is a directory, expected a file"))
+
+
+def _read_pipe(fd: int, name: str, what: str) -> bytes:
+    """A pipe's bytes up to its end (or one byte past the limit), never waiting on it for long."""
+    import select
+
+    chunks: list[bytes] = []
+    size = 0
+    while size <= MAX_BYTES:
+        try:
+            chunk = os.read(fd, min(65536, MAX_BYTES + 1 - size))
+        except BlockingIOError:  # a writer is there, its next bytes are not yet
+            if not select.select([fd], [], [], PIPE_WAIT_SECONDS)[0]:
+                raise AssessorError(
+                    Finding(
+                        name,
+                        None,
+                        None,
+                        "io",
+                        f"cannot read {what}: it is a pipe that sent nothing for {PIPE_WAIT_SECONDS:g} s",
+                    )
+                ) from None
+            continue
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    if not chunks:
+        raise AssessorError(
+            Finding(
+                name,
+                None,
+                None,
+                "io",
+                f"cannot read {what}: it is a pipe and nothing was written to it; for a named pipe (FIFO), "
+                "start the program that writes to it first, or name the file itself",
+            )
+        )
+    return b"".join(chunks)
 
 
 def same_file(a: os.stat_result, b: os.stat_result) -> bool:

@@ -99,7 +99,19 @@ def _outside_dir(path: Path) -> None:
     path.symlink_to(elsewhere, target_is_directory=True)
 
 
-GENERATORS = {"huge": _huge, "full-device": _full_device, "symlink-out": _outside, "symlink-dir-out": _outside_dir}
+def _fifo(path: Path) -> None:
+    """A named pipe at PATH that nothing writes to: opening it to read would wait forever."""
+    path.unlink(missing_ok=True)
+    os.mkfifo(path)
+
+
+GENERATORS = {
+    "huge": _huge,
+    "full-device": _full_device,
+    "symlink-out": _outside,
+    "symlink-dir-out": _outside_dir,
+    "fifo": _fifo,
+}
 
 
 @dataclass

@@ -65,6 +65,56 @@ def test_lint_stops_reading_an_endless_case():
     assert "/dev/zero: [error] " in run.stdout and "(too-large)" in run.stdout
 
 
+def test_a_pipe_being_written_is_read_to_its_end(tmp_path):
+    """`assess <(cat case.yaml)`: a pipe whose writer sends the case in pieces gives the report."""
+    read_end, write_end = os.pipe()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "assessor",
+            f"/dev/fd/{read_end}",
+            "--rules",
+            str(BASE / "rules"),
+            "--templates",
+            str(BASE / "templates"),
+            "-o",
+            str(tmp_path / "report.md"),
+        ],
+        pass_fds=[read_end],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    os.close(read_end)
+    text = (BASE / "case.yaml").read_bytes()
+    with os.fdopen(write_end, "wb", buffering=0) as writer:
+        for start in range(0, len(text), 200):
+            writer.write(text[start : start + 200])
+            time.sleep(0.01)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err.decode()
+    assert (tmp_path / "report.md").stat().st_size > 0
+
+
+def test_a_pipe_that_sends_nothing_is_refused_not_waited_for(monkeypatch):
+    """A writer that holds its pipe open and never writes: refused after the wait, not waited for forever."""
+    from assessor import files
+    from assessor.errors import AssessorError
+
+    monkeypatch.setattr(files, "PIPE_WAIT_SECONDS", 0.2)
+    read_end, write_end = os.pipe()
+    try:
+        with pytest.raises(AssessorError) as e:
+            files.read_limited(f"/dev/fd/{read_end}", "case file")
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+    (finding,) = e.value.findings
+    assert finding.check == "io"
+    assert finding.message == "cannot read case file: it is a pipe that sent nothing for 0.2 s"
+
+
 # ---------------------------------------------------------------- batch: a time limit per case
 
 
