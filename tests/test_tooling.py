@@ -6,6 +6,7 @@ temporary directory, so the repository's own cases and expectations are never to
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -232,6 +233,42 @@ def test_new_case_lists_every_fact_as_unknown_and_loads(tmp_path):
     case = load_case(out, book)
     assert case.force == "Testshire Constabulary"
     assert all(v is None for fw in case.frameworks.values() for facts in fw.evidence.values() for v in facts.values())
+
+
+EDITIONS = Path(__file__).resolve().parent / "rulebooks" / "editions"
+
+
+@pytest.mark.parametrize(
+    "args, edition, named",
+    [
+        (["--edition", "2009"], "2009", True),  # asked for: named in the case
+        (["--edition", "2008", "--period", "2008/09"], "2008", True),  # asked for against the period
+        ([], "2008", False),  # 2007/08 puts 2008 in force: the period chooses it
+        (["--period", "2008/09"], "2009", False),
+    ],
+)
+def test_new_case_is_for_an_edition_and_assesses_by_it(args, edition, named, tmp_path):
+    """Edition 2009 adds the criterion `response` (fact answered_share): a skeleton has the facts
+    of the edition that will grade it, and the report made from it says that edition."""
+    rulebook = tmp_path / "editions"
+    shutil.copytree(EDITIONS, rulebook)
+    out = rulebook / "cases" / "newshire.yaml"
+    result = assess("new-case", "--rulebook", rulebook, "--force", "Newshire", "-o", out, *args)
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    assert ("answered_share: unknown" in text) == (edition == "2009")
+    assert (f'edition: "{edition}"' in text) == named
+    report = assess(out, "-f", "json", "--engine", "python")
+    assert report.exit_code == 0, report.output
+    assert json.loads(report.stdout)["rulebook"]["edition"] == edition
+
+
+def test_new_case_refuses_an_edition_the_rulebook_lacks(tmp_path):
+    result = assess("new-case", "--rulebook", EDITIONS, "--force", "Newshire", "--edition", "2010")
+    assert result.exit_code == 2
+    assert "'2010' is not an edition of this rulebook; its editions are 2008, 2009" in result.output
+    result = assess("new-case", "--rules", EDITIONS / "rules", "--force", "Newshire", "--edition", "2008")
+    assert result.exit_code == 2 and "--edition and --rules both choose the rules" in result.output
 
 
 def test_new_case_never_overwrites_and_checks_its_options(tmp_path):

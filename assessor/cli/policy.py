@@ -359,6 +359,29 @@ def _force_name(ctx, param, value: str) -> str:
     return value.strip()
 
 
+def _edition_for(location: Location, ident: str | None, period: str) -> tuple[Location, str | None]:
+    """The rulebook as the edition a new case is for, and the edition the case must name: the one
+    asked for; else the one its period puts in force (which needs no naming); else the last listed,
+    named when editions say when they are in force (the period would otherwise choose none)."""
+    manifest = location.manifest
+    if ident is not None:
+        chosen = manifest.edition(ident) if manifest is not None else None
+        if manifest is None or chosen is None:
+            listed = ", ".join(str(e.id) for e in manifest.editions) if manifest else "none (no rulebook.yaml)"
+            raise click.BadParameter(
+                f"{ident!r} is not an edition of this rulebook; its editions are {listed}", param_hint="--edition"
+            )
+        return location.for_edition(chosen), chosen.id
+    if manifest is None or len(manifest.editions) < 2 or location.edition is None:
+        return location, None
+    if all(e.in_force == (None, None) for e in manifest.editions):
+        return location, None
+    in_force = manifest.in_force(period)
+    if in_force is None:
+        return location, location.edition
+    return location.for_edition(in_force), None
+
+
 @click.command("new-case", epilog=EXIT_CODES)
 @click.option(
     "--force",
@@ -375,18 +398,29 @@ def _force_name(ctx, param, value: str) -> str:
     default=None,
     help="Write the case to FILE (never overwritten) instead of standard output.",
 )
+@click.option(
+    "--edition",
+    metavar="ID",
+    default=None,
+    help="The edition of the rulebook the case is for (e.g. 2009), written into it as `edition:`. "
+    "Default: the edition in force for --period, else the last one listed.",
+)
 @rulebook_options()
-def new_case(force_name, period, output, rulebook_dir, rules_dir, templates_dir):
+def new_case(force_name, period, output, edition, rulebook_dir, rules_dir, templates_dir):
     """A case file to fill in: every fact the rules need as `unknown`, with its type, range and meaning."""
     from assessor.rulebook.read import load_rulebook
     from assessor.tooling.new_case import skeleton
 
+    if edition is not None and rules_dir is not None:
+        raise click.UsageError("--edition and --rules both choose the rules; give one")
     try:
         location = locate_rulebook(rulebook_dir, rules_dir, templates_dir, [output] if output else ())
+        location, named = _edition_for(location, edition, period)
         text = skeleton(
             load_rulebook(location.rules, location.overlays),
             force_name,
             period,
+            edition=named,
             **_case_schema(location, output),
         )
         if output is None:

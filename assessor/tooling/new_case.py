@@ -13,8 +13,15 @@ from assessor.case.read import NARRATIVE, UNKNOWN, expected_value
 from assessor.rulebook.model import Rulebook
 
 
-def skeleton(book: Rulebook, force: str, period: str, schema: str = "../assessor/schemas/case.schema.json") -> str:
-    """The case file's text; `schema` is the path from it to the case schema its editor should use."""
+def skeleton(
+    book: Rulebook,
+    force: str,
+    period: str,
+    schema: str = "../assessor/schemas/case.schema.json",
+    edition: str | None = None,
+) -> str:
+    """The case file's text; `schema` is the path from it to the case schema its editor should use;
+    `edition`, when given, the rulebook edition the case names as the one that grades it."""
     out = [
         f"# yaml-language-server: $schema={schema}",
         f"# Case file for {_flat(force)}, made by `assess new-case` from the rules in {book.directory}.",
@@ -24,6 +31,7 @@ def skeleton(book: Rulebook, force: str, period: str, schema: str = "../assessor
         "# short_name: the force's name as the report's running text uses it",
         "fictional: no",
         f"period: {period}  # the financial year inspected, April to March",
+        *([f"edition: {json.dumps(edition)}  # the rulebook edition that grades this case"] if edition else []),
         "# published: the month the report is published, e.g. September 2008",
     ]
     if _needs_bcus(book):
