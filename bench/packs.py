@@ -230,8 +230,8 @@ class ClosureEngine:
 
 
 class _Recorder:
-    """Stands in for durable's C module while the driver runs: records each batch it asserts
-    (ruleset handle, JSON text) and the session it deletes afterwards."""
+    """Stands in for durable's C module while the driver runs: records the arguments of each
+    call of our C driver function (`assessor_run`: one shard's batch for one case)."""
 
     def __init__(self, dre, calls: list):
         self._dre, self._calls = dre, calls
@@ -239,21 +239,17 @@ class _Recorder:
     def __getattr__(self, name):
         return getattr(self._dre, name)
 
-    def assert_facts(self, handle, text):
-        self._calls.append([handle, text, None])
-        return self._dre.assert_facts(handle, text)
-
-    def delete_state(self, handle, sid):
-        if self._calls and self._calls[-1][0] == handle and self._calls[-1][2] is None:
-            self._calls[-1][2] = sid
-        return self._dre.delete_state(handle, sid)
+    def assessor_run(self, *args):
+        self._calls.append(args)
+        return self._dre.assessor_run(*args)
 
 
 class RawC:
-    """durable's own cost, the floor under the driver: the C calls the durable engine makes for
-    each case (assert the batch, start and complete every action, delete the session), replayed
-    on the JSON text the driver itself asserted for that case (recorded once), messages left
-    unread. The driver's time over this is what its Python costs."""
+    """The C floor under the driver: for each case, the C calls the durable engine makes,
+    replayed with the same arguments (recorded once): one `assessor_run` per shard, our C
+    driver function, which writes the JSON batch of the facts, asserts it, starts and
+    completes every action, reads the rules and fact ids from the messages and deletes the
+    session (tools/durable_driver.c). The driver's time over this is what its Python costs."""
 
     name = "durable_c"
 
@@ -261,15 +257,47 @@ class RawC:
         from assessor.engines import durable as module
 
         self.dre = module.dre
-        self.calls = []  # per case: [(ruleset handle, batch text, sid)]
+        self.calls = []  # per case: [assessor_run's arguments]
         try:
             for n in range(max(len(p.cases) for p in packs)):
                 calls: list = []
                 module.dre = _Recorder(self.dre, calls)
                 _run_case(durable, packs, n)
-                self.calls.append([tuple(call) for call in calls])
+                self.calls.append(calls)
         finally:
             module.dre = self.dre
+
+    def run(self, index: int) -> int:
+        """Replays case `index`; the action messages read, the sentinels' not counted."""
+        run = self.dre.assessor_run
+        return sum(len(run(*args)) for args in self.calls[index % len(self.calls)])
+
+    def close(self):
+        pass
+
+
+class OwnC:
+    """durable's own C calls alone, without our C driver's work (writing the batch, reading
+    the messages): per recorded `assessor_run`, its batch text (written once, beforehand) is
+    asserted, every action started and completed, the session deleted, messages unread.
+    How much of RawC is durable's engine itself."""
+
+    name = "durable_own"
+
+    def __init__(self, raw: RawC):
+        from assessor.engines.durable import MAX_NUMBER, MAX_STRING
+
+        dre = self.dre = raw.dre
+        self.calls = [
+            [
+                (handle, text, sid)
+                for handle, sid, stage, facts, specs, _rules, *_limits in calls
+                if not (text := dre.assessor_batch(sid, stage, facts, specs, MAX_NUMBER, MAX_STRING)).startswith(
+                    '[{"kind"'  # a batch of the trigger alone is never asserted (C3)
+                )
+            ]
+            for calls in raw.calls
+        ]
 
     def run(self, index: int) -> int:
         dre = self.dre
@@ -309,7 +337,7 @@ def _build(kind: str, packs: list[Pack]):
 
 
 def _run_case(multi, packs: list[Pack], index: int) -> list | int:
-    if isinstance(multi, RawC):
+    if isinstance(multi, (RawC, OwnC)):
         return multi.run(index)
     out = []
     for engine, pack in zip(multi.engines, packs):
@@ -328,7 +356,9 @@ def _shards(multi: _Multi) -> int | None:
 class Prepared:
     """A pack with its engines built and checked; `row` collects its figures."""
 
-    def __init__(self, packs: list[Pack], name: str, engines=("durable", "durable_c", "python", "closure")):
+    def __init__(
+        self, packs: list[Pack], name: str, engines=("durable", "durable_c", "durable_own", "python", "closure")
+    ):
         self.packs = packs
         self.n_cases = max(len(p.cases) for p in packs)
         n_rules = sum(len(p.rules) for p in packs)
@@ -344,7 +374,7 @@ class Prepared:
         }
         self.built, errors = {}, {}
         for kind in engines:
-            if kind == "durable_c":
+            if kind in ("durable_c", "durable_own"):
                 continue  # from the durable engine once it has passed the check, below
             start = time.perf_counter()
             try:
@@ -371,12 +401,20 @@ class Prepared:
                 "build_ms": round((time.perf_counter() - start) * 1000, 2),
                 "messages_per_case": round(statistics.mean(raw.run(i) for i in range(self.n_cases)), 1),
             }
+            floors = {"durable_c": raw}
+            if "durable_own" in engines:
+                start = time.perf_counter()
+                own = floors["durable_own"] = OwnC(raw)
+                self.row["engines"]["durable_own"] = {
+                    "build_ms": round((time.perf_counter() - start) * 1000, 2),
+                    "messages_per_case": round(statistics.mean(own.run(i) for i in range(self.n_cases)), 1),
+                }
             # timed right after the driver in every round
             built = {}
             for kind, multi in self.built.items():
                 built[kind] = multi
                 if kind == "durable":
-                    built["durable_c"] = raw
+                    built.update(floors)
             self.built = built
         self.row["mismatches"] = sum(
             sum(a != b for a, b in zip(answers[kind], answers[reference])) for kind in answers if kind != reference
@@ -418,8 +456,12 @@ class Prepared:
                 figures["x_closure"] = round(figures["ms_per_case"] / base, 2)
         durable, raw = self.row["engines"].get("durable", {}), self.row["engines"].get("durable_c", {})
         if "ms_per_case" in durable and raw.get("ms_per_case"):
-            # side by side, same rounds: the driver's cost over durable's own C calls
+            # side by side, same rounds: the driver's cost over the C calls it makes
             durable["x_durable_c"] = round(durable["ms_per_case"] / raw["ms_per_case"], 3)
+        own = self.row["engines"].get("durable_own", {})
+        if raw.get("ms_per_case") and own.get("ms_per_case"):
+            # and those calls over durable's own: what our C driver adds in C
+            raw["x_durable_own"] = round(raw["ms_per_case"] / own["ms_per_case"], 3)
         for multi in self.built.values():
             multi.close()
         return self.row

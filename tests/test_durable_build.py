@@ -31,15 +31,20 @@ def assess(*args: str, cwd: Path = ROOT, python: str = sys.executable) -> subpro
 
 
 def test_the_engine_is_the_patched_build():
-    """The compiled engine is the package's own, and calls nothing Python 3.13 removed: an
-    unpatched build names PyEval_CallObject (or, before 3.13, PyEval_CallObjectWithKeywords)."""
+    """The compiled engine is the package's own, calls nothing Python 3.13 removed (an
+    unpatched build names PyEval_CallObject, or before 3.13 PyEval_CallObjectWithKeywords),
+    and has our driver's functions."""
     from assessor.engines import durable_rules_engine
 
     path = Path(durable_rules_engine.__file__)
     assert path.parent == ROOT / "assessor" / "engines" or "site-packages" in path.parts
     assert b"PyEval_CallObject" not in path.read_bytes()
     assert b"PyObject_CallObject" in path.read_bytes()
+    assert callable(durable_rules_engine.assessor_run) and callable(durable_rules_engine.assessor_batch)
     assert (path.parent / "durable_rules_engine.LICENSE").read_text().startswith("The MIT License")
+
+
+TABLE = "static PyMethodDef myModule_methods[] = {\n"
 
 
 def test_the_patch_refuses_a_source_it_does_not_know(tmp_path):
@@ -47,12 +52,33 @@ def test_the_patch_refuses_a_source_it_does_not_know(tmp_path):
     compiling half-patched code."""
     source = tmp_path / "src" / "rulespy" / "rules.c"
     source.parent.mkdir(parents=True)
-    source.write_text("result = PyEval_CallObject(callback, arglist);\n")
+    call = "result = PyEval_CallObject(callback, arglist);\n"
+    source.write_text(call + TABLE)
     with pytest.raises(durable_build.BuildError, match=r"occurs 1 times, the patch expects 5"):
         durable_build.patch(tmp_path)
-    source.write_text("result = PyEval_CallObject(callback, arglist);\n" * 5)
+    source.write_text(call * 5)
+    with pytest.raises(durable_build.BuildError, match=r"myModule_methods.* occurs 0 times, the patch expects 1"):
+        durable_build.patch(tmp_path)
+    source.write_text(call * 5 + TABLE)
     durable_build.patch(tmp_path)
-    assert source.read_text() == "result = PyObject_CallObject(callback, arglist);\n" * 5
+    assert source.read_text() == call.replace("PyEval", "PyObject") * 5 + (
+        '#include "assessor_driver.c"\n\n' + TABLE + '    {"assessor_batch", assessorBatch, METH_VARARGS},\n'
+        '    {"assessor_run", assessorRun, METH_VARARGS},\n'
+    )
+
+
+def test_the_driver_goes_beside_the_source_it_is_included_in(tmp_path):
+    """unpack() (after prepare() has verified the sdist) copies our C driver in beside rules.c,
+    which the patch makes include it."""
+    sdist = tmp_path / durable_build.SDIST
+    with tarfile.open(sdist, "w:gz") as tar:
+        info = tarfile.TarInfo(f"{durable_build.TOP}/src/rulespy/rules.c")
+        data = ("PyEval_CallObject(x);\n" * 5 + TABLE).encode()
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    rulespy = durable_build.unpack(sdist, tmp_path / "out") / "src" / "rulespy"
+    assert (rulespy / durable_build.DRIVER_NAME).read_bytes() == durable_build.DRIVER.read_bytes()
+    assert '#include "assessor_driver.c"' in (rulespy / "rules.c").read_text()
 
 
 def test_a_tampered_sdist_is_refused(tmp_path, monkeypatch):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import operator
 import os
@@ -17,6 +18,7 @@ from ir_strategies import scenarios
 
 from assessor.engines import ENGINES, EngineError, make_engine
 from assessor.language.ir import AllOf, AnyOf, Cmp, EngineFact, EngineRule, Lit, Ref
+from assessor.source.reader import MAX_NUMBER
 
 FUZZ_EXAMPLES = int(os.environ.get("ASSESSOR_FUZZ_EXAMPLES", "300"))
 FUZZ = settings(
@@ -265,16 +267,18 @@ def test_durable_is_unusable_after_close(durable):
 def test_durable_detects_a_truncated_batch_and_recovers(durable, monkeypatch):
     """If the C parser stops early (P6), the sentinel does not fire: an error, not a wrong
     answer, and the session is cleaned up without the C1 crash so the engine goes on."""
-    from assessor.engines import durable as module
-
-    e = durable([rule("r", Cmp("gt", "a", Lit(0)))])
-    facts = [fact("f1", a=1), fact("f2", a=1e-05), fact("f3", a=2)]
-    monkeypatch.setattr(module, "_float_json", repr)  # no 1e-05 fix
-    monkeypatch.setattr(module, "_TEXT_OF", {float: {}})  # nor its text remembered from earlier tests
-    with pytest.raises(EngineError, match="part of the facts"):
-        e.evaluate(1, facts)
+    e = durable([rule("r", Cmp("gt", "a", Lit(0))), rule("q", Cmp("gt", "a", Lit(0)), scope="u")])
+    facts = [fact("f1", a=1), fact("f2", scope="u", a=2), fact("f3", a=3)]
+    (shard,) = e._shards[1]
+    head, names, keys = shard.specs["u"]
+    # the second fact's text gets a number the parser stops at (1e5: an exponent, no fraction);
+    # a batch whose first fact is unreadable holds no fact at all, which crashes (C3)
+    monkeypatch.setitem(shard.specs, "u", (head + ',"x":1e5', names, keys))
+    for _ in range(2):
+        with pytest.raises(EngineError, match=r"^durable-rules: read only part of the facts \(probe P6\)$"):
+            e.evaluate(1, facts)
     monkeypatch.undo()
-    assert e.evaluate(1, facts) == {"r": ("f1", "f2", "f3")}
+    assert e.evaluate(1, facts) == {"q": ("f2",), "r": ("f1", "f3")}
 
 
 def test_durable_reads_fact_ids_not_value_text(durable):
@@ -286,25 +290,64 @@ def test_durable_reads_fact_ids_not_value_text(durable):
     assert e.evaluate(1, facts) == {"r": ("f0",)}
 
 
-def test_durable_writes_each_value_as_itself_whatever_came_before(durable, monkeypatch):
-    """The driver remembers the JSON text of values it has written. Values that Python holds
-    equal (True, 1, 1.0; 0.0 and -0.0) keep their own text and type, in either order, and
-    values durable would compare wrongly are refused every time, not only the first."""
+def _written(values: list) -> list[str]:
+    """The JSON text the C driver writes for each of `values` (as the value `a` of a fact)."""
     from assessor.engines import durable as module
 
-    monkeypatch.setattr(module, "_TEXT_OF", {bool: {True: "true", False: "false"}, int: {}, float: {}, str: {}})
-    values = [True, 1, 1.0, "1", "true", False, 0, 0.0, -0.0, "", 1e-05, 2.5, 2**53, "x" * 64, "y" * 65]
-    for order in (values, values[::-1], values):
-        assert [module._json_text(v) for v in order] == [module._value_json(v) for v in order]
+    before, after = '[{"id":"0","sid":"7","a":', '},{"kind":"$eval","id":"t","sid":"7"}]'
+    texts = []
+    for value in values:
+        text = module.dre.assessor_batch(
+            "7", 1, [fact("f", a=value)], {"s": ("", ("a",), ('"a":',))}, MAX_NUMBER, module.MAX_STRING
+        )
+        assert text.startswith(before) and text.endswith(after), text
+        texts.append(text[len(before) : -len(after)])
+    return texts
+
+
+def test_durable_writes_each_value_as_json_does():
+    """The C driver writes values as json.dumps does (UTF-8, not ASCII-escaped), but floats
+    with an exponent get a fraction, which the engine's parser needs (P6); bools stay bools."""
+    from assessor.engines.durable import _float_json
+
+    values = [True, 1, 1.0, "1", "true", False, 0, 0.0, -0.0, "", 1e-05, -2.5e300, 2.5, 2**53, -(2**53), "x" * 64]
+    strings = ['say "hi"\\', "é😀\n\x00\x1f\x7f\u2028", "\b\f\r\t/</script>"]
+    assert _written(values + strings) == [
+        _float_json(v) if type(v) is float else json.dumps(v, ensure_ascii=False) for v in values + strings
+    ]
+
+
+@given(st.lists(st.one_of(st.floats(allow_nan=False, allow_infinity=False), st.text(), st.integers(-(2**53), 2**53))))
+@FUZZ
+def test_durable_writes_any_value_as_json_does(values):
+    from assessor.engines.durable import _float_json
+
+    values = [v for v in values if not (isinstance(v, str) and any("\ud800" <= c <= "\udfff" for c in v))]
+    if values:
+        assert _written(values) == [
+            _float_json(v) if type(v) is float else json.dumps(v, ensure_ascii=False) for v in values
+        ]
+
+
+def test_durable_compares_values_as_python_does_in_any_order(durable):
+    """Values that Python holds equal (True, 1, 1.0; 0.0 and -0.0) keep their own type, in
+    either order, and values durable would compare wrongly are refused every time."""
+    from assessor.engines import durable as module
+
     numbers = [True, 1, 1.0, False, 0, 0.0, -0.0, 1e-05, 2.5]
     rules = [rule("z", Cmp("lt", "a", Lit(0.5)))]
     e, python = durable(rules), make_engine("python", rules)
     facts = [fact(f"f{n}", a=v) for n, v in enumerate(numbers)]
     assert e.evaluate(1, facts) == e.evaluate(1, facts[::-1]) == python.evaluate(1, facts)
-    for bad in (2**53 + 1, float("inf"), "z" * (module.MAX_STRING + 1)):
+    for bad in (2**53 + 1, float("inf"), "z" * (module.MAX_STRING + 1), None, b"x", [1]):
         for _ in range(2):
             with pytest.raises(EngineError, match="durable cannot compare"):
-                e.evaluate(1, [fact("f", a=bad)])
+                e.evaluate(1, [fact("f", a=1), fact("g", a=bad)])
+    with pytest.raises(EngineError, match="fact 'g' lacks the value 'a'"):
+        e.evaluate(1, [fact("f", a=1), fact("g", b=1)])
+    with pytest.raises(EngineError, match="durable-rules: .*surrogates not allowed"):
+        e.evaluate(1, [fact("f", a="\ud800")])
+    assert e.evaluate(1, facts) == python.evaluate(1, facts)
 
 
 def test_durable_wraps_c_engine_errors(durable, monkeypatch):

@@ -13,6 +13,10 @@ $ASSESSOR_DURABLE_SDIST), checked against its sha256, unpacked into the build di
 edited by the substitutions in PATCHES, each of which must apply exactly as often as listed.
 No durable-rules source is kept in this repository.
 
+The same patch adds the driver's own C functions to the module (durable_driver.c, beside this
+file: one call per batch instead of one per action, the JSON written and the messages read in
+C; see assessor/engines/durable.py).
+
 Also a command, to try the build outside pip, e.g. as GCC 14 would treat it:
 
     CFLAGS=-Werror=implicit-function-declaration python tools/durable_build.py build/check
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -38,10 +43,23 @@ SOURCES = [f"src/rules/{name}.c" for name in ("json", "rete", "state", "events",
 INCLUDE_DIRS = ["src/rules"]
 COMPILE_ARGS = ["-std=c99", "-D_GNU_SOURCE"]  # the sdist's own flags
 
+# Our driver's C functions (durable_driver.c, beside this file), copied in as src/rulespy/DRIVER_NAME
+DRIVER = Path(__file__).resolve().parent / "durable_driver.c"
+DRIVER_NAME = "assessor_driver.c"
+
 # (file, text, replacement, times it must occur)
 PATCHES = [
     # removed in Python 3.13; PyObject_CallObject(callable, args) is the same call (3.x)
     ("src/rulespy/rules.c", "PyEval_CallObject(", "PyObject_CallObject(", 5),
+    # the driver's functions join the module (they use its RulesError, so they go in its file)
+    (
+        "src/rulespy/rules.c",
+        "static PyMethodDef myModule_methods[] = {\n",
+        f'#include "{DRIVER_NAME}"\n\nstatic PyMethodDef myModule_methods[] = {{\n'
+        '    {"assessor_batch", assessorBatch, METH_VARARGS},\n'
+        '    {"assessor_run", assessorRun, METH_VARARGS},\n',
+        1,
+    ),
 ]
 
 
@@ -97,12 +115,11 @@ def unpack(sdist: Path, directory: Path) -> Path:
     """Extract the sdist into `directory` (replacing an earlier extraction) and patch it."""
     root = directory / TOP
     if root.exists():
-        import shutil
-
         shutil.rmtree(root)
     directory.mkdir(parents=True, exist_ok=True)
     with tarfile.open(sdist) as tar:
         tar.extractall(directory, filter="data")
+    shutil.copyfile(DRIVER, root / "src" / "rulespy" / DRIVER_NAME)
     patch(root)
     return root
 

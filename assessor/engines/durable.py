@@ -12,8 +12,11 @@ Driving durable naively crashes the process or silently answers wrong; the pitfa
   facts arrive cannot change what fires (P1), and rules need no trigger fact. The trigger is
   still asserted last in every batch: a sentinel rule on it proves the whole batch was read
   (P6) and gives every session an action before it is deleted (P4).
-* Facts go to the shards whose rules read their scope only. The batch is written as JSON text
-  directly, and matches are read from the action messages' text (see `_Shard.matches`).
+* Facts go to the shards whose rules read their scope only. Per shard, one call of our own C
+  driver (tools/durable_driver.c, compiled into the engine's module by the build) writes the
+  batch's JSON text, asserts it, runs the actions, reads the matches from their messages and
+  deletes the session (see `_Shard.matches`): the same C calls as probe §8, without a Python
+  round trip per action.
 * A fresh session per `evaluate`, deleted afterwards, also after errors once an action has
   started (P3, P4/C1).
 * Limits of the C engine that the shard layout respects (`rete.h`, `rules.h`, `events.c`):
@@ -28,7 +31,6 @@ from __future__ import annotations
 import itertools
 import json
 import math
-import operator
 import re
 import weakref
 from collections import defaultdict
@@ -54,9 +56,8 @@ from assessor.source.reader import MAX_NUMBER  # durable compares int with float
 
 _OPERATORS = {"eq": "$eq", "ne": "$neq", "lt": "$lt", "le": "$lte", "gt": "$gt", "ge": "$gte"}
 _TRIGGER = {"kind": "$eval"}  # facts carry no `kind`, so it matches the trigger alone
-_TRIGGER_FACT = '{"kind":"$eval","id":"t","sid":"%s"}'  # _TRIGGER as asserted; % sid
-_SENTINEL = "sentinel"  # cannot clash: the other rules are named r0, r1, ...
-_SENTINEL_MESSAGE = f'{{"{_SENTINEL}":'  # how its action messages start
+_TRIGGER_FACT = '{"kind":"$eval","id":"t","sid":"%s"}'  # _TRIGGER as asserted (also by the C driver); % sid
+_SENTINEL = "sentinel"  # cannot clash: the other rules are named r0, r1, ...; the C driver knows it
 _ALL_FRAMES = 65535  # `cap`: one activation per rule carrying all its frames (probe §5)
 
 # P9/C5: 256 rules behind one alpha node crash (all of a shard's rules of one scope share
@@ -69,19 +70,7 @@ MAX_RULES_PER_SHARD = 50
 MAX_STRING = 10_000  # durable compares strings with 16-bit lengths: 65,536 bytes compare as 0
 
 _EXPONENT = re.compile(r"\d[eE]")
-# A rule's action message is '{"<rule>":[{"m":<fact>},...]}' with each fact's text exactly as
-# asserted (state.c, serializeResult), and our facts start with their id. Within JSON strings
-# every `"` is escaped, so this text occurs only where a frame starts, before the fact's id.
-_FRAME = '{"m":{"id":"'
 _ruleset_names = itertools.count()
-
-
-def _getter(names: list[str]):
-    """values -> the tuple of values[name] for `names` (KeyError if one is missing)."""
-    if len(names) == 1:
-        name = names[0]
-        return lambda values: (values[name],)
-    return operator.itemgetter(*names)
 
 
 def _attr(name: str) -> str:
@@ -111,46 +100,6 @@ def _checked(value: Value) -> Value:
     ):
         return value
     raise _refused(value)
-
-
-def _value_json(value: Value) -> str:
-    """_dumps(_checked(value)), for fact values: the same checks, without json.dumps."""
-    kind = type(value)
-    if kind is str and len(value) <= MAX_STRING:
-        return encode_basestring(value)
-    if kind is bool:
-        return "true" if value else "false"
-    if kind is int and -MAX_NUMBER <= value <= MAX_NUMBER:
-        return int.__repr__(value)
-    if kind is float and math.isfinite(value):
-        return _float_json(value)
-    raise _refused(value)
-
-
-# _value_json's text of the values met so far, by type (True == 1 == 1.0, so one table
-# per type), bounded; strings only when short, floats other than zero (-0.0 == 0.0)
-_TEXT_OF: dict[type, dict] = {bool: {True: "true", False: "false"}, int: {}, float: {}, str: {}}
-_CACHED_VALUES = 4096
-_CACHED_STRING = 64
-
-
-def _json_text(value: Value) -> str:
-    """_value_json(value), remembered: most values recur from case to case (flags, small
-    counts, choices), and writing them is most of what the driver's Python costs."""
-    table = _TEXT_OF.get(type(value))
-    if table is not None:
-        text = table.get(value)
-        if text is not None:
-            return text
-    text = _value_json(value)
-    if (
-        table is not None
-        and len(table) < _CACHED_VALUES
-        and value != 0
-        and (type(value) is not str or len(value) <= _CACHED_STRING)
-    ):
-        table[value] = text
-    return text
 
 
 def _float_json(value: float) -> str:
@@ -272,28 +221,18 @@ class _Shard:
                 raise EngineError(
                     f"scope {scope!r} reads {len(names)} values; durable takes at most {MAX_VALUES} per fact"
                 )
-        # per scope, the JSON text of a fact after its id and sid: scope and stage as the rules
-        # test them, then (name, '"attribute":') for the values this shard reads only, which
-        # keeps batches small and within the property limit (P6)
+        # per scope, for the C driver (tools/durable_driver.c): the JSON text of a fact after its
+        # id and sid, scope and stage as the rules test them; the names of the values this shard
+        # reads only, which keeps batches small and within the property limit (P6); and the
+        # text before each of those values
         stage = parts[0].stage  # _layout gives each shard the parts of one stage
-        self.scopes = {
+        self.specs = {
             scope: (
                 f'"scope":{encode_basestring(scope)},"stage":{stage}',
-                tuple((name, f",{encode_basestring(_attr(name))}:") for name in sorted(names)),
+                tuple(sorted(names)),
+                tuple(f",{encode_basestring(_attr(name))}:" for name in sorted(names)),
             )
             for scope, names in read.items()
-        }
-        # the same as a %-template per scope, taking the position, the sid and the values' text
-        # in the order of `scopes`, with a getter of those values
-        self._templates = {
-            scope: (
-                '{"id":"%d","sid":"%s",'
-                + head.replace("%", "%%")
-                + "".join(key.replace("%", "%%") + "%s" for _name, key in attrs)
-                + "}",
-                _getter([name for name, _key in attrs]),
-            )
-            for scope, (head, attrs) in self.scopes.items()
         }
         ruleset = {
             name: {
@@ -316,72 +255,40 @@ class _Shard:
         self._handle = dre.create_ruleset(f"assessor{next(_ruleset_names)}", _dumps(ruleset))
         handles.append(self._handle)
 
-    def _batch(self, sid: str, facts: Sequence[EngineFact]) -> str:
-        """The JSON text of the facts, each with its position in `facts` as its id, first
-        (`_FRAME`), then the trigger (P1, P6)."""
-        templates = self._templates
-        pieces = []
-        for position, fact in enumerate(facts):
-            template, values_of = templates[fact.scope]
-            try:
-                values = values_of(fact.values)
-            except KeyError:
-                missing = next(name for name, _key in self.scopes[fact.scope][1] if name not in fact.values)
-                raise EngineError(f"fact {fact.id!r} lacks the value {missing!r}") from None
-            pieces.append(template % (position, sid, *map(_json_text, values)))
-        pieces.append(_TRIGGER_FACT % sid)
-        return f"[{','.join(pieces)}]"
+    def matches(self, sid: str, stage: int, facts: Sequence[EngineFact]) -> list[tuple[str, tuple[str, ...]]]:
+        """(IR rule id, sorted ids of the facts it held on) for each rule of this shard that
+        fired on the facts of `stage` and of the scopes this shard reads (which may be none).
 
-    def _drain(self, state: int, messages: list[str]) -> None:
-        """Run the pending actions of a session, collecting their messages."""
-        handle = self._handle
-        action = dre.start_action_for_state(handle, state)
-        if action:
-            message = action[1]
-            while message:
-                messages.append(message)
-                message = dre.complete_and_start_action(handle, state)
-
-    def matches(self, sid: str, facts: Sequence[EngineFact], matched: defaultdict[str, set[str]]) -> None:
-        """Add to `matched` (IR rule id -> fact ids) the facts each rule of this shard held on;
-        `facts` are at least one, of scopes this shard reads."""
-        batch = self._batch(sid, facts)
-        messages: list[str] = []
+        One C call (tools/durable_driver.c) writes the batch: each fact with its position in
+        `facts` as its id, the trigger last (P1, P6); asserts it, runs every action, checks that
+        the sentinel fired, which proves the whole batch was read (P6), deletes the session, and
+        reads the rules and facts from the action messages."""
         try:
-            _code, state = dre.assert_facts(self._handle, batch)  # 1, 2: unmatched, repeated (P2)
-            self._drain(state, messages)
-            # the sentinel's action proves the whole batch was read (P6); defined last, it
-            # normally comes last
-            if messages and messages[-1].startswith(_SENTINEL_MESSAGE):
-                del messages[-1]
-            else:
-                sentinel = [message for message in messages if message.startswith(_SENTINEL_MESSAGE)]
-                if not sentinel:
-                    raise EngineError("durable-rules read only part of the facts (probe P6)")
-                messages.remove(sentinel[0])
+            return dre.assessor_run(self._handle, sid, stage, facts, self.specs, self.rule_ids, MAX_NUMBER, MAX_STRING)
         except BaseException as exc:
-            self._abandon(sid, bool(messages))
+            if type(exc) in (KeyError, ValueError) and len(exc.args) == 2:
+                position, name = exc.args  # from writing the batch: nothing was asserted
+                if type(exc) is ValueError:
+                    raise _refused(facts[position].values[name]) from None
+                raise EngineError(f"fact {facts[position].id!r} lacks the value {name!r}") from None
+            self._abandon(sid)
             if isinstance(exc, (dre.error, MemoryError, UnicodeEncodeError)):
                 raise EngineError(f"durable-rules: {exc}") from exc
             raise
-        dre.delete_state(self._handle, sid)
-        rule_ids = self.rule_ids
-        for message in messages:
-            ids = matched[rule_ids[message[2 : message.index('"', 2)]]]  # one rule per message; plain names
-            for frame in message.split(_FRAME)[1:]:
-                ids.add(facts[int(frame[: frame.index('"')])].id)
 
-    def _abandon(self, sid: str, started: bool) -> None:
-        # P4/C1: deleting a session in which no action ever started crashes, so start one
-        # (the sentinel, by a lone trigger) first; if even that fails, leave the session.
+    def _abandon(self, sid: str) -> None:
+        # The C driver deletes a session once an action has started in it; P4/C1: deleting one
+        # in which none did crashes, so start one (the sentinel, by a lone trigger) and delete
+        # it. A session already deleted is made anew by that trigger, and deleted again.
+        # If even that fails, leave the session.
+        handle = self._handle
         try:
-            if not started:
-                _code, state = dre.assert_fact(self._handle, _TRIGGER_FACT % sid)
-                messages: list[str] = []
-                self._drain(state, messages)
-                started = bool(messages)
-            if started:
-                dre.delete_state(self._handle, sid)
+            _code, state = dre.assert_fact(handle, _TRIGGER_FACT % sid)
+            action = dre.start_action_for_state(handle, state)
+            if action and action[1]:
+                while dre.complete_and_start_action(handle, state):
+                    pass
+                dre.delete_state(handle, sid)
         except (dre.error, MemoryError):
             pass
 
@@ -414,36 +321,26 @@ class DurableEngine:
         except BaseException:
             self.close()
             raise
-        # stage -> scope -> the shards whose rules read that scope
-        self._routes: dict[int, dict[str, tuple[_Shard, ...]]] = {}
-        for stage, shards in self._shards.items():
-            routes: dict[str, list[_Shard]] = defaultdict(list)
-            for shard in shards:
-                for scope in shard.scopes:
-                    routes[scope].append(shard)
-            self._routes[stage] = {scope: tuple(found) for scope, found in routes.items()}
 
     def evaluate(self, stage: int, facts: Sequence[EngineFact]) -> dict[str, tuple[str, ...]]:
         if not self._closed.alive:
             raise EngineError("the durable engine is closed")  # its handles may be reused
-        routes = self._routes.get(stage)
-        if not routes:
+        shards = self._shards.get(stage)
+        if not shards:
             return {}
-        batches: dict[_Shard, list[EngineFact]] = {}
-        for fact in facts:
-            if fact.stage == stage:
-                for shard in routes.get(fact.scope, ()):  # no rule reads other scopes: no shard needs them
-                    batch = batches.get(shard)
-                    if batch is None:
-                        batches[shard] = [fact]
-                    else:
-                        batch.append(fact)
-        # C3: an empty batch is never asserted; a shard without facts has nothing that can fire
         sid = str(next(self._sids))  # sessions are per ruleset: one sid serves every shard
-        matched: dict[str, set[str]] = defaultdict(set)
-        for shard, batch in batches.items():
-            shard.matches(sid, batch, matched)
-        return {rule_id: tuple(sorted(matched[rule_id])) for rule_id in sorted(matched)}
+        if len(shards) == 1:
+            found = shards[0].matches(sid, stage, facts)
+        else:
+            found = [pair for shard in shards for pair in shard.matches(sid, stage, facts)]
+        matched = dict(sorted(found))
+        if len(matched) == len(found):
+            return matched
+        # an IR rule split into several durable rules (or an id given twice) fired in several
+        merged: dict[str, set[str]] = defaultdict(set)
+        for rule_id, ids in found:
+            merged[rule_id].update(ids)
+        return {rule_id: tuple(sorted(merged[rule_id])) for rule_id in sorted(merged)}
 
     def close(self) -> None:
         self._closed()

@@ -10,3 +10,23 @@ def assert_facts(handle: int, facts: str) -> tuple[int, int]: ...
 def start_action_for_state(handle: int, state: int) -> tuple[str, str] | None: ...
 def complete_and_start_action(handle: int, state: int) -> str | None: ...
 def delete_state(handle: int, sid: str) -> None: ...
+
+# Our driver's functions (tools/durable_driver.c), compiled into the same module
+def assessor_batch(
+    sid: str,
+    stage: object,
+    facts: object,
+    specs: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]],
+    max_number: int,
+    max_string: int,
+) -> str: ...
+def assessor_run(
+    handle: int,
+    sid: str,
+    stage: object,
+    facts: object,
+    specs: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]],
+    rules: dict[str, str],
+    max_number: int,
+    max_string: int,
+) -> list[tuple[str, tuple[str, ...]]]: ...

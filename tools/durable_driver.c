@@ -1,0 +1,416 @@
+/* assessor's driver for durable-rules' C engine, compiled into its Python binding.
+
+   tools/durable_build.py copies this file beside the sdist's src/rulespy/rules.c and includes
+   it there, so it shares that file's RulesError and adds two functions to its module:
+
+   assessor_batch(sid, stage, facts, specs, max_number, max_string) -> str
+       The JSON text of a batch: of `facts` (a list or tuple of objects with `id`, `scope`,
+       `stage` and `values`), those of `stage` whose scope is in `specs`, each written as
+       {"id":"<position in facts>","sid":"<sid>",<head><values>}, then the trigger
+       {"kind":"$eval","id":"t","sid":"<sid>"}. specs[scope] is (head, names, keys): the text
+       after the sid, the value names to write and, for each, the text before it (',"v_x":').
+       Integers beyond +-max_number, non-finite floats, strings over max_string characters and
+       other types raise ValueError(position, name); a value missing, KeyError(position, name).
+   assessor_run(handle, sid, stage, facts, specs, rules, max_number, max_string) -> [(rule id, ids)]
+       The same batch, asserted into the ruleset `handle` unless it holds no fact; then every
+       action of the session started and completed, the session deleted, and for each action
+       message but the sentinel's, its rule's id (rules[name]) with the sorted ids of its
+       facts. These are the C calls the Python driver made one by one (probe section 8).
+
+   Everything here mirrors assessor/engines/durable.py, which documents the why (P4, P6, C1). */
+
+#include <math.h>
+#include <string.h>
+
+#define ASSESSOR_SENTINEL "sentinel"
+#define ASSESSOR_FRAME "{\"m\":{\"id\":\""
+
+typedef struct {
+    char *text;
+    size_t length;
+    size_t size;
+} AssessorText;
+
+static int assessorAppend(AssessorText *out, const char *text, size_t length) {
+    if (out->length + length + 1 > out->size) {
+        size_t size = out->size ? out->size : 4096;
+        while (size < out->length + length + 1) {
+            size *= 2;
+        }
+        char *grown = realloc(out->text, size);
+        if (!grown) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        out->text = grown;
+        out->size = size;
+    }
+    memcpy(out->text + out->length, text, length);
+    out->length += length;
+    out->text[out->length] = '\0';
+    return 0;
+}
+
+static int assessorAppendStr(AssessorText *out, PyObject *str) {
+    Py_ssize_t length;
+    const char *text = PyUnicode_AsUTF8AndSize(str, &length);
+    return text ? assessorAppend(out, text, (size_t)length) : -1;
+}
+
+/* json.encoder.encode_basestring (ensure_ascii=False), written as UTF-8 */
+static int assessorAppendString(AssessorText *out, PyObject *str) {
+    Py_ssize_t length;
+    const char *text = PyUnicode_AsUTF8AndSize(str, &length);
+    if (!text || assessorAppend(out, "\"", 1)) {
+        return -1;
+    }
+    Py_ssize_t start = 0;
+    for (Py_ssize_t i = 0; i < length; ++i) {
+        unsigned char c = (unsigned char)text[i];
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            continue;
+        }
+        char escaped[8];
+        switch (c) {
+        case '"': strcpy(escaped, "\\\""); break;
+        case '\\': strcpy(escaped, "\\\\"); break;
+        case '\b': strcpy(escaped, "\\b"); break;
+        case '\f': strcpy(escaped, "\\f"); break;
+        case '\n': strcpy(escaped, "\\n"); break;
+        case '\r': strcpy(escaped, "\\r"); break;
+        case '\t': strcpy(escaped, "\\t"); break;
+        default: snprintf(escaped, sizeof escaped, "\\u%04x", c);
+        }
+        if (assessorAppend(out, text + start, (size_t)(i - start)) || assessorAppend(out, escaped, strlen(escaped))) {
+            return -1;
+        }
+        start = i + 1;
+    }
+    return assessorAppend(out, text + start, (size_t)(length - start)) || assessorAppend(out, "\"", 1) ? -1 : 0;
+}
+
+/* 0 written, 1 a value durable would compare wrongly (the caller says which), -1 error set */
+static int assessorAppendValue(AssessorText *out, PyObject *value, long long maxNumber, Py_ssize_t maxString) {
+    if (PyUnicode_CheckExact(value)) {
+        return PyUnicode_GET_LENGTH(value) > maxString ? 1 : assessorAppendString(out, value);
+    }
+    if (value == Py_True || value == Py_False) {
+        return value == Py_True ? assessorAppend(out, "true", 4) : assessorAppend(out, "false", 5);
+    }
+    if (PyLong_CheckExact(value)) {
+        int overflow;
+        long long number = PyLong_AsLongLongAndOverflow(value, &overflow);
+        if (number == -1 && PyErr_Occurred()) {
+            return -1;
+        }
+        if (overflow || number > maxNumber || number < -maxNumber) {
+            return 1;
+        }
+        char text[32];
+        return assessorAppend(out, text, (size_t)snprintf(text, sizeof text, "%lld", number));
+    }
+    if (PyFloat_CheckExact(value)) {
+        double number = PyFloat_AS_DOUBLE(value);
+        if (!isfinite(number)) {
+            return 1;
+        }
+        char *text = PyOS_double_to_string(number, 'r', 0, Py_DTSF_ADD_DOT_0, NULL);  /* repr() */
+        if (!text) {
+            return -1;
+        }
+        /* P6: the engine's parser stops at an exponent with no fraction (1e-05), reads 1.0e-05 */
+        char *exponent = strchr(text, 'e');
+        int failed;
+        if (exponent && !strchr(text, '.')) {
+            failed = assessorAppend(out, text, (size_t)(exponent - text)) || assessorAppend(out, ".0", 2) ||
+                     assessorAppend(out, exponent, strlen(exponent));
+        } else {
+            failed = assessorAppend(out, text, strlen(text));
+        }
+        PyMem_Free(text);
+        return failed ? -1 : 0;
+    }
+    return 1;
+}
+
+static PyObject *assessorNames[4];  /* "scope", "stage", "values", "id", interned */
+
+static int assessorAttributes(void) {
+    static const char *names[4] = {"scope", "stage", "values", "id"};
+    for (int i = 0; i < 4; ++i) {
+        if (!assessorNames[i] && !(assessorNames[i] = PyUnicode_InternFromString(names[i]))) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int assessorAppendNumber(AssessorText *out, long long number) {
+    char text[24], *end = text + sizeof text, *start = end;
+    unsigned long long magnitude = number < 0 ? 0ULL - (unsigned long long)number : (unsigned long long)number;
+    do {
+        *--start = (char)('0' + magnitude % 10);
+        magnitude /= 10;
+    } while (magnitude);
+    if (number < 0) {
+        *--start = '-';
+    }
+    return assessorAppend(out, start, (size_t)(end - start));
+}
+
+/* Writes the batch of the facts (a list or tuple) of `stage` whose scope is in `specs`; *written
+   is how many. Sets KeyError(position, name) for a value missing, ValueError(position, name)
+   for one durable would compare wrongly. */
+static int assessorWriteBatch(AssessorText *out, const char *sid, PyObject *stage, PyObject *facts, PyObject *specs,
+                              long long maxNumber, Py_ssize_t maxString, Py_ssize_t *written) {
+    *written = 0;
+    if (assessorAttributes() || assessorAppend(out, "[", 1)) {
+        return -1;
+    }
+    size_t sidLength = strlen(sid);
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(facts);
+    for (Py_ssize_t position = 0; position < count; ++position) {
+        PyObject *fact = PySequence_Fast_GET_ITEM(facts, position);
+        PyObject *scope = PyObject_GetAttr(fact, assessorNames[0]);
+        if (!scope) {
+            return -1;
+        }
+        PyObject *spec = PyDict_GetItemWithError(specs, scope);  /* borrowed */
+        Py_DECREF(scope);
+        if (!spec) {
+            if (PyErr_Occurred()) {
+                return -1;
+            }
+            continue;  /* no rule of this ruleset reads its scope */
+        }
+        PyObject *factStage = PyObject_GetAttr(fact, assessorNames[1]);
+        int same = factStage ? PyObject_RichCompareBool(factStage, stage, Py_EQ) : -1;
+        Py_XDECREF(factStage);
+        if (same != 1) {
+            if (same < 0) {
+                return -1;
+            }
+            continue;
+        }
+        PyObject *names, *keys;
+        if (!PyTuple_Check(spec) || PyTuple_GET_SIZE(spec) != 3 || !PyTuple_Check(names = PyTuple_GET_ITEM(spec, 1)) ||
+            !PyTuple_Check(keys = PyTuple_GET_ITEM(spec, 2)) || PyTuple_GET_SIZE(names) != PyTuple_GET_SIZE(keys)) {
+            PyErr_SetString(PyExc_TypeError, "specs values must be (head, names, keys)");
+            return -1;
+        }
+        if ((*written ? assessorAppend(out, ",{\"id\":\"", 8) : assessorAppend(out, "{\"id\":\"", 7)) ||
+            assessorAppendNumber(out, position) || assessorAppend(out, "\",\"sid\":\"", 9) ||
+            assessorAppend(out, sid, sidLength) || assessorAppend(out, "\",", 2) ||
+            assessorAppendStr(out, PyTuple_GET_ITEM(spec, 0))) {
+            return -1;
+        }
+        ++*written;
+        PyObject *values = PyObject_GetAttr(fact, assessorNames[2]);
+        if (!values) {
+            return -1;
+        }
+        int failed = 0;
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(names) && !failed; ++i) {
+            PyObject *name = PyTuple_GET_ITEM(names, i);
+            PyObject *value = PyObject_GetItem(values, name);
+            if (!value) {
+                if (PyErr_ExceptionMatches(PyExc_KeyError)) {
+                    PyErr_Clear();
+                    PyErr_SetObject(PyExc_KeyError, Py_BuildValue("(nO)", position, name));
+                }
+                failed = 1;
+                break;
+            }
+            int done = assessorAppendStr(out, PyTuple_GET_ITEM(keys, i));
+            if (!done) {
+                done = assessorAppendValue(out, value, maxNumber, maxString);
+            }
+            Py_DECREF(value);
+            if (done == 1) {
+                PyErr_SetObject(PyExc_ValueError, Py_BuildValue("(nO)", position, name));
+            }
+            failed = done != 0;
+        }
+        Py_DECREF(values);
+        if (failed || assessorAppend(out, "}", 1)) {
+            return -1;
+        }
+    }
+    const char *trigger = ",{\"kind\":\"$eval\",\"id\":\"t\",\"sid\":\"" + (*written ? 0 : 1);
+    return assessorAppend(out, trigger, strlen(trigger)) || assessorAppend(out, sid, sidLength) ||
+                   assessorAppend(out, "\"}]", 3)
+               ? -1
+               : 0;
+}
+
+static PyObject *assessorBatch(PyObject *self, PyObject *args) {
+    const char *sid;
+    PyObject *stage, *facts, *specs;
+    long long maxNumber;
+    Py_ssize_t maxString;
+    if (!PyArg_ParseTuple(args, "sOOO!Ln", &sid, &stage, &facts, &PyDict_Type, &specs, &maxNumber, &maxString)) {
+        return NULL;
+    }
+    PyObject *sequence = PySequence_Fast(facts, "facts must be a sequence");
+    if (!sequence) {
+        return NULL;
+    }
+    AssessorText out = {NULL, 0, 0};
+    Py_ssize_t written;
+    PyObject *text = NULL;
+    if (!assessorWriteBatch(&out, sid, stage, sequence, specs, maxNumber, maxString, &written)) {
+        text = PyUnicode_DecodeUTF8(out.text, (Py_ssize_t)out.length, NULL);
+    }
+    free(out.text);
+    Py_DECREF(sequence);
+    return text;
+}
+
+static void assessorRulesError(const char *what, unsigned int result) {
+    if (result == ERR_OUT_OF_MEMORY) {
+        PyErr_NoMemory();
+    } else {
+        PyErr_Format(RulesError, "Could not %s, error code: %u", what, result);
+    }
+}
+
+/* Appends (rule id, fact ids sorted) for one action message
+   '{"<rule>":[{"m":{"id":"<position>",...}},...]}', the rule's name looked up in `rules`; sets
+   *sentinel instead for the sentinel's message. Within JSON strings every '"' is escaped, so
+   the frame text occurs only where a frame starts, before the fact's position. */
+static int assessorReadMessage(PyObject *found, const char *message, PyObject *facts, PyObject *rules,
+                               int *sentinel) {
+    const char *name = message + 2, *end = strlen(message) > 2 ? strchr(name, '"') : NULL;
+    if (!end) {
+        PyErr_SetString(RulesError, "unexpected action message");
+        return -1;
+    }
+    if ((size_t)(end - name) == strlen(ASSESSOR_SENTINEL) && !strncmp(name, ASSESSOR_SENTINEL, end - name)) {
+        *sentinel = 1;
+        return 0;
+    }
+    PyObject *key = PyUnicode_FromStringAndSize(name, end - name);
+    PyObject *rule = key ? PyDict_GetItemWithError(rules, key) : NULL;  /* borrowed */
+    Py_XDECREF(key);
+    if (!rule) {
+        if (!PyErr_Occurred()) {
+            PyErr_SetString(RulesError, "an action message names no rule of the ruleset");
+        }
+        return -1;
+    }
+    PyObject *ids = PyList_New(0);
+    int failed = !ids;
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(facts);
+    for (const char *frame = strstr(end, ASSESSOR_FRAME); frame && !failed; frame = strstr(frame, ASSESSOR_FRAME)) {
+        frame += strlen(ASSESSOR_FRAME);
+        Py_ssize_t position = 0;
+        while (*frame >= '0' && *frame <= '9' && position <= count) {  /* our ids are positions */
+            position = position * 10 + (*frame++ - '0');
+        }
+        if (position >= count) {
+            PyErr_SetString(RulesError, "an action message names no fact of the batch");
+            failed = 1;
+            break;
+        }
+        PyObject *id = PyObject_GetAttr(PySequence_Fast_GET_ITEM(facts, position), assessorNames[3]);
+        failed = !id || PyList_Append(ids, id);
+        Py_XDECREF(id);
+    }
+    PyObject *pair = NULL;
+    if (!failed && !PyList_Sort(ids)) {  /* sorted, each id once (two facts may share one) */
+        Py_ssize_t kept = 0;
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(ids) && !failed; ++i) {
+            int same = kept ? PyObject_RichCompareBool(PyList_GET_ITEM(ids, kept - 1), PyList_GET_ITEM(ids, i), Py_EQ) : 0;
+            if (same < 0) {
+                failed = 1;
+            } else if (!same) {
+                PyObject *id = PyList_GET_ITEM(ids, i);
+                Py_INCREF(id);
+                failed = PyList_SetItem(ids, kept++, id);
+            }
+        }
+        PyObject *sorted = failed ? NULL : PyList_GetSlice(ids, 0, kept);
+        PyObject *unique = sorted ? PyList_AsTuple(sorted) : NULL;
+        pair = unique ? PyTuple_Pack(2, rule, unique) : NULL;
+        Py_XDECREF(unique);
+        Py_XDECREF(sorted);
+    }
+    failed = !pair || PyList_Append(found, pair);
+    Py_XDECREF(pair);
+    Py_XDECREF(ids);
+    return failed ? -1 : 0;
+}
+
+static PyObject *assessorRun(PyObject *self, PyObject *args) {
+    unsigned int handle;
+    const char *sid;
+    PyObject *stage, *facts, *specs, *rules;
+    long long maxNumber;
+    Py_ssize_t maxString;
+    if (!PyArg_ParseTuple(args, "IsOOO!O!Ln", &handle, &sid, &stage, &facts, &PyDict_Type, &specs, &PyDict_Type,
+                          &rules, &maxNumber, &maxString)) {
+        return NULL;
+    }
+    PyObject *sequence = PySequence_Fast(facts, "facts must be a sequence");
+    if (!sequence) {
+        return NULL;
+    }
+    PyObject *found = PyList_New(0);
+    AssessorText batch = {NULL, 0, 0};
+    Py_ssize_t written;
+    if (!found || assessorWriteBatch(&batch, sid, stage, sequence, specs, maxNumber, maxString, &written)) {
+        free(batch.text);
+        Py_XDECREF(found);
+        Py_DECREF(sequence);
+        return NULL;
+    }
+    if (!written) {  /* C3: an empty batch is never asserted; without facts nothing can fire */
+        free(batch.text);
+        Py_DECREF(sequence);
+        return found;
+    }
+    unsigned int stateOffset;
+    unsigned int result = assertFacts(handle, batch.text, &stateOffset);
+    free(batch.text);
+    /* 1, 2: a fact no rule matched, a repeated id (P2) */
+    if (result != RULES_OK && result != ERR_EVENT_NOT_HANDLED && result != ERR_EVENT_OBSERVED &&
+        result != ERR_EVENT_DEFERRED) {
+        assessorRulesError("assert facts", result);
+        Py_DECREF(found);
+        Py_DECREF(sequence);
+        return NULL;
+    }
+    int started = 0, sentinel = 0, failed = 0;
+    char *state = NULL, *message = NULL;
+    result = startActionForState(handle, stateOffset, &state, &message);
+    while (result == RULES_OK && message && *message) {
+        started = 1;
+        if (assessorReadMessage(found, message, sequence, rules, &sentinel)) {
+            failed = 1;
+            break;
+        }
+        result = completeAndStartAction(handle, stateOffset, &message);
+    }
+    if (!failed && result != RULES_OK && result != ERR_NO_ACTION_AVAILABLE) {
+        assessorRulesError(started ? "complete and start action" : "start action", result);
+        failed = 1;
+    }
+    if (!failed && !sentinel) {
+        PyErr_SetString(RulesError, "read only part of the facts (probe P6)");
+        failed = 1;
+    }
+    /* C1: a session in which no action started must not be deleted; the caller starts one */
+    if (started) {
+        result = deleteState(handle, (char *)sid);
+        if (!failed && result != RULES_OK) {
+            assessorRulesError("delete state", result);
+            failed = 1;
+        }
+    }
+    Py_DECREF(sequence);
+    if (failed) {
+        Py_DECREF(found);
+        return NULL;
+    }
+    return found;
+}
