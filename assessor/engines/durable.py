@@ -309,7 +309,8 @@ class DurableEngine:
                 parts[rule.stage].append(_Part(rule.id, rule.scope, rule.stage, cond))
         self._handles: list[int] = []
         self._closed = weakref.finalize(self, _delete_rulesets, self._handles)
-        self._sids = itertools.count()
+        self._sids = map(str, itertools.count())
+        self._open = True  # read on every call: cheaper than self._closed.alive
         try:
             self._shards = {
                 stage: [_Shard(members, self._handles) for members in _layout(stage_parts)]
@@ -323,12 +324,12 @@ class DurableEngine:
             raise
 
     def evaluate(self, stage: int, facts: Sequence[EngineFact]) -> dict[str, tuple[str, ...]]:
-        if not self._closed.alive:
+        if not self._open:
             raise EngineError("the durable engine is closed")  # its handles may be reused
         shards = self._shards.get(stage)
         if not shards:
             return {}
-        sid = str(next(self._sids))  # sessions are per ruleset: one sid serves every shard
+        sid = next(self._sids)  # sessions are per ruleset: one sid serves every shard
         if len(shards) == 1:
             found = shards[0].matches(sid, stage, facts)
         else:
@@ -343,4 +344,5 @@ class DurableEngine:
         return {rule_id: tuple(sorted(merged[rule_id])) for rule_id in sorted(merged)}
 
     def close(self) -> None:
+        self._open = False
         self._closed()
