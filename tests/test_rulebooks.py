@@ -160,7 +160,7 @@ def test_the_revision_is_the_rulebook_not_where_it_lies(tmp_path):
 # ---------------------------------------------------------------- the manifest
 
 
-@pytest.mark.parametrize(
+BAD_MANIFESTS = pytest.mark.parametrize(
     ("manifest", "where", "message"),
     [
         ('name: x\ntitle: t\nassessor: ">=9"\n', ":3:11:", "this rulebook needs assessor >=9, but this is assessor"),
@@ -169,14 +169,38 @@ def test_the_revision_is_the_rulebook_not_where_it_lies(tmp_path):
         ('name: x\ntitle: t\nassesor: ">=0.2"\n', ":3:1:", "did you mean 'assessor'?"),
         ('name: x\ntitle: t\nassessor: ">=0.2"\neditions:\n  - {id: "1", rules: ../elsewhere}\n', ":5:22:", "inside"),
         ('name: x\ntitle: t\nassessor: ">=0.2"\neditions:\n  - {id: "1", rules: nosuch}\n', ":5:22:", "not exist"),
+        ("name: x\ntitle: [t\n", ":3:1:", "syntax error"),
     ],
 )
+
+
+@BAD_MANIFESTS
 def test_a_bad_manifest_is_a_located_error(tmp_path, manifest, where, message):
     book = copy_rulebook(tmp_path / "team")
     (book / "rulebook.yaml").write_text(manifest, encoding="utf-8")
     result = run(book / CASE)
     assert result.exit_code == 2
     assert f"rulebook.yaml{where}" in result.stderr and message in result.stderr, result.stderr
+
+
+@BAD_MANIFESTS
+def test_lint_reports_a_bad_manifest_as_a_finding(tmp_path, manifest, where, message):
+    """The manifest is part of the rulebook lint checks: its mistakes are findings, exit 1, in
+    every format, not a refusal to run."""
+    book = copy_rulebook(tmp_path / "team")
+    (book / "rulebook.yaml").write_text(manifest, encoding="utf-8")
+    result = run("lint", "--rulebook", book, "-f", "parsable")
+    assert result.exit_code == 1, result.output
+    line = next(x for x in result.stdout.splitlines() if x.startswith(f"{book / 'rulebook.yaml'}{where} [error] "))
+    assert message in line
+    found = run("lint", "-f", "json", book / CASE)  # found beside the case, as well as named
+    assert found.exit_code == 1
+    assert any(f["path"].endswith("rulebook.yaml") for f in json.loads(found.stdout))
+
+
+def test_lint_without_a_rulebook_is_still_a_usage_error(tmp_path):
+    result = run("lint", "--rulebook", tmp_path)
+    assert result.exit_code == 2 and "no rulebook.yaml here" in result.stderr
 
 
 def test_editions_name_their_rules_folder(tmp_path):

@@ -55,11 +55,16 @@ def locate_rulebook(rulebook_dir, rules_dir, templates_dir, starts=(), banner: b
         location = locate(rulebook_dir, rules_dir, templates_dir, starts)
     except AssessorError as e:
         fail(e.findings)
+    announce(location, banner)
+    return location
+
+
+def announce(location: Location, banner: bool = False) -> None:
+    """The rulebook's warnings on stderr, after (with `banner`) a first line naming it."""
     if banner:
         click.echo(location.banner(), err=True)
     for warning in location.warnings:
         click.echo(warning, err=True)
-    return location
 
 
 class OutputPath(click.Path):

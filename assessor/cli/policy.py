@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING
 import click
 
 from assessor.cli.common import EXIT_CODES, fail, refuse_gaps, report_findings
-from assessor.cli.options import OutputPath, engine_option, locate_rulebook, rulebook_options
+from assessor.cli.options import OutputPath, announce, engine_option, locate_rulebook, rulebook_options
 from assessor.errors import EXIT_BAD_INPUT, EXIT_ENGINE, EXIT_FINDINGS, EXIT_OK, AssessorError, Finding
 from assessor.files import write_atomically
 
 if TYPE_CHECKING:
     from assessor.evaluate.result import Result
-from assessor.rulebook.locate import Location
+from assessor.rulebook.locate import MANIFEST, Location, locate
 
 
 def _case_paths(location: Location, given: tuple, required: bool = True) -> list:
@@ -105,10 +105,23 @@ def lint(cases, fmt, rulebook_dir, rules_dir, templates_dir):
             raise click.BadParameter(
                 f"{path} is a folder; name case files, or the rules folder first", param_hint="CASES"
             )
-    location = locate_rulebook(rulebook_dir, rules_dir, templates_dir, cases, banner=True)
+    try:
+        location = locate(rulebook_dir, rules_dir, templates_dir, cases)
+    except AssessorError as e:
+        if not all(_in_a_manifest(f) for f in e.findings):
+            fail(e.findings)  # no rulebook to lint (a folder without one, cases of several): usage
+        # a manifest that is there but wrong is the rulebook's mistake, which lint is for
+        click.echo(format_findings(e.findings, fmt), nl=False)
+        sys.exit(EXIT_FINDINGS)
+    announce(location, banner=True)
     findings = lint_rulebook(location, _case_paths(location, cases, required=False))
     click.echo(format_findings(findings, fmt), nl=False)
     sys.exit(EXIT_FINDINGS if any(f.level == "error" for f in findings) else EXIT_OK)
+
+
+def _in_a_manifest(finding: Finding) -> bool:
+    path = Path(finding.path)
+    return path.name == MANIFEST and path.exists() and not path.is_dir()
 
 
 # ---------------------------------------------------------------- test
