@@ -36,6 +36,7 @@ RULE_FILES = sorted(RULES.glob("*.yaml"))
 FRAMEWORK_FILE = RULES / "neighbourhood-policing.yaml"
 GRADING_FILE = RULES / rulebook.GRADING_FILE
 CAMBRIDGESHIRE = ROOT / "cases" / "cambridgeshire-2008.yaml"
+EDITIONS_MANIFEST = ROOT / "tests" / "rulebooks" / "editions" / "rulebook.yaml"
 MODELINE = re.compile(r"^# yaml-language-server: \$schema=(\S+)$")
 
 
@@ -77,7 +78,7 @@ def errors(name: str, document) -> list:
 
 # ---------------------------------------------------------------- the schemas themselves
 
-SCHEMA_FILES = ["rules.schema.json", "case.schema.json", "result.schema.json"]
+SCHEMA_FILES = ["rules.schema.json", "case.schema.json", "result.schema.json", "rulebook.schema.json"]
 
 
 @pytest.mark.parametrize("name", SCHEMA_FILES)
@@ -578,3 +579,72 @@ def test_every_result_object_is_checked():
 
     declared = {name for name, value in vars(result).items() if is_typeddict(value)}
     assert declared - {"IndicatorTests"} == {name for name, _ in RESULT_OBJECTS}
+
+
+# ---------------------------------------------------------------- the rulebook manifest
+
+MANIFESTS = [ROOT / "rulebook.yaml", ROOT / "examples" / "peel-style" / "rulebook.yaml", EDITIONS_MANIFEST]
+
+
+@pytest.mark.parametrize("path", MANIFESTS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_manifests_validate(path):
+    """The bundled manifest, the example rulebook's and the editions fixture's (editions that
+    extend, in_force) are valid to the schema, in Draft 2020-12 and as an editor's Draft 7 reads it."""
+    from assessor.rulebook.locate import read_manifest
+
+    read_manifest(path)  # the assessor reads it, so the schema must accept it
+    document = as_json(load_yaml(path))
+    assert errors("rulebook.schema.json", document) == []
+    draft7 = {k: v for k, v in schema("rulebook.schema.json").items() if k != "$schema"}
+    assert list(jsonschema.Draft7Validator(draft7).iter_errors(document)) == []
+
+
+BAD_MANIFESTS = {
+    "name-with-space": lambda d: d.update(name="X Y"),
+    "name-too-long": lambda d: d.update(name="a" * 65),
+    "misspelt-key": lambda d: d.update(assesor=d.pop("assessor")),
+    "no-title": lambda d: d.pop("title"),
+    "version-in-words": lambda d: d.update(assessor="at least 0.2"),
+    "version-empty-clause": lambda d: d.update(assessor=">=0.2,"),
+    "no-editions": lambda d: d.update(editions=[]),
+    "edition-without-rules": lambda d: d.update(editions=[{"id": "2008"}]),
+    "edition-id-with-space": lambda d: d.update(editions=[{"id": "20 08", "rules": "rules"}]),
+    "edition-unknown-key": lambda d: d.update(editions=[{"id": "2008", "rules": "rules", "extend": "2007"}]),
+    "absolute-rules-folder": lambda d: d.update(editions=[{"id": "2008", "rules": "/etc"}]),
+    "in-force-empty": lambda d: d.update(editions=[{"id": "2008", "rules": "rules", "in_force": {}}]),
+    "in-force-a-year": lambda d: d.update(editions=[{"id": "2008", "rules": "rules", "in_force": {"from": "2008"}}]),
+}
+
+
+@pytest.mark.parametrize("change", BAD_MANIFESTS.values(), ids=BAD_MANIFESTS.keys())
+def test_bad_manifests_are_rejected_by_schema_and_assessor(change, tmp_path):
+    from assessor.rulebook.locate import read_manifest
+
+    doc = load_yaml(ROOT / "rulebook.yaml")
+    change(doc)
+    assert errors("rulebook.schema.json", as_json(doc)), "the schema accepted it"
+    (tmp_path / "rules").mkdir()
+    write_yaml(tmp_path / "rulebook.yaml", doc)
+    with pytest.raises(AssessorError):
+        read_manifest(tmp_path / "rulebook.yaml")
+
+
+def test_the_manifest_patterns_are_the_code_s():
+    from assessor.rulebook import locate
+
+    document = schema("rulebook.schema.json")
+    name = document["properties"]["name"]
+    assert name["maxLength"] == document["$defs"]["editionId"]["anyOf"][0]["maxLength"] == locate.MAX_NAME
+    for word in ["hmic-2008", "a", "2008", "peel-style-example", "A", "-a", "a_b", "a b", "é", "a.b"]:
+        assert bool(re.search(name["pattern"], word)) == bool(locate.NAME.match(word)), word
+    edition = document["$defs"]["editionId"]["anyOf"][0]["pattern"]
+    for word in ["2008", "2009.1", "v2_a-b", "A", "-a", ".a", "a b", "é", "a/b"]:
+        assert bool(re.search(edition, word)) == bool(locate.EDITION.match(word)), word
+    versions = document["properties"]["assessor"]["pattern"]
+    for spec in [">=0.2", ">=0.2, <1", "==0.2.*", "~=0.2", "0.2", " >= 1 ", "at least 0.2", ">=0.2,", "=>0.2", ">=a"]:
+        try:
+            locate.version_satisfies("0.2.0", spec)
+            readable = True
+        except ValueError:
+            readable = False
+        assert bool(re.search(versions, spec)) == readable, spec
