@@ -20,9 +20,24 @@ _LINE_START = re.compile(
     r"(?m)^([ \t]*)(>|#{1,6}(?=[ \t]|$)|[-+](?=[ \t]|$)|=+(?=[ \t]*$)|-+(?=[ \t]*$)|\d{1,9}(?=[.)](?:[ \t]|$)))"
 )
 
+_SPECIAL = re.compile(r"[\\`*\[\]<>|~_]")
+
+
+def _plain(text: str) -> bool:
+    """Whether none of the three patterns above would change TEXT, as most of what a case says."""
+    if _SPECIAL.search(text) is not None:
+        return False
+    for line in text.split("\n"):
+        first = line.lstrip(" \t")[:1]
+        if first and (first in ">#-+=" or first.isdecimal()):  # isdecimal: what \d matches
+            return False
+    return True
+
 
 def escape(text: str) -> str:
     """TEXT with every character Markdown would read as markup escaped; plain prose is unchanged."""
+    if _plain(text):
+        return text
     text = _INLINE.sub(r"\\\1", text)
     text = _WORD_EDGE_UNDERSCORE.sub(r"\\_", text)
     return _LINE_START.sub(_escape_line_start, text)
@@ -35,12 +50,15 @@ def _escape_line_start(m: re.Match) -> str:
     return f"{indent}\\{marker}"
 
 
-def escaped(value):
+def escaped(value, _seen: dict | None = None):
     """A copy of a result document (or any part of it) with every string escaped; keys are kept."""
+    seen = {} if _seen is None else _seen  # a document repeats its strings: escape each once
     if isinstance(value, str):
-        return escape(value)
+        if value not in seen:
+            seen[value] = escape(value)
+        return seen[value]
     if isinstance(value, dict):
-        return {k: escaped(v) for k, v in value.items()}
+        return {k: escaped(v, seen) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [escaped(v) for v in value]
+        return [escaped(v, seen) for v in value]
     return value
