@@ -23,6 +23,8 @@ from pathlib import Path
 import jinja2
 import pytest
 from helpers import BAD, BASE, ROOT, run_assessor
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from jinja2.sandbox import SandboxedEnvironment
 
 from assessor.errors import AssessorError
@@ -500,3 +502,16 @@ def test_bundled_templates_treat_case_text_as_text(tmp_path, fmt):
         assert "<script>alert(1)" not in run.stdout and "&lt;script&gt;alert(1)&lt;/script&gt;" in run.stdout
     else:
         assert run.stdout.count(markdown_escape(PAYLOAD) if fmt == "markdown" else PAYLOAD) >= 2
+
+
+@given(st.text(alphabet="ab1 \t\n\r\\`*[]<>|~_#-+=.)٣²", max_size=16))
+@settings(max_examples=2000, deadline=None)
+def test_markdown_escape_skips_only_what_needs_nothing(text):
+    """escape() returns plain text as it is without running its patterns; the result is what
+    running them all would give."""
+    from assessor.report import markdown
+
+    full = markdown._INLINE.sub(r"\\\1", text)
+    full = markdown._WORD_EDGE_UNDERSCORE.sub(r"\\_", full)
+    full = markdown._LINE_START.sub(markdown._escape_line_start, full)
+    assert markdown_escape(text) == full
