@@ -118,25 +118,6 @@ def test_large_scales_are_sampled_deterministically_and_only_warn(monkeypatch):
     assert lint(FIXTURES / "clean" / "rules", "-f", "json").stdout == first.stdout
 
 
-def test_a_fact_given_two_values_in_one_case_is_flagged(tmp_path):
-    root = Path(__file__).resolve().parent.parent
-    text = (root / "cases" / "cambridgeshire-2008.yaml").read_text(encoding="utf-8")
-    marker = "          engagement_plans: 31"
-    assert text.count("          neighbourhoods: 31\n" + marker) == 1
-    case = tmp_path / "case.yaml"
-    case.write_text(
-        text.replace("          neighbourhoods: 31\n" + marker, "          neighbourhoods: 30\n" + marker),
-        encoding="utf-8",
-    )
-    line = case.read_text(encoding="utf-8").splitlines().index("          neighbourhoods: 30") + 1
-    result = CliRunner().invoke(main, ["lint", str(root / "rules"), str(case), "-f", "parsable"])
-    assert result.exit_code == 0, result.stdout  # a warning: the case still assesses
-    assert result.stdout == (
-        f"{case}:{line}:11: [warning] neighbourhoods is 30 here but 31 in criterion "
-        "'coverage'; the same fact should have one value (inconsistent-fact)\n"
-    )
-
-
 def _gap_example(message: str) -> dict:
     """name -> value of the evidence a scale-gap message shows."""
     shown = message.split("no rung holds when ", 1)[1].split("; add", 1)[0]

@@ -30,10 +30,13 @@ MAX_FACT_TEXT = 1000  # a text fact is a value rules compare; narrative belongs 
 
 @dataclass(frozen=True)
 class FrameworkEvidence:
-    evidence: dict  # criterion -> {fact: value or None (unknown)}
+    evidence: dict  # criterion -> {fact: value or None (unknown)}, the framework's shared facts it reads first
     narrative: dict  # criterion -> {strengths|work_in_progress|areas_for_improvement: [item]}
     surveys: dict  # indicator -> {figure: number}
     moderation: dict | None  # {grade, reason}
+    shared: dict = field(default_factory=dict)  # the framework's shared facts: {fact: value or None (unknown)}
+    # (criterion, fact): a shared fact given under a criterion, as cases did before the rules shared it
+    per_criterion: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -245,25 +248,31 @@ def _blocks(r: Reader, allow_headings: bool = False, depth: int = 0) -> list:
 
 def _unknown_criterion(c) -> tuple:
     """The evidence and narrative of a criterion a case does not give: every fact unknown."""
-    return {f.name: None for f in c.evidence}, {k: [] for k in NARRATIVE}
+    return {f.name: None for f in c.own_evidence}, {k: [] for k in NARRATIVE}
 
 
 def _unknown_framework(fw, book: Rulebook) -> FrameworkEvidence:
-    evidence, narrative = {}, {}
+    evidence: dict[str, dict] = {}
+    narrative: dict[str, dict] = {}
     for c in fw.criteria:
-        evidence[c.id], narrative[c.id] = _unknown_criterion(c)
+        evidence[c.id], narrative[c.id] = {f.name: None for f in c.evidence}, {k: [] for k in NARRATIVE}
     surveys = {i: dict.fromkeys(book.indicators[i].figures_needed()) for i in fw.indicators}
-    return FrameworkEvidence(evidence, narrative, surveys, None)
+    return FrameworkEvidence(evidence, narrative, surveys, None, {f.name: None for f in fw.evidence})
 
 
 def _framework(r: Reader, fw, book: Rulebook, overview: dict, across_editions: bool = False) -> FrameworkEvidence:
-    m = r.mapping(("criteria",), ("surveys", "moderation"), what=f"framework {fw.id!r}")
+    # a framework's own `evidence:` is allowed where its rules declare shared facts (or may, across editions)
+    fw_keys = ("evidence",) if fw.evidence or across_editions else ()
+    optional = ("surveys", "moderation") + fw_keys
+    m = r.mapping(("criteria",), optional, what=f"framework {fw.id!r}")
     evidence: dict[str, dict] = {}
     narrative: dict[str, dict] = {}
     surveys: dict[str, dict] = {}
     moderation = None
     if m is None:
         return FrameworkEvidence(evidence, narrative, surveys, moderation)
+    common = _framework_facts(r.at("evidence"), fw, across_editions) if "evidence" in m and fw_keys else None
+    older: list = []  # (criterion id, fact, its reader): shared facts given the older way, per criterion
     if "criteria" in m:
         cr = r.at("criteria")
         given = cr.mapping(what="criteria") or {}
@@ -285,7 +294,15 @@ def _framework(r: Reader, fw, book: Rulebook, overview: dict, across_editions: b
             cc = cr.at(cid)
             cm = cc.mapping(("evidence",), NARRATIVE, what=f"criterion {cid!r}") or {}
             narrative[cid] = {k: (_blocks(cc.at(k)) if k in cm else []) for k in NARRATIVE}
-            evidence[cid] = _evidence(cc.at("evidence"), c.evidence) if "evidence" in cm else {}
+            if "evidence" in cm:
+                fallback = common if across_editions else None
+                evidence[cid] = _evidence(cc.at("evidence"), c.own_evidence, fw, cid, older, fallback)
+            else:
+                evidence[cid] = {}
+    shared = _shared_values(r, fw, common, older, across_editions)
+    for c in fw.criteria:
+        if c.id in evidence:  # the shared facts it reads first, as the rules list them
+            evidence[c.id] = {**{name: shared[name] for name in c.shared}, **evidence[c.id]}
     if fw.indicators:
         if "surveys" not in m:
             r.error("missing-key", f"framework {fw.id!r} needs 'surveys' with figures for {', '.join(fw.indicators)}")
@@ -303,16 +320,97 @@ def _framework(r: Reader, fw, book: Rulebook, overview: dict, across_editions: b
                     "bad-value", f"moderation grade must be one of {', '.join(grades)}, got {kind_of(mm['grade'])}"
                 )
             moderation = {"grade": mm["grade"], "reason": mr.at("reason").text("moderation reason")}
-    return FrameworkEvidence(evidence, narrative, surveys, moderation)
+    per_criterion = tuple((cid, name) for cid, name, _ in older)
+    return FrameworkEvidence(evidence, narrative, surveys, moderation, shared, per_criterion)
 
 
-def _evidence(r: Reader, specs: tuple) -> dict:
+def _framework_facts(r: Reader, fw, across_editions: bool) -> Reader | None:
+    """Check the names under a framework's own `evidence:`; the reader of that mapping, if it is one."""
+    given = r.mapping(what="evidence")
+    if given is None:
+        return None
+    known = {f.name for f in fw.evidence}
+    for name in given:
+        if name in known or across_editions:  # across editions: maybe a fact an older edition's criteria declare
+            continue
+        owner = next((c.id for c in fw.criteria if any(f.name == name for f in c.own_evidence)), None)
+        if owner is not None:
+            hint = f"; it is a fact of criterion {owner!r}: give it under that criterion's evidence"
+        else:
+            import difflib
+
+            close = difflib.get_close_matches(str(name), list(known), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; the framework's own facts are {', '.join(known)}"
+        r.at(name).error("unknown-fact", f"unknown fact {short_repr(name)} for framework {fw.id!r}{hint}", key=True)
+    return r
+
+
+def _shared_values(r: Reader, fw, common: Reader | None, older: list, across_editions: bool) -> dict:
+    """The value of each of the framework's shared facts: given once under its `evidence:`, or (as cases
+    written before the rules shared it do) under criteria, where every copy must agree."""
+    given = common.value if common is not None else {}
+    out = {}
+    for spec in fw.evidence:
+        name = spec.name
+        copies = [(cid, cr) for cid, n, cr in older if n == name]
+        if name in given:
+            out[name] = _fact_value(common.at(name), spec) if common is not None else None
+            line = common.doc.mark(common.where + (name,)) if common is not None else None
+            for _, cr in copies:
+                cr.at(name).error(
+                    "duplicate-fact",
+                    f"{name} is already given for the whole framework (under its `evidence:`"
+                    + (f", line {line.line}" if line is not None else "")
+                    + "): give it once, there, and remove it here",
+                    key=True,
+                )
+        elif copies:
+            first_cid, first = copies[0]
+            out[name] = _fact_value(first.at(name), spec)
+            for _, cr in copies[1:]:
+                if _raw(cr.at(name).value) != _raw(first.at(name).value):
+                    mark = first.doc.mark(first.where + (name,))
+                    cr.at(name).error(
+                        "conflicting-fact",
+                        f"{name} is {short_repr(cr.at(name).value)} here but {short_repr(first.at(name).value)} in "
+                        f"criterion {first_cid!r}" + (f" (line {mark.line})" if mark is not None else "") + "; it is "
+                        f"one fact of framework {fw.id!r}: give it once, under the framework's `evidence:`",
+                        key=True,
+                    )
+        else:
+            out[name] = None
+            if across_editions:  # graded as unknown, as a criterion the case does not give
+                continue
+            where = common if common is not None else r
+            where.error(
+                "missing-fact",
+                f"missing fact {name!r} ({expected_value(spec)})"
+                + (f": {spec.describe}" if spec.describe else "")
+                + f"; every criterion of framework {fw.id!r} may read it, so the case gives it once, under "
+                "the framework's `evidence:` (beside `criteria:`); write `unknown` if the evidence was not gathered",
+            )
+    return out
+
+
+def _raw(v):
+    """A value as written, with `unknown` and nothing alike: what two copies of one fact compare."""
+    return None if v is None or v == UNKNOWN else v
+
+
+def _evidence(r: Reader, specs: tuple, fw=None, cid: str = "", older=None, fallback: Reader | None = None) -> dict:
+    """The criterion's own facts. A shared fact of framework `fw` given here is noted in `older`; across
+    editions, a fact the case gives under the framework's `evidence:` (`fallback`) is the criterion's too."""
     given = r.mapping(what="evidence")
     if given is None:
         return {}
     known = {s.name: s for s in specs}
+    shared = {f.name for f in fw.evidence} if fw is not None else set()
+    above = fallback.value if fallback is not None and isinstance(fallback.value, dict) else {}
     out = {}
     for name in given:
+        if name in shared and name not in known and older is not None:
+            older.append((cid, name, r))
+            continue
         if name not in known:
             import difflib  # only when a name is wrong: a run with none never loads it
 
@@ -327,7 +425,7 @@ def _evidence(r: Reader, specs: tuple) -> dict:
                 ),
                 key=True,
             )
-    missing = [s for s in specs if s.name not in given]
+    missing = [s for s in specs if s.name not in given and s.name not in above]
     for s in missing:
         r.error(
             "missing-fact",
@@ -338,6 +436,8 @@ def _evidence(r: Reader, specs: tuple) -> dict:
     for s in specs:
         if s.name in given:
             out[s.name] = _fact_value(r.at(s.name), s)
+        elif s.name in above and fallback is not None:
+            out[s.name] = _fact_value(fallback.at(s.name), s)
     return out
 
 

@@ -116,7 +116,7 @@ def evaluate_framework(
         context = {
             **choices,
             "choices": choices,
-            "values": values,
+            "values": _with_shared(values, cf.shared),
             "indicators": by_id,
             "force": case.force,
             "year": year,
@@ -336,6 +336,13 @@ def _public_values(values: dict, scope: CompiledScope) -> dict:
         key = hoisted.get(k, k)
         out[key] = None if isinstance(v, Missing) else json_value(v)
     return out
+
+
+def _with_shared(values: dict, shared: dict) -> dict:
+    """A statement may read every shared fact of its framework, as if its criterion declared it; the
+    criterion's own `values` (in the result) hold only those its rules read."""
+    more = {k: json_value(v) for k, v in shared.items() if k not in values and not isinstance(v, (list, dict))}
+    return {**values, **more} if more else values
 
 
 def _indicator_row(ind: result.IndicatorTests, outcome: str | None) -> dict:

@@ -120,7 +120,9 @@ class Criterion:
     id: str
     heading: str
     subheading: str
-    evidence: tuple  # of FactSpec
+    # of FactSpec: the facts it reads from the case: the framework's shared facts its rules read
+    # (named in `shared`, in the framework's order), then its own declarations
+    evidence: tuple
     derive: tuple  # of Derived
     choice_scales: tuple  # of Decision: the `choose` slots, each a scale of words
     judgement: Decision
@@ -128,10 +130,16 @@ class Criterion:
     place: Place
     statement_place: Place | None = None  # where the rules name the statement template
     headcounts: tuple = ()  # ((Expression, Expression), ...): counts of the same people that should agree
+    shared: tuple = ()  # names of the framework's facts in `evidence`: declared once, for every criterion
 
     @property
     def decisions(self) -> tuple:
         return self.choice_scales + (self.judgement,)
+
+    @property
+    def own_evidence(self) -> tuple:
+        """The facts declared under the criterion itself: a case gives them under the criterion."""
+        return tuple(f for f in self.evidence if f.name not in self.shared)
 
     def reads_indicators(self, indicator_ids: tuple) -> bool:
         """Whether its derived values or conditions read the survey indicators: the `indicators`
@@ -158,6 +166,8 @@ class Framework:
     grade: Decision
     path: str
     indicators_place: Place | None = None  # where the framework lists its indicators
+    # of FactSpec: the framework's `evidence:`, facts every criterion may read; a case gives each once
+    evidence: tuple = ()
 
 
 @dataclass(frozen=True)

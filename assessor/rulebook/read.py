@@ -40,6 +40,7 @@ from assessor.rulebook.model import (
     Rulebook,
     Rung,
     SurveyDesign,
+    names_read,
     verdict_type,
 )
 from assessor.rulebook.overlay import overlay
@@ -370,7 +371,9 @@ def _read_headcounts(r: Reader, names: dict) -> tuple:
 
 
 def _read_framework(r: Reader, g: dict) -> Framework | None:
-    top = r.mapping(("framework", "title", "criteria", "grade"), ("order", "indicators"), what="a framework file")
+    top = r.mapping(
+        ("framework", "title", "criteria", "grade"), ("order", "indicators", "evidence"), what="a framework file"
+    )
     if top is None or not {"framework", "title", "criteria", "grade"} <= set(top):
         return None
     fid = r.at("framework").ident("framework")
@@ -392,11 +395,12 @@ def _read_framework(r: Reader, g: dict) -> Framework | None:
                 indicators.append(ind)
     grade_ids = tuple(grade.id for grade in g["grades"])
     indicator_scope = _indicator_types(g, indicators)
+    shared = _read_shared(r.at("evidence"), indicator_scope) if "evidence" in top else ()
     criteria = []
     cr = r.at("criteria")
     ids: dict[str, int | None] = {}
     for i, _ in enumerate(cr.items("criteria") or []):
-        c = _read_criterion(cr.at(i), grade_ids, indicator_scope)
+        c = _read_criterion(cr.at(i), grade_ids, indicator_scope, shared)
         if c is None:
             continue
         if c.id in ids:
@@ -427,7 +431,17 @@ def _read_framework(r: Reader, g: dict) -> Framework | None:
         grade,
         r.doc.path,
         _place(r.at("indicators")) if "indicators" in top else None,
+        shared,
     )
+
+
+def _read_shared(r: Reader, indicator_scope: dict) -> tuple:
+    """The framework's own `evidence:`: facts declared once that every criterion may read."""
+    specs = _read_evidence(r, FRAMEWORK_KEYS, "the framework") or ()
+    for f in specs:
+        if f.name in indicator_scope:
+            r.at(f.name).error("duplicate-name", f"{f.name!r} is already the name of an indicator", key=True)
+    return tuple(f for f in specs if f.name not in indicator_scope)
 
 
 def _indicator_types(g: dict, indicators: list) -> dict:
@@ -460,9 +474,10 @@ class _Scope(dict):
 
 
 CRITERION_KEYS = ("id", "heading", "subheading", "evidence", "derive", "choose", "judge", "statement", "headcounts")
+FRAMEWORK_KEYS = ("framework", "title", "order", "indicators", "evidence", "criteria", "grade")
 
 
-def _read_criterion(r: Reader, grade_ids: tuple, indicator_scope: dict) -> Criterion | None:
+def _read_criterion(r: Reader, grade_ids: tuple, indicator_scope: dict, shared: tuple = ()) -> Criterion | None:
     m = r.mapping(
         ("id", "heading", "evidence", "judge", "statement"),
         ("subheading", "derive", "choose", "headcounts"),
@@ -484,11 +499,26 @@ def _read_criterion(r: Reader, grade_ids: tuple, indicator_scope: dict) -> Crite
             "as a relative path without '..' (e.g. statements/framework/criterion.md.j2)",
         )
         statement = None
-    evidence = _read_evidence(r.at("evidence"))
+    evidence = _read_evidence(r.at("evidence"), CRITERION_KEYS, "the criterion")
     if evidence is None:  # a criterion key indented under evidence: what follows would only cascade
         return None
     names = _Scope(indicator_scope)
+    for f in shared:
+        names[f.name] = f.expr_type
+        if f.place is not None:
+            names.lines[f.name] = f.place.line
+    common = {f.name: f for f in shared}
     for f in evidence:
+        if f.name in common:
+            where = common[f.name].place
+            r.at("evidence", f.name).error(
+                "redeclared-fact",
+                f"fact {f.name!r} is already declared for the whole framework (under its `evidence:`"
+                + (f", line {where.line}" if where is not None and where.line else "")
+                + "), and every criterion reads it from there: remove it here",
+                key=True,
+            )
+            continue
         if f.place is not None:
             names.lines[f.name] = f.place.line
         if f.name in names:
@@ -537,11 +567,15 @@ def _read_criterion(r: Reader, grade_ids: tuple, indicator_scope: dict) -> Crite
     judgement = _read_decision(r.at("judge"), "judgement", "judgement", names, allowed=grade_ids)
     if cid is None or heading is None or statement is None or judgement is None:
         return None
+    # the shared facts it reads become its facts, as if declared here: its values and margins show them
+    reads = names_read(derive, (*choices, judgement)).union(*(e.reads for pair in headcounts for e in pair))
+    used = tuple(f for f in shared if f.name in reads)
+    own = tuple(f for f in evidence if f.name not in common)
     return Criterion(
         cid,
         heading,
         subheading or "",
-        evidence,
+        used + own,
         derive,
         tuple(choices),
         judgement,
@@ -549,6 +583,7 @@ def _read_criterion(r: Reader, grade_ids: tuple, indicator_scope: dict) -> Crite
         _place(r),
         _place(r.at("statement")),
         headcounts,
+        tuple(f.name for f in used),
     )
 
 
@@ -627,15 +662,16 @@ def _written_outcomes(rungs) -> tuple:
     return tuple(out)
 
 
-def _read_evidence(r: Reader) -> tuple | None:
-    """The criterion's facts; None when a key of the criterion itself sits under `evidence`."""
+def _read_evidence(r: Reader, keys: tuple, owner: str) -> tuple | None:
+    """The facts of a criterion or a framework (`owner`); None when one of its own `keys` sits under
+    `evidence`."""
     specs = []
     given = r.mapping(what="evidence") or {}
     for name in given:
-        if name in CRITERION_KEYS and not _fact_like(given[name]):
+        if name in keys and not _fact_like(given[name]):
             r.at(name).error(
                 "indented-too-far",
-                f"'{name}' is a key of the criterion, not a fact: it is indented too far. Move '{name}:' (and "
+                f"'{name}' is a key of {owner}, not a fact: it is indented too far. Move '{name}:' (and "
                 "what is under it) left, level with 'evidence:'",
                 key=True,
             )

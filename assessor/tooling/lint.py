@@ -70,6 +70,7 @@ def lint(rules_dir: Path, case_paths: list, templates_dir: Path, overlays: tuple
     more, reads = check_templates(book, templates_dir)
     findings += more
     findings += check_unused(book, reads)
+    findings += check_repeated_declarations(book)
     findings += check_grade_scale(book)
     findings += check_arithmetic(book)
     for site in decision_sites(book):
@@ -286,13 +287,35 @@ def _is_number(v) -> bool:
 
 def check_repeated_facts(case, doc) -> list:
     """A fact named in several criteria (or in the overview too) should hold one value:
-    a case giving 31 neighbourhoods in one criterion and 30 in another contradicts itself."""
+    a case giving 31 neighbourhoods in one criterion and 30 in another contradicts itself.
+    A fact the rules declare for the whole framework is given once, under the framework."""
     out = []
     for fid, cf in case.frameworks.items():
         seen = {k: ("the overview", v) for k, v in case.overview.items() if v is not None}
+        given_per_criterion = {name: cid for cid, name in reversed(cf.per_criterion)}  # the first copy of each
+        for name, value in cf.shared.items():
+            at = ("criteria", given_per_criterion[name]) if name in given_per_criterion else ()
+            if value is not None and name in seen and seen[name][1] != value:
+                finding = doc.finding(
+                    ("frameworks", fid, *at, "evidence", name),
+                    "inconsistent-fact",
+                    f"{name} is {value!r} here but {seen[name][1]!r} in the overview; the same fact should have "
+                    "one value",
+                    key=True,
+                )
+                out.append(dataclasses.replace(finding, level="warning"))
+        for cid, name in cf.per_criterion:
+            finding = doc.finding(
+                ("frameworks", fid, "criteria", cid, "evidence", name),
+                "fact-per-criterion",
+                f"{name} is a fact of the whole framework {fid!r} in the rules: give it once, under the "
+                "framework's `evidence:` (beside `criteria:`), and remove it from each criterion",
+                key=True,
+            )
+            out.append(dataclasses.replace(finding, level="warning"))
         for cid, evidence in cf.evidence.items():
             for name, value in evidence.items():
-                if value is None:
+                if value is None or name in cf.shared:
                     continue
                 if name in seen and seen[name][1] != value:
                     where, first = seen[name]
@@ -407,9 +430,12 @@ def _check_slots(book, fw, c, statement: TemplateReads, rendered: TemplateReads)
                     f"its choices are {', '.join(slots) or 'none'}",
                 )
             )
-    # `values` holds the criterion's facts (not tables), derived values and outcomes (evaluation._public_values)
+    # `values` holds the criterion's facts (not tables), derived values and outcomes (evaluation._public_values),
+    # and every shared fact of the framework (evaluate.staged._with_shared)
     shown = sorted(
-        {f.name for f in c.evidence if f.type != "table"} | {d.name for d in c.derive} | {d.name for d in c.decisions}
+        {f.name for f in (*fw.evidence, *c.evidence) if f.type != "table"}
+        | {d.name for d in c.derive}
+        | {d.name for d in c.decisions}
     )
     for name, place in statement.values.items():
         if name not in shown and f"values.{name}" not in statement.optional:
@@ -441,11 +467,25 @@ def check_unused(book, template_reads: dict) -> list:
     out = []
     for fw in book.frameworks:
         doc = book.docs[fw.path]
+        shared_reads = set().union(
+            *(c.shared for c in fw.criteria),
+            *(template_reads[c.id].values for c in fw.criteria if c.id in template_reads),
+        )
+        for f in fw.evidence:
+            if f.name not in shared_reads:
+                out.append(
+                    _warning(
+                        key_place(doc, ("evidence", f.name)),
+                        "unused-fact",
+                        f"fact {f.name!r} of framework {fw.id!r} is read by no criterion's derived value, "
+                        "condition or template; use it in a rule or remove it (every case must still give it)",
+                    )
+                )
         for c in fw.criteria:
             i = criterion_index(doc, c.id)
             shown = set(template_reads[c.id].values) if c.id in template_reads else set()
             reads = names_read(c.derive, c.decisions) | shown
-            for f in c.evidence:
+            for f in c.own_evidence:
                 if f.name not in reads:
                     out.append(
                         _warning(
@@ -460,6 +500,31 @@ def check_unused(book, template_reads: dict) -> list:
         out += _unused_derived(
             doc, ("grade", "derive"), fw.derive, names_read(fw.derive, (fw.grade,)), f"the grade of framework {fw.id!r}"
         )
+    return out
+
+
+def check_repeated_declarations(book) -> list:
+    """A fact declared by several criteria of a framework is asked of the inspector several times;
+    declared once under the framework's `evidence:`, it is given once and every criterion reads it."""
+    out = []
+    for fw in book.frameworks:
+        doc = book.docs[fw.path]
+        first: dict = {}  # fact name -> the criterion that declares it first
+        for c in fw.criteria:
+            for f in c.own_evidence:
+                if f.name not in first:
+                    first[f.name] = c
+                    continue
+                where = key_place(doc, ("criteria", criterion_index(doc, first[f.name].id), "evidence", f.name))
+                out.append(
+                    _warning(
+                        key_place(doc, ("criteria", criterion_index(doc, c.id), "evidence", f.name)),
+                        "repeated-fact",
+                        f"fact {f.name!r} is also declared by criterion {first[f.name].id!r} (line {where.line}), "
+                        "so a case gives it twice: if it is the same fact, declare it once under the framework's "
+                        "`evidence:` (beside `criteria:`) and remove it from the criteria",
+                    )
+                )
     return out
 
 

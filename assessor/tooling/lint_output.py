@@ -105,14 +105,25 @@ CHECKS = {
     "`otherwise`: add the `- otherwise: word` rung.",
     "indented-too-far": "A key of the criterion (derive, choose, judge, ...) indented under evidence: move it left, "
     "level with evidence.",
+    "redeclared-fact": "A criterion declares a fact the framework already declares under its own `evidence:`; every "
+    "criterion reads the framework's: remove the criterion's.",
+    "repeated-fact": "Several criteria declare a fact of one name, so a case gives it several times: if it is one "
+    "fact, declare it once under the framework's `evidence:`.",
     # case files
     "missing-framework": "The case gives no evidence for a framework the rules declare.",
     "missing-criterion": "The case gives no evidence for a criterion the rules declare.",
-    "missing-fact": "The case does not give a fact the criterion declares: give it, or write `unknown`.",
+    "missing-fact": "The case does not give a fact the criterion (or, once, the framework) declares: give it, or "
+    "write `unknown`.",
     "missing-indicator": "The case does not give a survey indicator the rules declare.",
     "unknown-framework": "The case gives evidence for a framework the rules do not declare (a misspelling?).",
     "unknown-criterion": "The case gives evidence for a criterion the rules do not declare (a misspelling?).",
     "unknown-fact": "The case gives a fact the criterion does not declare (a misspelling?).",
+    "duplicate-fact": "A fact of the whole framework is given under the framework's `evidence:` and under a criterion "
+    "too: give it once, under the framework.",
+    "conflicting-fact": "A fact of the whole framework is given under several criteria (the older form) with "
+    "different values: give it once, under the framework's `evidence:`.",
+    "fact-per-criterion": "A fact of the whole framework is given under a criterion, as cases did before the rules "
+    "declared it once: move it under the framework's `evidence:` (beside `criteria:`).",
     "wrong-type": "A fact's value does not have the fact's declared type.",
     # rulebooks
     "assessor-version": "The rulebook needs another version of the assessor: install one its manifest allows.",

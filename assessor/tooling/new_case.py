@@ -49,13 +49,15 @@ def skeleton(
     ]
     out.append("frameworks:")
     for fw in book.frameworks:
-        out += [f"  {fw.id}:  # {_flat(fw.title)}", "    criteria:"]
+        out.append(f"  {fw.id}:  # {_flat(fw.title)}")
+        if fw.evidence:  # asked once: every criterion reading it gets this value
+            out.append("    evidence:  # facts several criteria read: give each once, here")
+            out += _facts(fw.evidence, "      ")
+        out.append("    criteria:")
         for c in fw.criteria:
             out += [f"      # {_flat(c.heading)}", f"      {c.id}:"]
-            out.append("        evidence:" if c.evidence else "        evidence: {}")
-            for f in c.evidence:
-                out += [f"          # {line}" for line in _fact_comment(f)]
-                out.append(f"          {f.name}: {UNKNOWN}")
+            out.append("        evidence:" if c.own_evidence else "        evidence: {}")
+            out += _facts(c.own_evidence, "          ")
             out += [f"        {k}: []" for k in NARRATIVE]
         if fw.indicators:
             out.append("    surveys:")
@@ -83,6 +85,14 @@ OPTIONAL_CONTEXT = {
     "strategic_priorities": "Strategic Priorities",
     "performance_overview": "Force Performance Overview",
 }
+
+
+def _facts(specs: tuple, indent: str) -> list:
+    out = []
+    for f in specs:
+        out += [f"{indent}# {line}" for line in _fact_comment(f)]
+        out.append(f"{indent}{f.name}: {UNKNOWN}")
+    return out
 
 
 def _fact_comment(f) -> list:

@@ -115,8 +115,8 @@ def case_schema(book: Rulebook, name: str | None = None) -> dict:
                 "title": "Evidence",
                 "description": f"The facts of {c.id}: every one must be there (unknown when not gathered).",
                 "type": "object",
-                "required": [f.name for f in c.evidence],
-                "properties": {f.name: _fact(f) for f in c.evidence},
+                "required": [f.name for f in c.own_evidence],
+                "properties": {f.name: _fact(f) for f in c.own_evidence},
                 "additionalProperties": False,
             }
             criteria[c.id] = criterion
@@ -127,6 +127,20 @@ def case_schema(book: Rulebook, name: str | None = None) -> dict:
         )
         framework["title"] = fw.title
         framework["description"] = f"The evidence for {fw.title} ({fw.id})."
+        required = ["criteria"]
+        if fw.evidence:
+            required.append("evidence")
+            framework["properties"]["evidence"] = {
+                "title": "Evidence",
+                "description": f"The facts every criterion of {fw.title} may read, each given once: every one "
+                "must be there (unknown when not gathered).",
+                "type": "object",
+                "required": [f.name for f in fw.evidence],
+                "properties": {f.name: _fact(f) for f in fw.evidence},
+                "additionalProperties": False,
+            }
+        else:
+            del framework["properties"]["evidence"]
         framework["properties"]["criteria"] = {
             "title": "Criteria",
             "description": f"Every criterion of {fw.title}.",
@@ -136,7 +150,7 @@ def case_schema(book: Rulebook, name: str | None = None) -> dict:
             "additionalProperties": False,
         }
         if fw.indicators:
-            framework["required"] = ["criteria", "surveys"]
+            required.append("surveys")
             framework["properties"]["surveys"] = {
                 "title": "Surveys",
                 "description": f"The survey figures of every indicator {fw.title} uses.",
@@ -147,6 +161,7 @@ def case_schema(book: Rulebook, name: str | None = None) -> dict:
             }
         else:
             del framework["properties"]["surveys"]
+        framework["required"] = required
         frameworks[fw.id] = framework
     schema["properties"]["frameworks"] = {
         "title": "Frameworks",
