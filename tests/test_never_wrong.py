@@ -137,9 +137,10 @@ def test_plausibility_warnings_on_stderr_and_in_lint(tmp_path):
     assert result.exit_code == 0
     warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
     assert len(warnings) == 1, result.stderr
-    assert f"{case}:956:" in warnings[0] and "51.44" in warnings[0] and "(implausible-figure)" in warnings[0]
+    line = next(i for i, text in enumerate(case.read_text(encoding="utf-8").splitlines(), 1) if "0.5144" in text)
+    assert f"{case}:{line}:" in warnings[0] and "51.44" in warnings[0] and "(implausible-figure)" in warnings[0]
     lint = assess("lint", ROOT / "rules", case)
-    assert f"{case}:956:" in lint.output and "implausible-figure" in lint.output
+    assert f"{case}:{line}:" in lint.output and "implausible-figure" in lint.output
 
 
 def test_the_bundled_cases_raise_no_plausibility_warning():
