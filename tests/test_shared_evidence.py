@@ -354,3 +354,17 @@ def test_the_generated_case_schema_asks_a_shared_fact_under_its_framework():
         assert "neighbourhoods" not in criterion["properties"]["evidence"]["properties"], cid
     other = schema["properties"]["frameworks"]["properties"]["citizen_focus"]
     assert "evidence" not in other["properties"] and "evidence" not in other["required"]
+
+
+def test_a_headcount_warning_on_a_shared_fact_points_where_the_case_gives_it(tmp_path):
+    statement = "    statement: statements/neighbourhood_policing/community-engagement.md.j2\n"
+    rules = _rules_with(
+        tmp_path, lambda t: t.replace(statement, '    headcounts: [[neighbourhoods * 10, "30 + 1"]]\n' + statement)
+    )
+    line = _line_of(CAMBRIDGESHIRE, "neighbourhoods: 31")
+    result = assess("lint", rules, CAMBRIDGESHIRE, "-f", "parsable")
+    assert f"{CAMBRIDGESHIRE}:{line}:23: [warning] neighbourhoods * 10 is 310 but 30 + 1 is 31" in result.stdout
+    older = older_case(CAMBRIDGESHIRE, tmp_path / "older.yaml")  # given under the criterion: placed there
+    line = _line_of(older, "neighbourhoods: 31", 1)
+    result = assess("lint", rules, older, "-f", "parsable")
+    assert f"{older}:{line}:27: [warning] neighbourhoods * 10 is 310 but 30 + 1 is 31" in result.stdout

@@ -35,7 +35,7 @@ def warnings(book: Rulebook, case: Case) -> list:
         for c in fw.criteria:
             evidence = cf.evidence.get(c.id, {})
             for left, right in c.headcounts:
-                out += _headcount(limits, case, fw.id, c.id, evidence, left, right)
+                out += _headcount(limits, case, fw.id, c.id, evidence, left, right, cf.shared)
     return out
 
 
@@ -103,7 +103,7 @@ def _likely(previous: float, value: float, largest: float) -> float | None:
     return min(near, key=lambda c: abs(c - value)) if near else None
 
 
-def _headcount(limits, case, fid: str, cid: str, evidence: dict, left, right) -> list:
+def _headcount(limits, case, fid: str, cid: str, evidence: dict, left, right, shared: dict) -> list:
     values = {k: v for k, v in evidence.items() if v is not None}
     try:
         a, b = ex.evaluate(left.tree, values), ex.evaluate(right.tree, values)
@@ -112,8 +112,14 @@ def _headcount(limits, case, fid: str, cid: str, evidence: dict, left, right) ->
     top = max(abs(a), abs(b))
     if not top or abs(a - b) <= limits.headcount_ratio * top:
         return []
-    facts = [f for f in sorted(left.reads) if f in values] or [f for f in sorted(right.reads) if f in values]
-    where = ("frameworks", fid, "criteria", cid, "evidence") + ((facts[0],) if facts else ())
+    # placed at a fact the criterion gives itself, else at one of the framework's (given once, under it)
+    reads = sorted(left.reads) + sorted(right.reads)
+    own = [f for f in reads if f in values and f not in shared]
+    common = [f for f in reads if f in values and f in shared]
+    where = ("frameworks", fid, "criteria", cid, "evidence") + tuple((own or common)[:1])
+    doc: Any = case.doc
+    if not own and common and where not in doc.marks:  # given once, under the framework
+        where = ("frameworks", fid, "evidence", common[0])
     la, lb = " ".join(left.source.split()), " ".join(right.source.split())
     return [
         _warn(
