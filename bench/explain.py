@@ -18,7 +18,7 @@ import common
 def big_table_case(directory: Path, rows: int) -> Path:
     text = common.CASE.read_text(encoding="utf-8")
     start = text.index("          bcu_staffing:\n")
-    end = text.index("          neighbourhoods:", start)
+    end = re.compile(r"^(?!            - )", re.M).search(text, text.index("\n", start) + 1).start()  # after its rows
     body = "".join(
         f"            - {{bcu: BCU {i}, sergeants: {5 + i % 9}, constables_and_pcsos: {40 + (i * 7) % 80}}}\n"
         for i in range(rows)
