@@ -27,7 +27,11 @@ _COUNT_FIGURES = ("n", "previous_n", "msf_n")
 
 
 def _specs(book) -> dict:
-    return {fw.id: {c.id: {s.name: s for s in c.evidence} for c in fw.criteria} for fw in book.frameworks}
+    """framework -> criterion -> fact -> FactSpec; the framework's own facts under the key None."""
+    return {
+        fw.id: {None: {s.name: s for s in fw.evidence}, **{c.id: {s.name: s for s in c.evidence} for c in fw.criteria}}
+        for fw in book.frameworks
+    }
 
 
 def _mapping(node) -> dict:
@@ -54,7 +58,10 @@ def _scalar_targets(text: str, book) -> list:
 
     for fw_id, fw_node in _mapping(_mapping(root).get("frameworks")).items():
         fw = _mapping(fw_node)
-        for crit_id, crit_node in _mapping(fw.get("criteria")).items():
+        owners = [(None, fw_node)] + list(
+            _mapping(fw.get("criteria")).items()
+        )  # the framework's facts, then each criterion's
+        for crit_id, crit_node in owners:
             facts = specs.get(fw_id, {}).get(crit_id, {})
             for fact, value in _mapping(_mapping(crit_node).get("evidence")).items():
                 spec = facts.get(fact)
