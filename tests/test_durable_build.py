@@ -94,6 +94,7 @@ def test_a_tampered_sdist_is_refused(tmp_path, monkeypatch):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow  # both engines, four formats, every bundled case
 @pytest.mark.parametrize("case", BUNDLED, ids=lambda p: p.stem)
 def test_engines_give_identical_reports(case):
     """Every bundled case, every format, byte for byte but for where the report names its engine.
