@@ -89,6 +89,19 @@ static int assessorAppendString(AssessorText *out, PyObject *str) {
     return assessorAppend(out, text + start, (size_t)(length - start)) || assessorAppend(out, "\"", 1) ? -1 : 0;
 }
 
+static int assessorAppendNumber(AssessorText *out, long long number) {
+    char text[24], *end = text + sizeof text, *start = end;
+    unsigned long long magnitude = number < 0 ? 0ULL - (unsigned long long)number : (unsigned long long)number;
+    do {
+        *--start = (char)('0' + magnitude % 10);
+        magnitude /= 10;
+    } while (magnitude);
+    if (number < 0) {
+        *--start = '-';
+    }
+    return assessorAppend(out, start, (size_t)(end - start));
+}
+
 /* 0 written, 1 a value durable would compare wrongly (the caller says which), -1 error set */
 static int assessorAppendValue(AssessorText *out, PyObject *value, long long maxNumber, Py_ssize_t maxString) {
     if (PyUnicode_CheckExact(value)) {
@@ -106,8 +119,7 @@ static int assessorAppendValue(AssessorText *out, PyObject *value, long long max
         if (overflow || number > maxNumber || number < -maxNumber) {
             return 1;
         }
-        char text[32];
-        return assessorAppend(out, text, (size_t)snprintf(text, sizeof text, "%lld", number));
+        return assessorAppendNumber(out, number);
     }
     if (PyFloat_CheckExact(value)) {
         double number = PyFloat_AS_DOUBLE(value);
@@ -143,19 +155,6 @@ static int assessorAttributes(void) {
         }
     }
     return 0;
-}
-
-static int assessorAppendNumber(AssessorText *out, long long number) {
-    char text[24], *end = text + sizeof text, *start = end;
-    unsigned long long magnitude = number < 0 ? 0ULL - (unsigned long long)number : (unsigned long long)number;
-    do {
-        *--start = (char)('0' + magnitude % 10);
-        magnitude /= 10;
-    } while (magnitude);
-    if (number < 0) {
-        *--start = '-';
-    }
-    return assessorAppend(out, start, (size_t)(end - start));
 }
 
 /* Writes the batch of the facts (a list or tuple) of `stage` whose scope is in `specs`; *written
