@@ -157,6 +157,15 @@ static int assessorAttributes(void) {
     return 0;
 }
 
+/* type(position, name), which the Python driver words for the fact and value concerned */
+static void assessorSetError(PyObject *type, Py_ssize_t position, PyObject *name) {
+    PyObject *args = Py_BuildValue("(nO)", position, name);
+    if (args) {
+        PyErr_SetObject(type, args);
+        Py_DECREF(args);
+    }
+}
+
 /* Writes the batch of the facts (a list or tuple) of `stage` whose scope is in `specs`; *written
    is how many. Sets KeyError(position, name) for a value missing, ValueError(position, name)
    for one durable would compare wrongly. */
@@ -215,7 +224,7 @@ static int assessorWriteBatch(AssessorText *out, const char *sid, PyObject *stag
             if (!value) {
                 if (PyErr_ExceptionMatches(PyExc_KeyError)) {
                     PyErr_Clear();
-                    PyErr_SetObject(PyExc_KeyError, Py_BuildValue("(nO)", position, name));
+                    assessorSetError(PyExc_KeyError, position, name);
                 }
                 failed = 1;
                 break;
@@ -226,7 +235,7 @@ static int assessorWriteBatch(AssessorText *out, const char *sid, PyObject *stag
             }
             Py_DECREF(value);
             if (done == 1) {
-                PyErr_SetObject(PyExc_ValueError, Py_BuildValue("(nO)", position, name));
+                assessorSetError(PyExc_ValueError, position, name);
             }
             failed = done != 0;
         }
