@@ -33,8 +33,8 @@ LOCATED = re.compile(r"^error: [^:]+:\d+(:\d+)?: ", re.M)
 
 
 def _run_measured(argv: list, cwd: Path, guard: float = 120.0) -> dict:
-    """Wall seconds, peak RSS (MB, the kernel's account of that one child, from wait4), exit code and
-    stderr of `python -m assessor ARGV`; killed after GUARD seconds."""
+    """Wall seconds, CPU seconds and peak RSS (MB) of `python -m assessor ARGV` (the kernel's account
+    of that one child, from wait4), its exit code and stderr; killed after GUARD seconds."""
     started = time.perf_counter()
     err = cwd / ".stderr"
     with open(err, "wb") as f:
@@ -61,6 +61,7 @@ def _run_measured(argv: list, cwd: Path, guard: float = 120.0) -> dict:
     peak = usage.ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
     return {
         "seconds": round(seconds, 3),
+        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 3),  # what load from other processes leaves alone
         "peak_mb": round(peak, 1),
         "exit": proc.returncode,
         "stderr": err.read_text(encoding="utf-8", errors="replace"),
@@ -102,6 +103,7 @@ def bombs(tmp: Path) -> list:
             {
                 "id": entry["id"],
                 "seconds": r["seconds"],
+                "cpu_seconds": r["cpu_seconds"],
                 "peak_mb": r["peak_mb"],
                 "exit": r["exit"],
                 "located": located,

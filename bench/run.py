@@ -407,7 +407,8 @@ def table(results: dict) -> str:
         lines.append("\nTemplate bombs (each refused with a located error; target < 5 s, < 500 MB)")
         for b in lim["bombs"]:
             lines.append(
-                f"  {b['id']:<48} {b['seconds']:6.2f} s {b['peak_mb']:7.1f} MB  exit {b['exit']}"
+                f"  {b['id']:<48} {b['seconds']:6.2f} s ({b['cpu_seconds']:5.2f} s CPU) {b['peak_mb']:7.1f} MB"
+                f"  exit {b['exit']}"
                 f"  {'located' if b['located'] else 'NOT LOCATED'}  {'ok' if b['pass'] else 'FAIL'}"
             )
         lines.append("Lint on one long scale")
