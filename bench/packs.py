@@ -459,9 +459,13 @@ class Prepared:
             # side by side, same rounds: the driver's cost over the C calls it makes
             durable["x_durable_c"] = round(durable["ms_per_case"] / raw["ms_per_case"], 3)
         own = self.row["engines"].get("durable_own", {})
-        if raw.get("ms_per_case") and own.get("ms_per_case"):
-            # and those calls over durable's own: what our C driver adds in C
-            raw["x_durable_own"] = round(raw["ms_per_case"] / own["ms_per_case"], 3)
+        if own.get("ms_per_case"):
+            # those calls over durable's own: what our C driver adds in C; and the whole driver, our
+            # Python and our C, over durable's own calls: the measure of the driver's cost
+            if raw.get("ms_per_case"):
+                raw["x_durable_own"] = round(raw["ms_per_case"] / own["ms_per_case"], 3)
+            if "ms_per_case" in durable:
+                durable["x_durable_own"] = round(durable["ms_per_case"] / own["ms_per_case"], 3)
         for multi in self.built.values():
             multi.close()
         return self.row

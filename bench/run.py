@@ -62,10 +62,10 @@ TARGETS = {
     "durable_vs_closure_at_50": "durable engine time per case <= 3x the closure baseline, 50-rule pack",
     "packs_beyond_ruleset_limits": "packs over durable's 200 rules per ruleset build, shard and agree "
     "with the python engine and the closures",
-    "durable_driver_over_c_at_50": "durable engine time per case <= 1.2x the C calls it makes on the same "
-    "facts (replayed), 50-rule pack",
-    "durable_driver_over_c_at_1000": "durable engine time per case <= 1.2x the C calls it makes on the same "
-    "facts (replayed), 1,000-rule pack",
+    "durable_driver_over_c_at_50": "durable engine time per case <= 1.2x durable's own C calls on the same "
+    "facts (assert, actions, delete; the batch JSON written beforehand), 50-rule pack",
+    "durable_driver_over_c_at_1000": "durable engine time per case <= 1.2x durable's own C calls on the same "
+    "facts (assert, actions, delete; the batch JSON written beforehand), 1,000-rule pack",
     "durable_linear_in_rules": "durable time per case grows at most linearly with rules: "
     "log-log slope from 200 to 1,000 rules <= 1.15",
     "engines_agree": "durable, python and closures give the same firings on every case of every pack",
@@ -221,7 +221,7 @@ def evaluate_targets(results: dict) -> list:
     r50 = packs.get("generated-50", {}).get("engines", {}).get("durable", {}).get("x_closure")
     add("durable_vs_closure_at_50", r50, None if r50 is None else r50 <= 3.0, 3.0)
     for n in (50, 1000):
-        over = packs.get(f"generated-{n}", {}).get("engines", {}).get("durable", {}).get("x_durable_c")
+        over = packs.get(f"generated-{n}", {}).get("engines", {}).get("durable", {}).get("x_durable_own")
         add(f"durable_driver_over_c_at_{n}", over, None if over is None else over <= 1.2, 1.2)
     big = [r for name, r in packs.items() if name.startswith("generated-") and r["rules"] > 200]
     ok_big = (
@@ -343,10 +343,11 @@ def table(results: dict) -> str:
         lines += [
             "",
             "  durable's driver over the C calls it makes (same facts and rounds, replayed: our C driver function per",
-            "  shard, which writes the batch, runs durable and reads its messages), and those over durable's own calls",
-            "  alone (assert, actions, delete on the same batch text, messages unread)",
+            "  shard, which writes the batch, runs durable and reads its messages), those over durable's own calls",
+            "  alone (assert, actions, delete on the same batch text, messages unread), and the whole driver over",
+            "  durable's own calls (the target: <= 1.2)",
             f"  {'pack':14}{'durable ms':>12}{'C calls ms':>12}{'driver / C':>12}{'own C ms':>10}{'C / own':>9}"
-            f"{'messages':>10}",
+            f"{'driver / own':>14}{'messages':>10}",
         ]
         for r in e["packs"]:
             d, c = r["engines"].get("durable", {}), r["engines"].get("durable_c", {})
@@ -354,7 +355,8 @@ def table(results: dict) -> str:
             lines.append(
                 f"  {r['pack']:14}{_fmt(d.get('ms_per_case'), 3):>12}{_fmt(c.get('ms_per_case'), 3):>12}"
                 f"{_fmt(d.get('x_durable_c'), 3):>12}{_fmt(o.get('ms_per_case'), 3):>10}"
-                f"{_fmt(c.get('x_durable_own'), 3):>9}{_fmt(c.get('messages_per_case'), 1):>10}"
+                f"{_fmt(c.get('x_durable_own'), 3):>9}{_fmt(d.get('x_durable_own'), 3):>14}"
+                f"{_fmt(c.get('messages_per_case'), 1):>10}"
             )
         for kind, g in e["growth"].items():
             lines.append(f"  {kind:8} log-log slope {g['loglog_slope']}  us/rule {g['us_per_rule']}")

@@ -175,6 +175,7 @@ def test_engines(results):
         assert pack["engines"]["durable_own"]["messages_per_case"] > messages, name
         assert pack["engines"]["durable"]["x_durable_c"] > 0, name
         assert pack["engines"]["durable_c"]["x_durable_own"] > 0, name
+        assert pack["engines"]["durable"]["x_durable_own"] > 0, name
     assert packs["generated-1000"]["rules"] == 1000
     assert set(results["engines"]["growth"]) == {"durable", "durable_c", "durable_own", "python", "closure"}
 
