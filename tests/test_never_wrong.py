@@ -177,7 +177,11 @@ PLAUSIBILITY = _plausibility_corpus()
 WARNING = re.compile(r"warning: (?P<place>.+?): (?P<message>.*) \((?P<check>[a-z0-9-]+)\)")
 
 
-@pytest.mark.parametrize("entry", PLAUSIBILITY, ids=[e["id"] for e in PLAUSIBILITY])
+# the first entry runs in make test-quick; the rest, two subprocesses each, are slow
+@pytest.mark.parametrize(
+    "entry",
+    [pytest.param(e, id=e["id"], marks=[pytest.mark.slow] if i else []) for i, e in enumerate(PLAUSIBILITY)],
+)
 def test_implausible_evidence_is_warned_about(entry, tmp_path):
     from corpus import prepare as _prepare
     from helpers import run_assessor

@@ -504,6 +504,7 @@ def test_bundled_templates_treat_case_text_as_text(tmp_path, fmt):
         assert run.stdout.count(markdown_escape(PAYLOAD) if fmt == "markdown" else PAYLOAD) >= 2
 
 
+@pytest.mark.slow  # 2,000 examples
 @given(st.text(alphabet="ab1 \t\n\r\\`*[]<>|~_#-+=.)٣²", max_size=16))
 @settings(max_examples=2000, deadline=None)
 def test_markdown_escape_skips_only_what_needs_nothing(text):

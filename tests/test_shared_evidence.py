@@ -102,6 +102,7 @@ def test_the_framework_declares_neighbourhoods_once_and_three_criteria_read_it()
 # ---------------------------------------------------------------- both forms grade alike
 
 
+@pytest.mark.slow  # every bundled case, twice
 @pytest.mark.parametrize("engine", ["durable", "python"])
 def test_the_older_form_grades_every_bundled_case_alike(tmp_path, engine):
     rules = older_rules(tmp_path)
