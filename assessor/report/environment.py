@@ -284,6 +284,7 @@ class _Sandbox(SandboxedEnvironment):
         """Everything of this environment the generated code depends on, besides the template."""
         return (
             type(self).__qualname__,
+            self.code_generator_class.__qualname__,
             sorted(self.intercepted_binops),
             sorted(self.intercepted_unops),
             self.autoescape,
