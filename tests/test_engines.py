@@ -350,6 +350,21 @@ def test_durable_compares_values_as_python_does_in_any_order(durable):
     assert e.evaluate(1, facts) == python.evaluate(1, facts)
 
 
+@pytest.mark.parametrize(
+    "value, size",
+    [(10**5000, "5,001"), (1 - 10**5000, "5,000"), (2**200, "61")],
+    ids=["10**5000", "1-10**5000", "2**200"],  # pytest's own ids would repr() them
+)
+def test_durable_describes_a_huge_integer_by_its_size(durable, value, size):
+    """repr() of an integer of over 4,300 digits raises ValueError (sys.get_int_max_str_digits):
+    the refusal gives its number of digits instead."""
+    message = f"^durable cannot compare an integer of {size} digits: "
+    with pytest.raises(EngineError, match=message):
+        durable([rule("r", Cmp("eq", "a", Lit(value)))])
+    with pytest.raises(EngineError, match=message):
+        durable([rule("r", Cmp("eq", "a", Lit(1)))]).evaluate(1, [fact("f", a=value)])
+
+
 def test_durable_wraps_c_engine_errors(durable, monkeypatch):
     """Too many alternatives pending for one fact is C error 303; with the budget lifted it
     surfaces as an EngineError with a plain message, and the engine survives."""

@@ -79,9 +79,21 @@ def _attr(name: str) -> str:
     return "v_" + name
 
 
-def _refused(value: Value) -> EngineError:
+def _digits(number: int) -> int:
+    """len(str(abs(number))), which str() refuses beyond sys.get_int_max_str_digits() digits."""
+    digits = int(number.bit_length() * math.log10(2)) + 2  # at most two too many
+    while digits > 1 and abs(number) < 10 ** (digits - 1):
+        digits -= 1
+    return digits
+
+
+def _refused(value: object) -> EngineError:
+    if type(value) is int and value.bit_length() > 192:  # beyond, its repr would be cut at 60 characters
+        described = f"an integer of {_digits(value):,} digits"
+    else:
+        described = f"{value!r:.60}"
     return EngineError(
-        f"durable cannot compare {value!r:.60}: values must be booleans, integers within ±2**53, "
+        f"durable cannot compare {described}: values must be booleans, integers within ±2**53, "
         f"finite floats or strings of at most {MAX_STRING:,} characters"
     )
 
