@@ -41,10 +41,13 @@ def test_the_engine_is_the_patched_build():
     assert b"PyEval_CallObject" not in path.read_bytes()
     assert b"PyObject_CallObject" in path.read_bytes()
     assert callable(durable_rules_engine.assessor_run) and callable(durable_rules_engine.assessor_batch)
+    assert issubclass(durable_rules_engine.MissingValue, Exception)
+    assert issubclass(durable_rules_engine.RefusedValue, Exception)
     assert (path.parent / "durable_rules_engine.LICENSE").read_text().startswith("The MIT License")
 
 
 TABLE = "static PyMethodDef myModule_methods[] = {\n"
+CREATE = "    PyObject *m = PyModule_Create(&moduledef);\n"
 
 
 def test_the_patch_refuses_a_source_it_does_not_know(tmp_path):
@@ -60,10 +63,14 @@ def test_the_patch_refuses_a_source_it_does_not_know(tmp_path):
     with pytest.raises(durable_build.BuildError, match=r"myModule_methods.* occurs 0 times, the patch expects 1"):
         durable_build.patch(tmp_path)
     source.write_text(call * 5 + TABLE)
+    with pytest.raises(durable_build.BuildError, match=r"PyModule_Create.* occurs 0 times, the patch expects 1"):
+        durable_build.patch(tmp_path)
+    source.write_text(call * 5 + TABLE + CREATE)
     durable_build.patch(tmp_path)
     assert source.read_text() == call.replace("PyEval", "PyObject") * 5 + (
         '#include "assessor_driver.c"\n\n' + TABLE + '    {"assessor_batch", assessorBatch, METH_VARARGS},\n'
         '    {"assessor_run", assessorRun, METH_VARARGS},\n'
+        "    PyObject *m = assessorAddTypes(PyModule_Create(&moduledef));\n"
     )
 
 
@@ -73,7 +80,7 @@ def test_the_driver_goes_beside_the_source_it_is_included_in(tmp_path):
     sdist = tmp_path / durable_build.SDIST
     with tarfile.open(sdist, "w:gz") as tar:
         info = tarfile.TarInfo(f"{durable_build.TOP}/src/rulespy/rules.c")
-        data = ("PyEval_CallObject(x);\n" * 5 + TABLE).encode()
+        data = ("PyEval_CallObject(x);\n" * 5 + TABLE + CREATE).encode()
         info.size = len(data)
         tar.addfile(info, io.BytesIO(data))
     rulespy = durable_build.unpack(sdist, tmp_path / "out") / "src" / "rulespy"

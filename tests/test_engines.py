@@ -350,6 +350,158 @@ def test_durable_compares_values_as_python_does_in_any_order(durable):
     assert e.evaluate(1, facts) == python.evaluate(1, facts)
 
 
+# Hostile inputs for the C driver, each run in a child process: a crash there must fail the test,
+# not end the suite. Each mutates what the driver was given while the driver runs Python code,
+# then allocates so that freed memory is reused.
+_HOSTILE = {
+    "facts cleared by a value lookup": """
+class Evil(Mapping):
+    def __getitem__(self, name):
+        facts.clear(); churn(); return 1
+    def __iter__(self): return iter(["a"])
+    def __len__(self): return 1
+facts = [EngineFact("x", "s", 1, Evil())] + [EngineFact(f"f{n}", "s", 1, {"a": n}) for n in range(2)]
+print(dre.assessor_batch("7", 1, facts, specs(), 2**53, 10000))
+""",
+    "specs cleared by a value lookup": """
+class Evil(Mapping):
+    def __getitem__(self, name):
+        given.clear(); churn(); return 1
+    def __iter__(self): return iter(["a"])
+    def __len__(self): return 1
+given = specs()
+facts = [EngineFact("x", "s", 1, Evil()), EngineFact("y", "s", 1, {"a": 2})]
+print(dre.assessor_batch("7", 1, facts, given, 2**53, 10000))
+""",
+    "rules and facts cleared by reading a fact's id": """
+class Fact:
+    scope, stage, values = "s", 1, {"a": 1}
+    @property
+    def id(self):
+        facts.clear(); rules.clear(); churn(); return "x"
+e = make_engine("durable", [EngineRule("r", 1, "s", Cmp("eq", "a", Lit(1)))])
+(shard,) = e._shards[1]
+rules = {name: "".join(["ru", "le"]) for name in shard.rule_ids}
+facts = [Fact(), Fact()]
+print(dre.assessor_run(shard._handle, "7", 1, facts, specs(), rules, 2**53, 10000))
+""",
+}
+_HOSTILE_PRELUDE = """
+from collections.abc import Mapping
+from assessor.engines import make_engine
+from assessor.engines.durable import dre
+from assessor.language.ir import Cmp, EngineFact, EngineRule, Lit
+
+def churn():
+    global junk
+    junk = [("x" * 20 + str(n),) for n in range(10_000)]
+
+def specs():  # made anew, so that clearing them frees them
+    return {"".join(["s"]): ("".join(['"scope":"s",', '"stage":1']), ("".join(["a"]),), ("".join([',"v_a"', ":"]),))}
+"""
+_HOSTILE_OUTPUT = {
+    "facts cleared by a value lookup": '[{"id":"0","sid":"7","scope":"s","stage":1,"v_a":1},'
+    '{"id":"1","sid":"7","scope":"s","stage":1,"v_a":0},{"id":"2","sid":"7","scope":"s","stage":1,"v_a":1},'
+    '{"kind":"$eval","id":"t","sid":"7"}]',
+    "specs cleared by a value lookup": '[{"id":"0","sid":"7","scope":"s","stage":1,"v_a":1},'
+    '{"id":"1","sid":"7","scope":"s","stage":1,"v_a":2},{"kind":"$eval","id":"t","sid":"7"}]',
+    "rules and facts cleared by reading a fact's id": "[('rule', ('x',))]",
+}
+
+
+@pytest.mark.parametrize("case", sorted(_HOSTILE))
+def test_durable_driver_holds_what_it_reads_while_python_code_runs(case):
+    """The C driver runs Python code (attribute reads, value lookups, comparisons) while it
+    reads the facts, specs and rules it was given: it must hold its own references to them."""
+    done = subprocess.run(
+        [sys.executable, "-c", _HOSTILE_PRELUDE + _HOSTILE[case]],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert (done.returncode, done.stderr, done.stdout.strip()) == (0, "", _HOSTILE_OUTPUT[case])
+
+
+@pytest.mark.parametrize("fact_id", ["", "t", "1x", "0 "])
+def test_durable_refuses_an_action_message_with_a_malformed_fact_id(durable, monkeypatch, fact_id):
+    """Each matched fact is read from its id in the action message, which the driver wrote
+    as the fact's position: anything else there is an engine error, not some other fact."""
+    e = durable([rule("r", Cmp("eq", "a", Lit(1)))])
+    facts = [fact("f", a=1), fact("g", a=2)]
+    (shard,) = e._shards[1]
+    head, names, keys = shard.specs["s"]
+    # a second frame in the fact's text, as the engine copies the fact into its message
+    monkeypatch.setitem(shard.specs, "s", (head + ',"w":{"m":{"id":"' + fact_id + '"}}', names, keys))
+    with pytest.raises(EngineError, match=r"^durable-rules: an action message names no fact of the batch$"):
+        e.evaluate(1, facts)
+    monkeypatch.undo()
+    assert e.evaluate(1, facts) == {"r": ("f",)}
+
+
+@pytest.mark.parametrize("max_number", [-1, -(2**63)])
+def test_durable_driver_refuses_a_negative_number_limit(max_number):
+    from assessor.engines.durable import dre
+
+    with pytest.raises(ValueError, match="^max_number must not be negative$"):
+        dre.assessor_batch("7", 1, [fact("f", a=1)], {"s": ("", ("a",), ('"a":',))}, max_number, 10)
+
+
+@pytest.mark.parametrize("sid", ['7"', "7\\", "7\n", "\x1f"])
+def test_durable_driver_refuses_a_sid_it_would_have_to_escape(durable, sid):
+    """The sid is written into the batch's JSON text as it is: a quote, a backslash or a
+    control character would change that text."""
+    from assessor.engines.durable import MAX_STRING, dre
+
+    e = durable([rule("r", Cmp("eq", "a", Lit(1)))])
+    (shard,) = e._shards[1]
+    facts = [fact("f", a=1)]
+    with pytest.raises(ValueError, match="^sid must not hold quotes, backslashes or control characters$"):
+        dre.assessor_batch(sid, 1, facts, shard.specs, MAX_NUMBER, MAX_STRING)
+    with pytest.raises(ValueError, match="^sid must not hold quotes, backslashes or control characters$"):
+        dre.assessor_run(shard._handle, sid, 1, facts, shard.specs, shard.rule_ids, MAX_NUMBER, MAX_STRING)
+    assert e.evaluate(1, facts) == {"r": ("f",)}
+
+
+def test_durable_driver_raises_its_own_errors_for_values():
+    """A value missing or refused is the driver's own exception, carrying the fact, the name
+    (and the value), so that no other KeyError or ValueError can be mistaken for one; the
+    objects it carries are not leaked."""
+    from assessor.engines.durable import dre
+
+    name = "".join(["a", "b"])
+    specs = {"s": ("", (name,), ('"a":',))}
+    for values, error in (({name: [1]}, dre.RefusedValue), ({"c": 1}, dre.MissingValue)):
+        f = fact("f", **values)
+        before = sys.getrefcount(name), sys.getrefcount(f)
+        for _ in range(1_000):
+            with pytest.raises(error) as caught:
+                dre.assessor_batch("7", 1, [fact("g", **{name: 1}), f], specs, MAX_NUMBER, 10)
+            assert caught.value.args == ((f, name, [1]) if error is dre.RefusedValue else (f, name))
+            del caught
+        assert (sys.getrefcount(name), sys.getrefcount(f)) == before
+        assert not issubclass(error, (KeyError, ValueError, dre.error))
+
+
+@pytest.mark.parametrize("raised", [KeyError(0, "a"), ValueError(0, "a")])
+def test_durable_does_not_mistake_an_error_of_the_facts_for_a_value_error(durable, raised):
+    """An error raised by the facts' own code after the batch was asserted (here reading a
+    fact's id) goes on as it is, and the engine goes on working."""
+
+    class Fact:
+        scope, stage, values = "s", 1, {"a": 1}
+
+        @property
+        def id(self):
+            raise raised
+
+    e = durable([rule("r", Cmp("eq", "a", Lit(1)))])
+    with pytest.raises(type(raised)) as caught:
+        e.evaluate(1, [Fact()])
+    assert caught.value is raised
+    assert e.evaluate(1, [fact("f", a=1)]) == {"r": ("f",)}
+
+
 @pytest.mark.parametrize(
     "value, size",
     [(10**5000, "5,001"), (1 - 10**5000, "5,000"), (2**200, "61")],

@@ -13,9 +13,9 @@ $ASSESSOR_DURABLE_SDIST), checked against its sha256, unpacked into the build di
 edited by the substitutions in PATCHES, each of which must apply exactly as often as listed.
 No durable-rules source is kept in this repository.
 
-The same patch adds the driver's own C functions to the module (durable_driver.c, beside this
-file: one call per batch instead of one per action, the JSON written and the messages read in
-C; see assessor/engines/durable.py).
+The same patch adds the driver's own C functions and exception types to the module
+(durable_driver.c, beside this file: one call per batch instead of one per action, the JSON
+written and the messages read in C; see assessor/engines/durable.py).
 
 Also a command, to try the build outside pip, e.g. as GCC 14 would treat it:
 
@@ -58,6 +58,13 @@ PATCHES = [
         f'#include "{DRIVER_NAME}"\n\nstatic PyMethodDef myModule_methods[] = {{\n'
         '    {"assessor_batch", assessorBatch, METH_VARARGS},\n'
         '    {"assessor_run", assessorRun, METH_VARARGS},\n',
+        1,
+    ),
+    # and its exception types (for a value missing or refused) join the module when it is made
+    (
+        "src/rulespy/rules.c",
+        "    PyObject *m = PyModule_Create(&moduledef);\n",
+        "    PyObject *m = assessorAddTypes(PyModule_Create(&moduledef));\n",
         1,
     ),
 ]

@@ -1,7 +1,8 @@
 /* assessor's driver for durable-rules' C engine, compiled into its Python binding.
 
    tools/durable_build.py copies this file beside the sdist's src/rulespy/rules.c and includes
-   it there, so it shares that file's RulesError and adds two functions to its module:
+   it there, so it shares that file's RulesError and adds two functions and two exception types
+   to its module:
 
    assessor_batch(sid, stage, facts, specs, max_number, max_string) -> str
        The JSON text of a batch: of `facts` (a list or tuple of objects with `id`, `scope`,
@@ -10,12 +11,16 @@
        {"kind":"$eval","id":"t","sid":"<sid>"}. specs[scope] is (head, names, keys): the text
        after the sid, the value names to write and, for each, the text before it (',"v_x":').
        Integers beyond +-max_number, non-finite floats, strings over max_string characters and
-       other types raise ValueError(position, name); a value missing, KeyError(position, name).
+       other types raise RefusedValue(fact, name, value); a value missing, MissingValue(fact, name).
+       A sid holding what JSON would escape and a negative max_number or max_string raise ValueError.
    assessor_run(handle, sid, stage, facts, specs, rules, max_number, max_string) -> [(rule id, ids)]
        The same batch, asserted into the ruleset `handle` unless it holds no fact; then every
        action of the session started and completed, the session deleted, and for each action
        message but the sentinel's, its rule's id (rules[name]) with the sorted ids of its
        facts. These are the C calls the Python driver made one by one (probe section 8).
+
+   Reading facts, values and ids runs Python code, which may change or free what the caller
+   passed: both functions read a tuple of the facts and copies of the dicts they were given.
 
    Everything here mirrors assessor/engines/durable.py, which documents the why (P4, P6, C1). */
 
@@ -32,6 +37,10 @@ typedef struct {
 } AssessorText;
 
 static int assessorAppend(AssessorText *out, const char *text, size_t length) {
+    if (length > (size_t)PY_SSIZE_T_MAX - 1 - out->length) {  /* the text must fit a Python str */
+        PyErr_NoMemory();
+        return -1;
+    }
     if (out->length + length + 1 > out->size) {
         size_t size = out->size ? out->size : 4096;
         while (size < out->length + length + 1) {
@@ -157,18 +166,49 @@ static int assessorAttributes(void) {
     return 0;
 }
 
-/* type(position, name), which the Python driver words for the fact and value concerned */
-static void assessorSetError(PyObject *type, Py_ssize_t position, PyObject *name) {
-    PyObject *args = Py_BuildValue("(nO)", position, name);
+static PyObject *assessorMissingValue, *assessorRefusedValue;
+
+/* The module `m` with the driver's exception types added (tools/durable_build.py patches the
+   module's creation to pass through here); NULL, m released, if that fails */
+static PyObject *assessorAddTypes(PyObject *m) {
+    if (m && (!(assessorMissingValue = PyErr_NewException("durable_rules_engine.MissingValue", NULL, NULL)) ||
+              PyModule_AddObjectRef(m, "MissingValue", assessorMissingValue) ||
+              !(assessorRefusedValue = PyErr_NewException("durable_rules_engine.RefusedValue", NULL, NULL)) ||
+              PyModule_AddObjectRef(m, "RefusedValue", assessorRefusedValue))) {
+        Py_CLEAR(m);
+    }
+    return m;
+}
+
+/* Raises type(*args), which the Python driver words for the fact and value concerned; takes
+   `args`, a new reference (NULL: the error of making it stands) */
+static void assessorSetError(PyObject *type, PyObject *args) {
     if (args) {
         PyErr_SetObject(type, args);
         Py_DECREF(args);
     }
 }
 
-/* Writes the batch of the facts (a list or tuple) of `stage` whose scope is in `specs`; *written
-   is how many. Sets KeyError(position, name) for a value missing, ValueError(position, name)
-   for one durable would compare wrongly. */
+/* Whether the functions can use these arguments as they are: a sid JSON needs no escape for (it
+   is written unescaped) and limits not negative (-max_number must be a long long); else ValueError */
+static int assessorCheckArguments(const char *sid, long long maxNumber, Py_ssize_t maxString) {
+    for (const char *c = sid; *c; ++c) {
+        if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20) {
+            PyErr_SetString(PyExc_ValueError, "sid must not hold quotes, backslashes or control characters");
+            return 0;
+        }
+    }
+    if (maxNumber < 0 || maxString < 0) {
+        PyErr_SetString(PyExc_ValueError, maxNumber < 0 ? "max_number must not be negative"
+                                                        : "max_string must not be negative");
+        return 0;
+    }
+    return 1;
+}
+
+/* Writes the batch of the facts (a tuple) of `stage` whose scope is in `specs` (a dict no Python
+   code can reach); *written is how many. Sets MissingValue(fact, name) for a value missing,
+   RefusedValue(fact, name, value) for one durable would compare wrongly. */
 static int assessorWriteBatch(AssessorText *out, const char *sid, PyObject *stage, PyObject *facts, PyObject *specs,
                               long long maxNumber, Py_ssize_t maxString, Py_ssize_t *written) {
     *written = 0;
@@ -176,9 +216,8 @@ static int assessorWriteBatch(AssessorText *out, const char *sid, PyObject *stag
         return -1;
     }
     size_t sidLength = strlen(sid);
-    Py_ssize_t count = PySequence_Fast_GET_SIZE(facts);
-    for (Py_ssize_t position = 0; position < count; ++position) {
-        PyObject *fact = PySequence_Fast_GET_ITEM(facts, position);
+    for (Py_ssize_t position = 0; position < PyTuple_GET_SIZE(facts); ++position) {
+        PyObject *fact = PyTuple_GET_ITEM(facts, position);
         PyObject *scope = PyObject_GetAttr(fact, assessorNames[0]);
         if (!scope) {
             return -1;
@@ -224,7 +263,7 @@ static int assessorWriteBatch(AssessorText *out, const char *sid, PyObject *stag
             if (!value) {
                 if (PyErr_ExceptionMatches(PyExc_KeyError)) {
                     PyErr_Clear();
-                    assessorSetError(PyExc_KeyError, position, name);
+                    assessorSetError(assessorMissingValue, PyTuple_Pack(2, fact, name));
                 }
                 failed = 1;
                 break;
@@ -233,10 +272,10 @@ static int assessorWriteBatch(AssessorText *out, const char *sid, PyObject *stag
             if (!done) {
                 done = assessorAppendValue(out, value, maxNumber, maxString);
             }
-            Py_DECREF(value);
             if (done == 1) {
-                assessorSetError(PyExc_ValueError, position, name);
+                assessorSetError(assessorRefusedValue, PyTuple_Pack(3, fact, name, value));
             }
+            Py_DECREF(value);
             failed = done != 0;
         }
         Py_DECREF(values);
@@ -256,21 +295,21 @@ static PyObject *assessorBatch(PyObject *self, PyObject *args) {
     PyObject *stage, *facts, *specs;
     long long maxNumber;
     Py_ssize_t maxString;
-    if (!PyArg_ParseTuple(args, "sOOO!Ln", &sid, &stage, &facts, &PyDict_Type, &specs, &maxNumber, &maxString)) {
+    if (!PyArg_ParseTuple(args, "sOOO!Ln", &sid, &stage, &facts, &PyDict_Type, &specs, &maxNumber, &maxString) ||
+        !assessorCheckArguments(sid, maxNumber, maxString)) {
         return NULL;
     }
-    PyObject *sequence = PySequence_Fast(facts, "facts must be a sequence");
-    if (!sequence) {
-        return NULL;
-    }
+    PyObject *tuple = PySequence_Tuple(facts);
+    PyObject *copy = tuple ? PyDict_Copy(specs) : NULL;
     AssessorText out = {NULL, 0, 0};
     Py_ssize_t written;
     PyObject *text = NULL;
-    if (!assessorWriteBatch(&out, sid, stage, sequence, specs, maxNumber, maxString, &written)) {
+    if (copy && !assessorWriteBatch(&out, sid, stage, tuple, copy, maxNumber, maxString, &written)) {
         text = PyUnicode_DecodeUTF8(out.text, (Py_ssize_t)out.length, NULL);
     }
     free(out.text);
-    Py_DECREF(sequence);
+    Py_XDECREF(copy);
+    Py_XDECREF(tuple);
     return text;
 }
 
@@ -285,7 +324,8 @@ static void assessorRulesError(const char *what, unsigned int result) {
 /* Appends (rule id, fact ids sorted) for one action message
    '{"<rule>":[{"m":{"id":"<position>",...}},...]}', the rule's name looked up in `rules`; sets
    *sentinel instead for the sentinel's message. Within JSON strings every '"' is escaped, so
-   the frame text occurs only where a frame starts, before the fact's position. */
+   the frame text occurs only where a frame starts, before the fact's position. `facts` is a
+   tuple and `rules` a dict no Python code can reach. */
 static int assessorReadMessage(PyObject *found, const char *message, PyObject *facts, PyObject *rules,
                                int *sentinel) {
     const char *name = message + 2, *end = strlen(message) > 2 ? strchr(name, '"') : NULL;
@@ -308,19 +348,20 @@ static int assessorReadMessage(PyObject *found, const char *message, PyObject *f
     }
     PyObject *ids = PyList_New(0);
     int failed = !ids;
-    Py_ssize_t count = PySequence_Fast_GET_SIZE(facts);
+    Py_ssize_t count = PyTuple_GET_SIZE(facts);
     for (const char *frame = strstr(end, ASSESSOR_FRAME); frame && !failed; frame = strstr(frame, ASSESSOR_FRAME)) {
         frame += strlen(ASSESSOR_FRAME);
+        const char *digits = frame;
         Py_ssize_t position = 0;
         while (*frame >= '0' && *frame <= '9' && position <= count) {  /* our ids are positions */
             position = position * 10 + (*frame++ - '0');
         }
-        if (position >= count) {
+        if (frame == digits || *frame != '"' || position >= count) {
             PyErr_SetString(RulesError, "an action message names no fact of the batch");
             failed = 1;
             break;
         }
-        PyObject *id = PyObject_GetAttr(PySequence_Fast_GET_ITEM(facts, position), assessorNames[3]);
+        PyObject *id = PyObject_GetAttr(PyTuple_GET_ITEM(facts, position), assessorNames[3]);
         failed = !id || PyList_Append(ids, id);
         Py_XDECREF(id);
     }
@@ -349,33 +390,18 @@ static int assessorReadMessage(PyObject *found, const char *message, PyObject *f
     return failed ? -1 : 0;
 }
 
-static PyObject *assessorRun(PyObject *self, PyObject *args) {
-    unsigned int handle;
-    const char *sid;
-    PyObject *stage, *facts, *specs, *rules;
-    long long maxNumber;
-    Py_ssize_t maxString;
-    if (!PyArg_ParseTuple(args, "IsOOO!O!Ln", &handle, &sid, &stage, &facts, &PyDict_Type, &specs, &PyDict_Type,
-                          &rules, &maxNumber, &maxString)) {
-        return NULL;
-    }
-    PyObject *sequence = PySequence_Fast(facts, "facts must be a sequence");
-    if (!sequence) {
-        return NULL;
-    }
-    PyObject *found = PyList_New(0);
+/* assessorRun's work, on a tuple of the facts and copies of the dicts; appends to `found` */
+static int assessorRunBatch(PyObject *found, unsigned int handle, const char *sid, PyObject *stage, PyObject *facts,
+                            PyObject *specs, PyObject *rules, long long maxNumber, Py_ssize_t maxString) {
     AssessorText batch = {NULL, 0, 0};
     Py_ssize_t written;
-    if (!found || assessorWriteBatch(&batch, sid, stage, sequence, specs, maxNumber, maxString, &written)) {
+    if (assessorWriteBatch(&batch, sid, stage, facts, specs, maxNumber, maxString, &written)) {
         free(batch.text);
-        Py_XDECREF(found);
-        Py_DECREF(sequence);
-        return NULL;
+        return -1;
     }
     if (!written) {  /* C3: an empty batch is never asserted; without facts nothing can fire */
         free(batch.text);
-        Py_DECREF(sequence);
-        return found;
+        return 0;
     }
     unsigned int stateOffset;
     unsigned int result = assertFacts(handle, batch.text, &stateOffset);
@@ -384,16 +410,14 @@ static PyObject *assessorRun(PyObject *self, PyObject *args) {
     if (result != RULES_OK && result != ERR_EVENT_NOT_HANDLED && result != ERR_EVENT_OBSERVED &&
         result != ERR_EVENT_DEFERRED) {
         assessorRulesError("assert facts", result);
-        Py_DECREF(found);
-        Py_DECREF(sequence);
-        return NULL;
+        return -1;
     }
     int started = 0, sentinel = 0, failed = 0;
     char *state = NULL, *message = NULL;
     result = startActionForState(handle, stateOffset, &state, &message);
     while (result == RULES_OK && message && *message) {
         started = 1;
-        if (assessorReadMessage(found, message, sequence, rules, &sentinel)) {
+        if (assessorReadMessage(found, message, facts, rules, &sentinel)) {
             failed = 1;
             break;
         }
@@ -415,10 +439,29 @@ static PyObject *assessorRun(PyObject *self, PyObject *args) {
             failed = 1;
         }
     }
-    Py_DECREF(sequence);
-    if (failed) {
-        Py_DECREF(found);
+    return failed ? -1 : 0;
+}
+
+static PyObject *assessorRun(PyObject *self, PyObject *args) {
+    unsigned int handle;
+    const char *sid;
+    PyObject *stage, *facts, *specs, *rules;
+    long long maxNumber;
+    Py_ssize_t maxString;
+    if (!PyArg_ParseTuple(args, "IsOOO!O!Ln", &handle, &sid, &stage, &facts, &PyDict_Type, &specs, &PyDict_Type,
+                          &rules, &maxNumber, &maxString) ||
+        !assessorCheckArguments(sid, maxNumber, maxString)) {
         return NULL;
     }
+    PyObject *found = PyList_New(0);
+    PyObject *tuple = found ? PySequence_Tuple(facts) : NULL;
+    PyObject *specsCopy = tuple ? PyDict_Copy(specs) : NULL;
+    PyObject *rulesCopy = specsCopy ? PyDict_Copy(rules) : NULL;
+    if (!rulesCopy || assessorRunBatch(found, handle, sid, stage, tuple, specsCopy, rulesCopy, maxNumber, maxString)) {
+        Py_CLEAR(found);
+    }
+    Py_XDECREF(rulesCopy);
+    Py_XDECREF(specsCopy);
+    Py_XDECREF(tuple);
     return found;
 }

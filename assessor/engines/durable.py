@@ -277,12 +277,13 @@ class _Shard:
         reads the rules and facts from the action messages."""
         try:
             return dre.assessor_run(self._handle, sid, stage, facts, self.specs, self.rule_ids, MAX_NUMBER, MAX_STRING)
+        except dre.RefusedValue as exc:  # raised while writing the batch: nothing was asserted
+            _fact, _name, value = exc.args
+            raise _refused(value) from None
+        except dre.MissingValue as exc:
+            fact, name = exc.args
+            raise EngineError(f"fact {fact.id!r} lacks the value {name!r}") from None
         except BaseException as exc:
-            if type(exc) in (KeyError, ValueError) and len(exc.args) == 2:
-                position, name = exc.args  # from writing the batch: nothing was asserted
-                if type(exc) is ValueError:
-                    raise _refused(facts[position].values[name]) from None
-                raise EngineError(f"fact {facts[position].id!r} lacks the value {name!r}") from None
             self._abandon(sid)
             if isinstance(exc, (dre.error, MemoryError, UnicodeEncodeError)):
                 raise EngineError(f"durable-rules: {exc}") from exc
