@@ -99,32 +99,24 @@ def _read_pipe(fd: int, name: str, what: str) -> bytes:
             chunk = os.read(fd, min(65536, MAX_BYTES + 1 - size))
         except BlockingIOError:  # a writer is there, its next bytes are not yet
             if not select.select([fd], [], [], PIPE_WAIT_SECONDS)[0]:
-                raise AssessorError(
-                    Finding(
-                        name,
-                        None,
-                        None,
-                        "io",
-                        f"cannot read {what}: it is a pipe that sent nothing for {PIPE_WAIT_SECONDS:g} s",
-                    )
-                ) from None
+                raise _unread(name, what, f"it is a pipe that sent nothing for {PIPE_WAIT_SECONDS:g} s") from None
             continue
         if not chunk:
             break
         chunks.append(chunk)
         size += len(chunk)
     if not chunks:
-        raise AssessorError(
-            Finding(
-                name,
-                None,
-                None,
-                "io",
-                f"cannot read {what}: it is a pipe and nothing was written to it; for a named pipe (FIFO), "
-                "start the program that writes to it first, or name the file itself",
-            )
+        raise _unread(
+            name,
+            what,
+            "it is a pipe and nothing was written to it; for a named pipe (FIFO), "
+            "start the program that writes to it first, or name the file itself",
         )
     return b"".join(chunks)
+
+
+def _unread(name: str, what: str, why: str) -> AssessorError:
+    return AssessorError(Finding(name, None, None, "io", f"cannot read {what}: {why}"))
 
 
 def same_file(a: os.stat_result, b: os.stat_result) -> bool:
