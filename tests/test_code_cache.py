@@ -136,3 +136,26 @@ def test_pruning_keeps_the_newest(tmp_path, monkeypatch):
     cache.put("00" + "f" * 62, "y = 1\n")  # a name starting 00 looks at the size
     kept = sorted(p.name for p in cache.path.iterdir())
     assert len(kept) == 5 and "00" + "f" * 62 in kept and names[-1] in kept and names[0] not in kept
+
+
+def test_the_same_generated_code_is_compiled_once_per_process(monkeypatch):
+    monkeypatch.setattr(code_cache, "_compiled", {})
+    calls = []
+
+    def compile_text(text, filename):
+        calls.append((text, filename))
+        return compile(text, filename, "exec")
+
+    first = code_cache.compiled("x = 1\n", "a.j2", compile_text)
+    assert code_cache.compiled("x = 1\n", "a.j2", compile_text) is first
+    assert code_cache.compiled("x = 1\n", "b.j2", compile_text).co_filename == "b.j2"  # tracebacks name the file
+    assert code_cache.compiled("x = 2\n", "a.j2", compile_text) is not first
+    assert len(calls) == 3
+
+
+def test_the_compiled_code_kept_in_memory_is_bounded(monkeypatch):
+    monkeypatch.setattr(code_cache, "_compiled", {})
+    for i in range(code_cache.MAX_COMPILED + 10):
+        code_cache.compiled(f"x = {i}\n", "a.j2", lambda text, filename: compile(text, filename, "exec"))
+    assert len(code_cache._compiled) == code_cache.MAX_COMPILED
+    assert ("x = 0\n", "a.j2") not in code_cache._compiled  # the oldest went first

@@ -20,11 +20,18 @@ import hashlib
 import os
 import stat
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from types import CodeType
 
 FORMAT = "assessor-template-code 1"  # the first line of an entry, before its digest
 MAX_ENTRY = 5_000_000  # bytes: larger entries are not read
 MAX_ENTRIES = 2_000  # entries kept; the oldest go first once there are more
+MAX_COMPILED = 256  # code objects kept in memory; the oldest go first once there are more
+
+# Python's compiler is most of what a cached entry still costs. A process that renders the same
+# templates again (a batch, a test session, lint over several layouts) compiles each text once.
+_compiled: dict[tuple[str, str], CodeType] = {}
 
 
 def location() -> Path | None:
@@ -42,6 +49,20 @@ def location() -> Path | None:
 def key(*parts: object) -> str:
     """The name of an entry: the SHA-256 of the repr of everything the generated code depends on."""
     return hashlib.sha256(repr(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def compiled(text: str, filename: str, compile_text: Callable[[str, str], CodeType]) -> CodeType:
+    """The code object of generated TEXT compiled as FILENAME, compiled once per process.
+    A code object depends on nothing but its text and file name, and is never changed, so
+    every environment that generates the same text may share it."""
+    memo = (text, filename)
+    code = _compiled.get(memo)
+    if code is None:
+        code = compile_text(text, filename)
+        if len(_compiled) >= MAX_COMPILED:
+            del _compiled[next(iter(_compiled))]
+        _compiled[memo] = code
+    return code
 
 
 class CodeCache:

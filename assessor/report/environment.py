@@ -278,7 +278,7 @@ class _Sandbox(SandboxedEnvironment):
         if code is None:
             code = super().compile(source, name, filename, raw=True, defer_init=defer_init)
             cache.put(entry, code)
-        return self._compile(code, filename or "<template>")
+        return code_cache.compiled(code, filename or "<template>", self._compile)
 
     def _codegen_options(self) -> tuple:
         """Everything of this environment the generated code depends on, besides the template."""
