@@ -51,8 +51,8 @@ test: $(STAMP)  ## check rules and cases (bundled and example), expected judgeme
 	$(BIN)/assess coverage --min-coverage 100 $(EXAMPLE)
 	$(BIN)/python -m pytest -q
 
-test-quick: $(STAMP)  ## the tests without the slow and browser ones (under 20 s); make test runs them all
-	$(BIN)/python -m pytest -q -m "not slow and not browser"
+test-quick: $(STAMP)  ## the tests without the slow and browser ones, on every core (under 20 s); make test runs them all
+	$(BIN)/python -m pytest -q -n auto -m "not slow and not browser"
 
 fuzz: $(STAMP)  ## the full differential fuzz: 10,000 generated cases per engine test
 	ASSESSOR_FUZZ_EXAMPLES=10000 $(BIN)/python -m pytest -q tests/test_engines.py

@@ -6,7 +6,9 @@ Fixtures live in conftest.py; this module holds plain names that tests import
 
 from __future__ import annotations
 
+import ast
 import errno
+import functools
 import os
 import subprocess
 import sys
@@ -21,6 +23,7 @@ CASES = ROOT / "cases"
 CAMBRIDGESHIRE = CASES / "cambridgeshire-2008.yaml"
 BAD = ROOT / "tests" / "bad"
 BASE = BAD / "base"  # the small valid world the bad-input corpus varies
+PACKAGE = ROOT / "assessor"
 
 MEMORY_LIMIT = 1 << 30  # bytes of address space: RLIMIT_AS, a guard against runaway input
 TIMEOUT = 30  # seconds: a guard against hanging, not a timing assertion (typical runs take under 1 s)
@@ -33,6 +36,14 @@ LAUNCH = (
     "sys.argv[0] = 'assessor'\n"
     "runpy.run_module('assessor', run_name='__main__', alter_sys=True)\n"
 )
+
+
+@functools.cache
+def package_sources() -> tuple[tuple[Path, ast.Module], ...]:
+    """Every Python file of the package with its syntax tree, parsed once per test session for the
+    tests that read the code itself (safety, import layers, lint check ids). Read, never change, a tree."""
+    paths = sorted(PACKAGE.rglob("*.py"))
+    return tuple((path, ast.parse(path.read_text(encoding="utf-8"), str(path))) for path in paths)
 
 
 @dataclass

@@ -13,8 +13,7 @@ import ast
 from pathlib import Path
 
 import pytest
-
-PACKAGE = Path(__file__).resolve().parent.parent / "assessor"
+from helpers import PACKAGE, package_sources
 
 # In pipeline order; a module may import from its own layer and any layer before it.
 LAYERS = (
@@ -43,8 +42,8 @@ def _unit(module: str) -> str:
 def _imports() -> list[tuple[str, int, str]]:
     """(importing file, line, imported assessor module) for every import in the package, lazy ones too."""
     found = []
-    for path in sorted(PACKAGE.rglob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for path, tree in package_sources():
+        for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom):
                 assert node.level == 0, f"{path}:{node.lineno}: use absolute imports (assessor.…)"
                 names = [node.module or ""]
