@@ -1,13 +1,16 @@
-"""The Python source Jinja generates for each template, kept on disk between runs.
+"""The Python source Jinja generates for each template, kept on disk between runs, with its byte code.
 
 Lexing, parsing and generating code for the ~20 templates of a report was most of a cold
-`assess CASE`. The generated code depends only on the template's source and the environment
-that compiles it, so it is kept as text, keyed by the SHA-256 of everything it depends on,
-and a later run only hands it to Python's compiler. Never pickle or marshal: an entry is
-Python source text that Jinja would have generated anyway, checked against its own digest
-(a truncated or edited entry is a miss), in a folder only its owner may write
-(docs/architecture.md, "Cold start", says why that is safe enough). Every failure of the
-cache is a miss, silently: a run never fails, or prints differently, because of it.
+`assess CASE`; compiling the generated source was most of what remained. The generated code
+depends only on the template's source, its name and file, and the environment that compiles it,
+so it is kept as a `.py` file, named by the SHA-256 of everything it depends on, and Python's own
+byte-code cache (a hash-checked `.pyc`, where the interpreter keeps any module's, honouring
+`sys.dont_write_bytecode` and `sys.pycache_prefix`) keeps it compiled. Never pickle or marshal in
+our code: an entry is Python source text that Jinja would have generated anyway, checked against
+its own digest (a truncated or edited entry is a miss), and its byte code is used only if it
+records that very text's hash, in a folder only its owner may write (docs/architecture.md,
+"Cold start", says why that is safe enough). Every failure of the cache is a miss, silently: a
+run never fails, or prints differently, because of it.
 
 `ASSESSOR_NO_CACHE` set to anything but "" or "0" turns it off; it lives in
 `$XDG_CACHE_HOME/assessor/templates` (or `~/.cache/assessor/templates`).
@@ -17,21 +20,30 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.machinery
+import importlib.util
 import os
 import stat
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from types import CodeType
 
-FORMAT = "assessor-template-code 1"  # the first line of an entry, before its digest
-MAX_ENTRY = 5_000_000  # bytes: larger entries are not read
+FORMAT = "assessor-template-code 2"  # the last line of an entry, a comment, before its digest
+SUFFIX = ".py"
+MAX_ENTRY = 5_000_000  # bytes: larger entries (and byte code) are not read
 MAX_ENTRIES = 2_000  # entries kept; the oldest go first once there are more
 MAX_COMPILED = 256  # code objects kept in memory; the oldest go first once there are more
 
-# Python's compiler is most of what a cached entry still costs. A process that renders the same
-# templates again (a batch, a test session, lint over several layouts) compiles each text once.
-_compiled: dict[tuple[str, str], CodeType] = {}
+_CHECKED_HASH = 0b11  # the flags of a .pyc that records its source's hash and must be checked against it
+_TRAILER = len(f"\n# {FORMAT} {'0' * 64}\n")
+
+# Reading byte code is most of what a cached entry still costs. A process that renders the same
+# templates again (a batch, a test session, lint over several layouts) loads each once.
+_compiled: dict[str, CodeType] = {}
+
+CompileText = Callable[[str, str], CodeType]
 
 
 def location() -> Path | None:
@@ -51,17 +63,16 @@ def key(*parts: object) -> str:
     return hashlib.sha256(repr(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def compiled(text: str, filename: str, compile_text: Callable[[str, str], CodeType]) -> CodeType:
-    """The code object of generated TEXT compiled as FILENAME, compiled once per process.
-    A code object depends on nothing but its text and file name, and is never changed, so
-    every environment that generates the same text may share it."""
-    memo = (text, filename)
-    code = _compiled.get(memo)
-    if code is None:
-        code = compile_text(text, filename)
-        if len(_compiled) >= MAX_COMPILED:
-            del _compiled[next(iter(_compiled))]
-        _compiled[memo] = code
+def remembered(name: str) -> CodeType | None:
+    """The code object of entry NAME if this process has loaded or compiled it before. A code object
+    is never changed, so every environment that generates the same code may share it."""
+    return _compiled.get(name)
+
+
+def remember(name: str, code: CodeType) -> CodeType:
+    if len(_compiled) >= MAX_COMPILED:
+        del _compiled[next(iter(_compiled))]
+    _compiled[name] = code
     return code
 
 
@@ -70,53 +81,51 @@ class CodeCache:
         self.path = path
         self._usable: bool | None = None  # checked on first use
 
-    def get(self, name: str) -> str | None:
-        """The entry NAME if there is a sound one: a regular file of ours that no one else may
-        write, within the size limit, whose text matches its digest. Otherwise None."""
+    def get(self, name: str, filename: str, compile_text: CompileText) -> CodeType | None:
+        """The code of entry NAME if there is a sound one: a regular file of ours that no one else may
+        write, within the size limit, whose text matches its digest; compiled as FILENAME, from its
+        byte code where that records this text. Otherwise None."""
         folder = self._ready(create=False)
         if folder is None:
             return None
-        try:
-            fd = os.open(folder / name, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
-        except OSError:
+        path = folder / (name + SUFFIX)
+        data = _read_own(path)
+        if data is None or len(data) < _TRAILER:
+            return None
+        body, trailer = data[:-_TRAILER], data[-_TRAILER:]
+        if trailer != f"\n# {FORMAT} {hashlib.sha256(body).hexdigest()}\n".encode():
             return None
         try:
-            st = os.fstat(fd)
-            if not _ours(st) or not stat.S_ISREG(st.st_mode) or st.st_size > MAX_ENTRY:
-                return None
-            with os.fdopen(fd, "rb", closefd=False) as f:
-                data = f.read(MAX_ENTRY + 1)
-            header, _, body = data.partition(b"\n")
-            if header != f"{FORMAT} {hashlib.sha256(body).hexdigest()}".encode():
-                return None
-            return body.decode("utf-8")
-        except (OSError, ValueError):
+            text = body.decode("utf-8")
+        except ValueError:
             return None
-        finally:
-            os.close(fd)
+        return _byte_code(path, data, filename) or _compiled_now(path, data, filename) or compile_text(text, filename)
 
-    def put(self, name: str, text: str) -> None:
-        """Keep TEXT as entry NAME, written whole or not at all; failures are ignored."""
+    def put(self, name: str, text: str, filename: str, compile_text: CompileText) -> CodeType:
+        """Keep TEXT as entry NAME, written whole or not at all (failures are ignored), and its code
+        compiled as FILENAME."""
         folder = self._ready(create=True)
         if folder is None:
-            return
+            return compile_text(text, filename)
         body = text.encode("utf-8")
-        data = f"{FORMAT} {hashlib.sha256(body).hexdigest()}\n".encode() + body
+        data = body + f"\n# {FORMAT} {hashlib.sha256(body).hexdigest()}\n".encode()
+        path = folder / (name + SUFFIX)
         tmp = None
         try:
             fd, tmp = tempfile.mkstemp(prefix=".new-", dir=folder)  # mode 0600
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
-            os.replace(tmp, folder / name)
+            os.replace(tmp, path)
             tmp = None
             if name.startswith("00"):  # about one write in 256 looks at the size of the cache
                 _prune(folder)
         except OSError:
-            pass
+            return compile_text(text, filename)
         finally:
             if tmp is not None:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
+        return _compiled_now(path, data, filename) or compile_text(text, filename)
 
     def _ready(self, create: bool) -> Path | None:
         """The folder, if it exists (made when CREATE), is a folder of ours, not a link, and no one
@@ -136,16 +145,89 @@ class CodeCache:
         return self.path if self._usable else None
 
 
+def _byte_code(path: Path, source: bytes, filename: str) -> CodeType | None:
+    """The code in the byte-code cache for the entry at PATH, if that file is sound (ours, no one
+    else may write it, not a link) and records the hash of SOURCE, the entry's checked bytes, and
+    the file name the code was compiled for (the name in tracebacks and template errors)."""
+    try:
+        pyc = importlib.util.cache_from_source(str(path))
+    except (NotImplementedError, ValueError):  # no cache tag: byte code is not kept
+        return None
+    data = _read_own(Path(pyc))
+    if (
+        data is None
+        or data[:4] != importlib.util.MAGIC_NUMBER
+        or int.from_bytes(data[4:8], "little") != _CHECKED_HASH
+        or data[8:16] != importlib.util.source_hash(source)
+    ):
+        return None
+    try:
+        code = _Checked(pyc, data).get_code("<template>")
+    except (ImportError, EOFError, ValueError, TypeError):
+        return None
+    return code if isinstance(code, CodeType) and code.co_filename == filename else None
+
+
+def _compiled_now(path: Path, source: bytes, filename: str) -> CodeType | None:
+    """Compile the entry at PATH into the byte-code cache as FILENAME, unless byte code is not to be
+    written (`python -B`, PYTHONDONTWRITEBYTECODE), and return that code as it would be read back."""
+    if sys.dont_write_bytecode:
+        return None
+    import py_compile  # only when writing: a warm run reads byte code and never needs it
+
+    try:
+        pyc = importlib.util.cache_from_source(str(path))
+        os.makedirs(os.path.dirname(pyc), mode=0o700, exist_ok=True)
+        py_compile.compile(
+            str(path), pyc, dfile=filename, doraise=True, invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH
+        )
+    except (py_compile.PyCompileError, OSError, NotImplementedError, ValueError):
+        return None
+    return _byte_code(path, source, filename)  # the source read again by py_compile is checked here
+
+
+class _Checked(importlib.machinery.SourcelessFileLoader):
+    """Python's loader for a .pyc, given the bytes already read and checked, so that what it loads
+    is what was checked, not whatever the file holds by then."""
+
+    def __init__(self, path: str, data: bytes):
+        super().__init__("<template>", path)
+        self.data = data
+
+    def get_data(self, path: str) -> bytes:  # noqa: ARG002 - the loader's own signature
+        return self.data
+
+
+def _read_own(path: Path) -> bytes | None:
+    """The bytes of PATH if it is a regular file of ours that no one else may write (not followed
+    if a link), within the size limit."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not _ours(st) or not stat.S_ISREG(st.st_mode) or st.st_size > MAX_ENTRY:
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            return f.read(MAX_ENTRY + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
 def _prune(folder: Path) -> None:
     entries = []
     with os.scandir(folder) as it:
         for e in it:
-            if len(e.name) == 64 and e.is_file(follow_symlinks=False):
+            if len(e.name) == 64 + len(SUFFIX) and e.name.endswith(SUFFIX) and e.is_file(follow_symlinks=False):
                 entries.append((e.stat(follow_symlinks=False).st_mtime, e.name))
     if len(entries) > MAX_ENTRIES:
         for _, name in sorted(entries)[: len(entries) - MAX_ENTRIES // 2]:
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError, NotImplementedError, ValueError):
                 os.unlink(folder / name)
+                os.unlink(importlib.util.cache_from_source(str(folder / name)))
 
 
 def _ours(st: os.stat_result) -> bool:

@@ -269,16 +269,21 @@ class _Sandbox(SandboxedEnvironment):
     @jinja2.utils.internalcode
     def compile(self, source, name=None, filename=None, raw=False, defer_init=False):
         """Jinja's compile, skipping lex, parse and code generation when the code cache has the
-        code generated from this source in this environment before (report/code_cache.py)."""
+        code generated from this source in this environment before, and Python's compiler when
+        it has that code's byte code (report/code_cache.py)."""
         cache = self.codes
         if raw or cache is None or not isinstance(source, str) or not isinstance(self.autoescape, bool):
             return super().compile(source, name, filename, raw, defer_init)
-        entry = code_cache.key(_CACHE_SALT, self._codegen_options(), name, defer_init, source)
-        code = cache.get(entry)
+        shown = filename or "<template>"  # as Jinja names the code it compiles
+        entry = code_cache.key(_CACHE_SALT, self._codegen_options(), name, shown, defer_init, source)
+        code = code_cache.remembered(entry)
         if code is None:
-            code = super().compile(source, name, filename, raw=True, defer_init=defer_init)
-            cache.put(entry, code)
-        return code_cache.compiled(code, filename or "<template>", self._compile)
+            code = cache.get(entry, shown, self._compile)
+            if code is None:
+                text = super().compile(source, name, filename, raw=True, defer_init=defer_init)
+                code = cache.put(entry, text, shown, self._compile)
+            code_cache.remember(entry, code)
+        return code
 
     def _codegen_options(self) -> tuple:
         """Everything of this environment the generated code depends on, besides the template."""
