@@ -69,7 +69,7 @@ def test_the_patch_refuses_a_source_it_does_not_know(tmp_path):
     durable_build.patch(tmp_path)
     assert source.read_text() == call.replace("PyEval", "PyObject") * 5 + (
         '#include "assessor_driver.c"\n\n' + TABLE + '    {"assessor_batch", assessorBatch, METH_VARARGS},\n'
-        '    {"assessor_run", assessorRun, METH_VARARGS},\n'
+        '    {"assessor_run", (PyCFunction)(void (*)(void))assessorRun, METH_FASTCALL},\n'
         "    PyObject *m = assessorAddTypes(PyModule_Create(&moduledef));\n"
     )
 

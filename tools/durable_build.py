@@ -57,7 +57,7 @@ PATCHES = [
         "static PyMethodDef myModule_methods[] = {\n",
         f'#include "{DRIVER_NAME}"\n\nstatic PyMethodDef myModule_methods[] = {{\n'
         '    {"assessor_batch", assessorBatch, METH_VARARGS},\n'
-        '    {"assessor_run", assessorRun, METH_VARARGS},\n',
+        '    {"assessor_run", (PyCFunction)(void (*)(void))assessorRun, METH_FASTCALL},\n',
         1,
     ),
     # and its exception types (for a value missing or refused) join the module when it is made

@@ -16,14 +16,16 @@
    assessor_run(handle, sid, stage, facts, specs, rules, max_number, max_string) -> [(rule id, ids)]
        The same batch, asserted into the ruleset `handle` unless it holds no fact; then every
        action of the session started and completed, the session deleted, and for each action
-       message but the sentinel's, its rule's id (rules[name]) with the sorted ids of its
-       facts. These are the C calls the Python driver made one by one (probe section 8).
+       message but the sentinel's, its rule's id (rules[n] for the rule named "r<n>"; rules is a
+       tuple) with the sorted ids of its facts. These are the C calls the Python driver made one
+       by one (probe section 8).
 
    Reading facts, values and ids runs Python code, which may change or free what the caller
-   passed: both functions read a tuple of the facts and copies of the dicts they were given.
+   passed: both functions read a tuple of the facts and a copy of the specs they were given.
 
    Everything here mirrors assessor/engines/durable.py, which documents the why (P4, P6, C1). */
 
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -111,6 +113,53 @@ static int assessorAppendNumber(AssessorText *out, long long number) {
     return assessorAppend(out, start, (size_t)(end - start));
 }
 
+/* 1 with `number` written in fixed notation with the fewest decimals (at most 17) that the
+   engine's parser (strtod) reads back as `number`; 0, nothing written, if there is none whose
+   digits stay below 2^53; -1 error set. Exact, not approximate: the digits m and 10^k are
+   doubles exactly (m <= 2^53, k <= 22), so the division m / 10^k rounds the exact quotient to
+   the nearest double, as a correctly rounded strtod rounds the text "m / 10^k", and the text
+   is kept only if that double is `number`. repr()'s shortest digits need a bignum algorithm,
+   which cost as much as writing the rest of the batch; repr() stays the fallback. Needs
+   divisions in double precision (FLT_EVAL_METHOD 0, as on x86-64 and ARM64); else the fallback. */
+static int assessorAppendFixed(AssessorText *out, double number) {
+#if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD == 0
+    static const double powers[18] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,
+                                      1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17};
+    const double limit = 9007199254740992.0;  /* 2^53 */
+    double magnitude = fabs(number);
+    for (int decimals = 0; decimals < 18; ++decimals) {
+        double scaled = magnitude * powers[decimals];
+        if (!(scaled < limit)) {
+            return 0;
+        }
+        double digits = floor(scaled + 0.5);
+        if (digits / powers[decimals] != magnitude) {
+            continue;
+        }
+        /* "[-]int.frac", at least one digit on each side of the point */
+        char text[48], *end = text + sizeof text, *start = end;
+        unsigned long long m = (unsigned long long)digits;
+        for (int i = 0; i < decimals; ++i) {
+            *--start = (char)('0' + m % 10);
+            m /= 10;
+        }
+        if (!decimals) {
+            *--start = '0';
+        }
+        *--start = '.';
+        do {
+            *--start = (char)('0' + m % 10);
+            m /= 10;
+        } while (m);
+        if (signbit(number)) {
+            *--start = '-';
+        }
+        return assessorAppend(out, start, (size_t)(end - start)) ? -1 : 1;
+    }
+#endif
+    return 0;
+}
+
 /* 0 written, 1 a value durable would compare wrongly (the caller says which), -1 error set */
 static int assessorAppendValue(AssessorText *out, PyObject *value, long long maxNumber, Py_ssize_t maxString) {
     if (PyUnicode_CheckExact(value)) {
@@ -134,6 +183,10 @@ static int assessorAppendValue(AssessorText *out, PyObject *value, long long max
         double number = PyFloat_AS_DOUBLE(value);
         if (!isfinite(number)) {
             return 1;
+        }
+        int fixed = assessorAppendFixed(out, number);
+        if (fixed) {
+            return fixed < 0 ? -1 : 0;
         }
         char *text = PyOS_double_to_string(number, 'r', 0, Py_DTSF_ADD_DOT_0, NULL);  /* repr() */
         if (!text) {
@@ -259,7 +312,16 @@ static int assessorWriteBatch(AssessorText *out, const char *sid, PyObject *stag
         int failed = 0;
         for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(names) && !failed; ++i) {
             PyObject *name = PyTuple_GET_ITEM(names, i);
-            PyObject *value = PyObject_GetItem(values, name);
+            PyObject *value;
+            if (PyDict_CheckExact(values)) {  /* as the evaluator gives them: no mapping protocol */
+                value = PyDict_GetItemWithError(values, name);
+                Py_XINCREF(value);
+                if (!value && !PyErr_Occurred()) {
+                    PyErr_SetNone(PyExc_KeyError);
+                }
+            } else {
+                value = PyObject_GetItem(values, name);
+            }
             if (!value) {
                 if (PyErr_ExceptionMatches(PyExc_KeyError)) {
                     PyErr_Clear();
@@ -321,11 +383,42 @@ static void assessorRulesError(const char *what, unsigned int result) {
     }
 }
 
+/* The number n of a rule name "r<n>" (decimal, no leading zero) between `name` and `end`, or -1 */
+static Py_ssize_t assessorRuleNumber(const char *name, const char *end) {
+    if (end - name < 2 || *name != 'r' || (name[1] == '0' && end - name > 2) || end - name > 12) {
+        return -1;
+    }
+    Py_ssize_t number = 0;
+    for (const char *c = name + 1; c < end; ++c) {
+        if (*c < '0' || *c > '9') {
+            return -1;
+        }
+        number = number * 10 + (*c - '0');
+    }
+    return number;
+}
+
+/* The id of the fact whose position in the batch follows the frame marker at `*frame`, a new
+   reference, with *frame moved past it; NULL with RulesError if that is not a position */
+static PyObject *assessorFrameFact(const char **frame, PyObject *facts) {
+    const char *digits = *frame + strlen(ASSESSOR_FRAME), *c = digits;
+    Py_ssize_t count = PyTuple_GET_SIZE(facts), position = 0;
+    while (*c >= '0' && *c <= '9' && position <= count) {  /* our ids are positions */
+        position = position * 10 + (*c++ - '0');
+    }
+    if (c == digits || *c != '"' || position >= count) {
+        PyErr_SetString(RulesError, "an action message names no fact of the batch");
+        return NULL;
+    }
+    *frame = c;
+    return PyObject_GetAttr(PyTuple_GET_ITEM(facts, position), assessorNames[3]);
+}
+
 /* Appends (rule id, fact ids sorted) for one action message
-   '{"<rule>":[{"m":{"id":"<position>",...}},...]}', the rule's name looked up in `rules`; sets
-   *sentinel instead for the sentinel's message. Within JSON strings every '"' is escaped, so
-   the frame text occurs only where a frame starts, before the fact's position. `facts` is a
-   tuple and `rules` a dict no Python code can reach. */
+   '{"r<n>":[{"m":{"id":"<position>",...}},...]}', the rule's id being rules[n]; sets *sentinel
+   instead for the sentinel's message. Within JSON strings every '"' is escaped, so the frame
+   text occurs only where a frame starts, before the fact's position. `facts` and `rules` are
+   tuples. */
 static int assessorReadMessage(PyObject *found, const char *message, PyObject *facts, PyObject *rules,
                                int *sentinel) {
     const char *name = message + 2, *end = strlen(message) > 2 ? strchr(name, '"') : NULL;
@@ -337,56 +430,60 @@ static int assessorReadMessage(PyObject *found, const char *message, PyObject *f
         *sentinel = 1;
         return 0;
     }
-    PyObject *key = PyUnicode_FromStringAndSize(name, end - name);
-    PyObject *rule = key ? PyDict_GetItemWithError(rules, key) : NULL;  /* borrowed */
-    Py_XDECREF(key);
-    if (!rule) {
-        if (!PyErr_Occurred()) {
-            PyErr_SetString(RulesError, "an action message names no rule of the ruleset");
-        }
+    Py_ssize_t number = assessorRuleNumber(name, end);
+    if (number < 0 || number >= PyTuple_GET_SIZE(rules)) {
+        PyErr_SetString(RulesError, "an action message names no rule of the ruleset");
         return -1;
     }
-    PyObject *ids = PyList_New(0);
-    int failed = !ids;
-    Py_ssize_t count = PyTuple_GET_SIZE(facts);
-    for (const char *frame = strstr(end, ASSESSOR_FRAME); frame && !failed; frame = strstr(frame, ASSESSOR_FRAME)) {
-        frame += strlen(ASSESSOR_FRAME);
-        const char *digits = frame;
-        Py_ssize_t position = 0;
-        while (*frame >= '0' && *frame <= '9' && position <= count) {  /* our ids are positions */
-            position = position * 10 + (*frame++ - '0');
-        }
-        if (frame == digits || *frame != '"' || position >= count) {
-            PyErr_SetString(RulesError, "an action message names no fact of the batch");
-            failed = 1;
-            break;
-        }
-        PyObject *id = PyObject_GetAttr(PyTuple_GET_ITEM(facts, position), assessorNames[3]);
-        failed = !id || PyList_Append(ids, id);
-        Py_XDECREF(id);
+    PyObject *rule = PyTuple_GET_ITEM(rules, number), *unique = NULL;
+    const char *frame = strstr(end, ASSESSOR_FRAME);
+    PyObject *id = frame ? assessorFrameFact(&frame, facts) : NULL;
+    if (!frame) {
+        PyErr_SetString(RulesError, "an action message names no fact of the batch");
     }
-    PyObject *pair = NULL;
-    if (!failed && !PyList_Sort(ids)) {  /* sorted, each id once (two facts may share one) */
-        Py_ssize_t kept = 0;
-        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(ids) && !failed; ++i) {
-            int same = kept ? PyObject_RichCompareBool(PyList_GET_ITEM(ids, kept - 1), PyList_GET_ITEM(ids, i), Py_EQ) : 0;
-            if (same < 0) {
-                failed = 1;
-            } else if (!same) {
-                PyObject *id = PyList_GET_ITEM(ids, i);
-                Py_INCREF(id);
-                failed = PyList_SetItem(ids, kept++, id);
+    if (!id) {
+        return -1;
+    }
+    frame = strstr(frame, ASSESSOR_FRAME);
+    if (!frame) {  /* most rules hold on one fact: nothing to sort */
+        unique = PyTuple_Pack(1, id);
+        Py_DECREF(id);
+    } else {
+        PyObject *ids = PyList_New(1);
+        int failed = !ids;
+        if (ids) {
+            PyList_SET_ITEM(ids, 0, id);
+        } else {
+            Py_DECREF(id);
+        }
+        for (; frame && !failed; frame = strstr(frame, ASSESSOR_FRAME)) {
+            id = assessorFrameFact(&frame, facts);
+            failed = !id || PyList_Append(ids, id);
+            Py_XDECREF(id);
+        }
+        if (!failed && !PyList_Sort(ids)) {  /* sorted, each id once (two facts may share one) */
+            Py_ssize_t kept = 0;
+            for (Py_ssize_t i = 0; i < PyList_GET_SIZE(ids) && !failed; ++i) {
+                int same =
+                    kept ? PyObject_RichCompareBool(PyList_GET_ITEM(ids, kept - 1), PyList_GET_ITEM(ids, i), Py_EQ) : 0;
+                if (same < 0) {
+                    failed = 1;
+                } else if (!same) {
+                    id = PyList_GET_ITEM(ids, i);
+                    Py_INCREF(id);
+                    failed = PyList_SetItem(ids, kept++, id);
+                }
             }
+            PyObject *sorted = failed ? NULL : PyList_GetSlice(ids, 0, kept);
+            unique = sorted ? PyList_AsTuple(sorted) : NULL;
+            Py_XDECREF(sorted);
         }
-        PyObject *sorted = failed ? NULL : PyList_GetSlice(ids, 0, kept);
-        PyObject *unique = sorted ? PyList_AsTuple(sorted) : NULL;
-        pair = unique ? PyTuple_Pack(2, rule, unique) : NULL;
-        Py_XDECREF(unique);
-        Py_XDECREF(sorted);
+        Py_XDECREF(ids);
     }
-    failed = !pair || PyList_Append(found, pair);
+    PyObject *pair = unique ? PyTuple_Pack(2, rule, unique) : NULL;
+    Py_XDECREF(unique);
+    int failed = !pair || PyList_Append(found, pair);
     Py_XDECREF(pair);
-    Py_XDECREF(ids);
     return failed ? -1 : 0;
 }
 
@@ -442,25 +539,60 @@ static int assessorRunBatch(PyObject *found, unsigned int handle, const char *si
     return failed ? -1 : 0;
 }
 
-static PyObject *assessorRun(PyObject *self, PyObject *args) {
-    unsigned int handle;
-    const char *sid;
-    PyObject *stage, *facts, *specs, *rules;
-    long long maxNumber;
-    Py_ssize_t maxString;
-    if (!PyArg_ParseTuple(args, "IsOOO!O!Ln", &handle, &sid, &stage, &facts, &PyDict_Type, &specs, &PyDict_Type,
-                          &rules, &maxNumber, &maxString) ||
-        !assessorCheckArguments(sid, maxNumber, maxString)) {
+/* A str argument as UTF-8 without NUL characters (as PyArg_ParseTuple's "s"); NULL with an error */
+static const char *assessorUTF8(PyObject *arg, const char *what) {
+    Py_ssize_t length;
+    const char *text = PyUnicode_Check(arg) ? PyUnicode_AsUTF8AndSize(arg, &length) : NULL;
+    if (!text) {
+        if (!PyErr_Occurred()) {
+            PyErr_Format(PyExc_TypeError, "%s must be a str", what);
+        }
+    } else if (strlen(text) != (size_t)length) {
+        PyErr_Format(PyExc_ValueError, "%s must not hold NUL characters", what);
+        text = NULL;
+    }
+    return text;
+}
+
+/* assessor_run's arguments are read without PyArg_ParseTuple, which costs as much as
+   reading a fact: the driver calls it once per shard and stage of every case */
+static PyObject *assessorRun(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 8) {
+        PyErr_Format(PyExc_TypeError, "assessor_run takes 8 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    unsigned long handle = PyLong_AsUnsignedLong(args[0]);
+    if (handle == (unsigned long)-1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (handle > UINT_MAX) {
+        PyErr_SetString(PyExc_OverflowError, "handle out of range");
+        return NULL;
+    }
+    const char *sid = assessorUTF8(args[1], "sid");
+    PyObject *stage = args[2], *facts = args[3], *specs = args[4], *rules = args[5];
+    if (!sid) {
+        return NULL;
+    }
+    if (!PyDict_Check(specs) || !PyTuple_Check(rules)) {
+        PyErr_SetString(PyExc_TypeError, !PyDict_Check(specs) ? "specs must be a dict" : "rules must be a tuple");
+        return NULL;
+    }
+    long long maxNumber = PyLong_AsLongLong(args[6]);
+    if (maxNumber == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    Py_ssize_t maxString = PyLong_AsSsize_t(args[7]);
+    if ((maxString == -1 && PyErr_Occurred()) || !assessorCheckArguments(sid, maxNumber, maxString)) {
         return NULL;
     }
     PyObject *found = PyList_New(0);
     PyObject *tuple = found ? PySequence_Tuple(facts) : NULL;
     PyObject *specsCopy = tuple ? PyDict_Copy(specs) : NULL;
-    PyObject *rulesCopy = specsCopy ? PyDict_Copy(rules) : NULL;
-    if (!rulesCopy || assessorRunBatch(found, handle, sid, stage, tuple, specsCopy, rulesCopy, maxNumber, maxString)) {
+    if (!specsCopy ||
+        assessorRunBatch(found, (unsigned int)handle, sid, stage, tuple, specsCopy, rules, maxNumber, maxString)) {
         Py_CLEAR(found);
     }
-    Py_XDECREF(rulesCopy);
     Py_XDECREF(specsCopy);
     Py_XDECREF(tuple);
     return found;

@@ -57,7 +57,7 @@ from assessor.source.reader import MAX_NUMBER  # durable compares int with float
 _OPERATORS = {"eq": "$eq", "ne": "$neq", "lt": "$lt", "le": "$lte", "gt": "$gt", "ge": "$gte"}
 _TRIGGER = {"kind": "$eval"}  # facts carry no `kind`, so it matches the trigger alone
 _TRIGGER_FACT = '{"kind":"$eval","id":"t","sid":"%s"}'  # _TRIGGER as asserted (also by the C driver); % sid
-_SENTINEL = "sentinel"  # cannot clash: the other rules are named r0, r1, ...; the C driver knows it
+_SENTINEL = "sentinel"  # cannot clash: the other rules are named r0, r1, ...; the C driver knows both
 _ALL_FRAMES = 65535  # `cap`: one activation per rule carrying all its frames (probe §5)
 
 # P9/C5: 256 rules behind one alpha node crash (all of a shard's rules of one scope share
@@ -224,7 +224,7 @@ class _Shard:
     """One ruleset in the C engine and the driver of probe §8 for it."""
 
     def __init__(self, parts: list[_Part], handles: list[int]):
-        self.rule_ids = {f"r{n}": part.rule_id for n, part in enumerate(parts)}
+        self.rule_ids = tuple(part.rule_id for part in parts)  # durable's rule r<n> is rule_ids[n]
         read: dict[str, set[str]] = defaultdict(set)
         for part in parts:
             read[part.scope] |= names_read(part.cond)
@@ -261,7 +261,7 @@ class _Shard:
                 ],
                 "cap": _ALL_FRAMES,
             }
-            for name, part in zip(self.rule_ids, parts)
+            for name, part in ((f"r{n}", part) for n, part in enumerate(parts))
         }
         ruleset[_SENTINEL] = {"all": [{"t": {"$eq": _TRIGGER}}], "cap": 1}  # `cap`: actions give lists
         self._handle = dre.create_ruleset(f"assessor{next(_ruleset_names)}", _dumps(ruleset))

@@ -35,7 +35,7 @@ def assessor_run(
     stage: object,
     facts: object,
     specs: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]],
-    rules: dict[str, str],
+    rules: tuple[str, ...],  # the id of durable's rule r<n> is rules[n]
     max_number: int,
     max_string: int,
 ) -> list[tuple[str, tuple[str, ...]]]: ...
