@@ -5,6 +5,8 @@ Commands print and exit; everything below the CLI returns data or raises Assesso
 
 from __future__ import annotations
 
+import atexit
+import gc
 import importlib
 import os
 import sys
@@ -30,6 +32,13 @@ COMMANDS = {
     "schema": ("assessor.cli.rulebook", "schema"),
     "init": ("assessor.cli.rulebook", "init"),
 }
+
+# A command is a short process: what it builds lives until it exits, where the interpreter's last
+# collection would look through all of it for cycles (3% of a cold `assess CASE`), only to
+# free memory the exit frees anyway. Nothing depends on that collection (files are closed where
+# they are written, engines by their session), so at exit the objects are frozen, out of its reach;
+# whatever no cycle holds is still freed as the modules are cleared.
+atexit.register(gc.freeze)
 
 
 class _Commands(click.Group):
