@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import subprocess
 import sys
@@ -13,6 +14,9 @@ from click.testing import CliRunner
 from helpers import CAMBRIDGESHIRE, ROOT
 
 from assessor.cli import COMMANDS, main
+from assessor.report import environment, markdown
+from assessor.report.render import REPORT_TEMPLATES, load_glossary, render_report, used_abbreviations
+from assessor.session import Session
 
 
 def run(*args):
@@ -166,6 +170,76 @@ def test_assessing_a_case_loads_only_what_it_needs(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.split("\n")[-2] == str(["assessor.cli.common", "assessor.cli.options", "assessor.cli.report"])
+
+
+# ---------------------------------------------------------------- one rendering
+
+
+def _rendered_twice(session, result, fmt) -> str:
+    """The report as it was made before it was rendered once: a rendering with an empty glossary
+    tells which abbreviations Appendix 1 lists, and a second rendering lists them."""
+    name, html = REPORT_TEMPLATES[fmt], fmt == "html"
+    context = {"r": markdown.escaped(result) if fmt == "markdown" else result, "explain": False, "glossary": []}
+    used = used_abbreviations(load_glossary(session.renderer), session.renderer.render(name, context, html=html))
+    context["glossary"] = markdown.escaped(used) if fmt == "markdown" else used
+    return session.renderer.render(name, context, html=html)
+
+
+def _renderings(monkeypatch) -> list:
+    made = []
+    bounded = environment._bounded_output
+    monkeypatch.setattr(environment, "_bounded_output", lambda *a: made.append(a[0].name) or bounded(*a))
+    return made
+
+
+@pytest.mark.parametrize("rulebook", ["bundled", "peel-style"])
+def test_a_report_is_rendered_once_with_its_glossary(rulebook, monkeypatch):
+    """Cold start: the layouts hand `glossary` to a macro only, so that call waits for the rest of
+    the page, and the page is rendered once: the same page as rendering it twice."""
+    if rulebook == "bundled":
+        session, case = Session(engine="python"), CAMBRIDGESHIRE
+    else:
+        folder = ROOT / "examples" / "peel-style"
+        session = Session(engine="python", rules_dir=folder / "rules", templates_dir=folder / "templates")
+        case = folder / "cases" / "westerby-2021.yaml"
+    with session:
+        result = session.assess(case)
+        for fmt in REPORT_TEMPLATES:
+            made = _renderings(monkeypatch)
+            page = render_report(session.renderer, result, fmt)
+            assert made == [REPORT_TEMPLATES[fmt]]
+            assert page == _rendered_twice(session, result, fmt)
+            if rulebook == "bundled":  # the glossary is not empty: what it lists was found
+                assert "Most Similar Force(s)" in page.split("Appendix 1")[1]
+
+
+@pytest.mark.parametrize(
+    ("layout", "renderings"),
+    [
+        ("{{ b.glossary(glossary) }}{% if glossary %}{{ glossary | length }} terms{% endif %}", 2),
+        ("{% for e in glossary %}{{ e }};{% endfor %}", 2),
+        ("{{ b.glossary(glossary) | upper }}", 3),
+        ("{% set g = b.glossary(glossary) %}{{ g }}{{ g }}", 3),
+        ("{% set g = b.glossary(glossary) %}{% if g | trim %}{{ g | trim }}{% endif %}", 3),
+    ],
+)
+def test_a_layout_reading_the_glossary_otherwise_is_rendered_again(layout, renderings, tmp_path, monkeypatch):
+    """A rulebook's own layout may read `glossary` any way it likes: where a put-off call cannot
+    stand for what it reads, the page is rendered again, and is the page rendering twice made."""
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", templates)
+    report = templates / "_report.j2"
+    text = report.read_text(encoding="utf-8")
+    assert text.count("{{ b.glossary(glossary) }}") == 1
+    report.write_text(text.replace("{{ b.glossary(glossary) }}", layout), encoding="utf-8")
+    with Session(engine="python", templates_dir=templates) as session:
+        result = session.assess(CAMBRIDGESHIRE)
+        for fmt in ("markdown", "html"):
+            made = _renderings(monkeypatch)
+            page = render_report(session.renderer, result, fmt)
+            assert len(made) == renderings
+            assert page == _rendered_twice(session, result, fmt)
+            assert "MSF" in page.split("Appendix 1")[1].upper()
 
 
 # ---------------------------------------------------------------- Ctrl-C

@@ -11,7 +11,7 @@ import json
 import os
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import jinja2
@@ -19,6 +19,7 @@ import jinja2.compiler
 import jinja2.filters
 import jinja2.loaders
 import jinja2.utils
+import markupsafe
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -91,6 +92,114 @@ def _salt() -> tuple:
 _CACHE_SALT = _salt()
 
 
+class _Later(list):
+    """A context value known only once the rest of the page is rendered (the glossary lists the
+    abbreviations the page uses). Handed to a call, such as a layout's `b.glossary(glossary)`, it
+    puts off that call: a mark stands in its place, and the call is made, and its result put in
+    place of the mark, once the page is rendered. Read any other way it is an empty list, and
+    says so: the page is then rendered again with the value, as when every page was rendered twice."""
+
+    __slots__ = ("read",)
+
+    def __init__(self):
+        super().__init__()
+        self.read = False
+
+    def __getattribute__(self, name):
+        if not name.startswith("_") and name != "read":  # a list method: count, index, copy ...
+            list.__setattr__(self, "read", True)
+        return super().__getattribute__(name)
+
+
+def _reading(method: str):
+    def read(self, *args):
+        list.__setattr__(self, "read", True)
+        return getattr(list, method)(self, *args)
+
+    return read
+
+
+# every way a template can read a list, and can use a string other than by writing it
+_LIST_READS = [
+    "__iter__",
+    "__len__",
+    "__getitem__",
+    "__contains__",
+    "__reversed__",
+    "__eq__",
+    "__ne__",
+    "__lt__",
+    "__le__",
+    "__gt__",
+    "__ge__",
+    "__add__",
+    "__mul__",
+    "__rmul__",
+    "__repr__",
+    "__str__",
+    "__format__",
+]
+_STR_USES = [
+    "__len__",
+    "__getitem__",
+    "__iter__",
+    "__contains__",
+    "__eq__",
+    "__ne__",
+    "__lt__",
+    "__le__",
+    "__gt__",
+    "__ge__",
+    "__hash__",
+    "__add__",
+    "__mul__",
+    "__rmul__",
+    "__mod__",
+    "__rmod__",
+    "__format__",
+]
+for _method in _LIST_READS:
+    setattr(_Later, _method, _reading(_method))
+
+
+class _Mark(str):
+    """What a put-off call gives back: text no case or template writes, so that it can be found in
+    the page and replaced by the call's result. It records how the page used it: written as it
+    is (through str(), or escape() when autoescaping) is the only use the result can stand in for."""
+
+    uses: list[str]
+
+    def __new__(cls, text: str):
+        mark = super().__new__(cls, text)
+        mark.uses = []
+        return mark
+
+    def __str__(self):
+        self.uses.append("str")
+        return str.__str__(self)
+
+    def __html__(self):
+        self.uses.append("html")
+        return markupsafe.Markup(str.__str__(self))
+
+    def __getattribute__(self, name):
+        if not name.startswith("_") and name != "uses":  # upper, replace, strip ...: the result would differ
+            object.__getattribute__(self, "uses").append("other")
+        return super().__getattribute__(name)
+
+
+def _other_use(method: str):
+    def used(self, *args):
+        object.__getattribute__(self, "uses").append("other")
+        return getattr(str, method)(self, *args)
+
+    return used
+
+
+for _method in _STR_USES:
+    setattr(_Mark, _method, _other_use(_method))
+
+
 class TemplateTimeout(SecurityError):
     pass
 
@@ -139,6 +248,7 @@ class _Namespace(jinja2.utils.Namespace):
 class _Budget(threading.local):
     steps = 0
     buffered = 0
+    put_off: list | None = None  # the calls given a _Later value in this render: (mark, context, callee, args, kwargs)
 
 
 class _Buffer(list):
@@ -230,6 +340,11 @@ class _Sandbox(SandboxedEnvironment):
     def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 - jinja's own signature
         if limits.expired():  # outside the main thread no alarm comes: check at each call
             raise _timed_out()
+        put_off = __self.budget.put_off
+        if put_off is not None and any(type(a) is _Later for a in (*args, *kwargs.values())):
+            mark = _Mark(f"\ue000later {id(put_off):x} {len(put_off)}\ue001")
+            put_off.append((mark, __context, __obj, args, kwargs))
+            return mark
         for a in (*args, *kwargs.values()):
             _check_size(a, "an argument")
         owner = getattr(__obj, "__self__", None)
@@ -506,8 +621,17 @@ class Renderer:
         path = self.dir / name
         return (path.exists() or path.is_symlink()) and not path.resolve().is_relative_to(self.dir.resolve())
 
-    def render(self, name: str, context: dict | None, html: bool = False) -> str:
-        """The rendered template (its compiling only, when context is None), within the render bounds."""
+    def render(
+        self, name: str, context: dict | None, html: bool = False, later: tuple[str, Later] | None = None
+    ) -> str:
+        """The rendered template (its compiling only, when context is None), within the render bounds.
+
+        LATER is (a context name, a function of the page rendered with that name an empty list,
+        giving its value): the glossary, which lists the abbreviations the rest of the page uses.
+        The page is rendered once, the calls given that name put off until its value is known
+        (_Later); twice, as `value(render(empty))` then `render(value)`, when the template reads it
+        otherwise; three times when a put-off call's result was used other than as text written
+        once (every way gives the page that rendering twice gives)."""
         try:
             env = self.env(html)
             template = env.get_template(name)
@@ -518,7 +642,9 @@ class Renderer:
                 limits.time_limit(RENDER_SECONDS, _timed_out, cpu=True),
                 limits.memory_limit(RENDER_MEMORY),
             ):
-                return _bounded_output(template, context)
+                if later is None:
+                    return _bounded_output(template, context)
+                return _render_later(env, template, context, *later)
         except TemplateOutside as e:
             raise AssessorError(
                 Finding(
@@ -575,6 +701,47 @@ class Renderer:
         text = self.render(name, context)
         paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", text)]
         return "\n\n".join(p for p in paragraphs if p)
+
+
+Later = Callable[[str], list]
+
+
+def _render_later(env: _Sandbox, template, context: dict, key: str, value_of: Later) -> str:
+    pending = _Later()
+    put_off: list = []
+    env.budget.put_off = put_off
+    try:
+        page = _bounded_output(template, {**context, key: pending})
+    finally:
+        env.budget.put_off = None
+    if not all(page.count(mark) == 1 and _written(mark) for mark, *_ in put_off):
+        value = value_of(_bounded_output(template, {**context, key: []}))
+        return _bounded_output(template, {**context, key: value})
+    value = value_of(_made(env, page, put_off, []))
+    if pending.read:  # the page itself, not only the calls, depends on the value
+        return _bounded_output(template, {**context, key: value})
+    return _made(env, page, put_off, value)
+
+
+def _written(mark: _Mark) -> bool:
+    """Whether the page used MARK only by writing it (the one use the call's result can stand in for)."""
+    return bool(mark.uses) and (set(mark.uses) == {"str"} or set(mark.uses) == {"html"})
+
+
+def _made(env: _Sandbox, page: str, put_off: list, value: list) -> str:
+    """PAGE with each put-off call made with VALUE, its result written where its mark stands, as
+    the page would have written it (escaped when autoescaping)."""
+    for mark, context, callee, args, kwargs in put_off:
+        result = env.call(
+            context,
+            callee,
+            *(value if type(a) is _Later else a for a in args),
+            **{k: value if type(v) is _Later else v for k, v in kwargs.items()},
+        )
+        page = page.replace(mark, str(markupsafe.escape(result)) if mark.uses[0] == "html" else str(result), 1)
+        if len(page) > MAX_OUTPUT:
+            _limit(f"it would write more than {MAX_OUTPUT:,} characters")
+    return page
 
 
 def _timed_out() -> TemplateTimeout:

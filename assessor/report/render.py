@@ -16,13 +16,14 @@ def render_report(renderer: Renderer, result: Result, fmt: str, explain: bool = 
     html = fmt == "html"
     if fmt == "markdown":  # text stays text: the HTML layout autoescapes, Markdown is escaped here
         result = markdown.escaped(result)
-    context = {"r": result, "explain": explain, "glossary": []}
-    name = REPORT_TEMPLATES[fmt]
-    # Appendix 1 lists only the abbreviations the report uses, so render once to find them.
-    body = renderer.render(name, context, html=html)
-    glossary = used_abbreviations(load_glossary(renderer), body)
-    context["glossary"] = markdown.escaped(glossary) if fmt == "markdown" else glossary
-    return renderer.render(name, context, html=html)
+    context = {"r": result, "explain": explain}
+
+    def glossary(page: str) -> list:
+        """Appendix 1: only the abbreviations the rest of the report uses."""
+        used = used_abbreviations(load_glossary(renderer), page)
+        return markdown.escaped(used) if fmt == "markdown" else used
+
+    return renderer.render(REPORT_TEMPLATES[fmt], context, html=html, later=("glossary", glossary))
 
 
 def load_glossary(renderer: Renderer) -> dict:
