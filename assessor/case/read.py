@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from assessor.rulebook.model import FactSpec, Rulebook
 from assessor.source.document import parse, read_text, short_repr
 from assessor.source.reader import MAX_NUMBER, MAX_TEXT, Reader, kind_of
+from assessor.source.record import Record
 
 NARRATIVE = ("strengths", "work_in_progress", "areas_for_improvement")
 CONTEXT = ("geography", "demography", "strategic_priorities", "performance_overview")
@@ -28,8 +29,8 @@ UNKNOWN = "unknown"
 MAX_FACT_TEXT = 1000  # a text fact is a value rules compare; narrative belongs under strengths and the like
 
 
-@dataclass(frozen=True)
-class FrameworkEvidence:
+@dataclass(frozen=True, repr=False, eq=False)
+class FrameworkEvidence(Record):
     evidence: dict  # criterion -> {fact: value or None (unknown)}, the framework's shared facts it reads first
     narrative: dict  # criterion -> {strengths|work_in_progress|areas_for_improvement: [item]}
     surveys: dict  # indicator -> {figure: number}
@@ -39,8 +40,8 @@ class FrameworkEvidence:
     per_criterion: tuple = ()
 
 
-@dataclass(frozen=True)
-class Case:
+@dataclass(frozen=True, repr=False, eq=False)
+class Case(Record):
     path: str
     digest: str
     force: str

@@ -34,6 +34,8 @@ import numbers
 from dataclasses import dataclass
 from statistics import NormalDist, StatisticsError
 
+from assessor.source.record import Record
+
 __all__ = [
     "BETTER",
     "SAME",
@@ -55,8 +57,8 @@ WORSE = "worse"
 VERDICTS = (BETTER, SAME, WORSE)
 
 
-@dataclass(frozen=True)
-class Comparison:
+@dataclass(frozen=True, repr=False, eq=False)
+class Comparison(Record):
     """One indicator compared with a reference (MSF average, or its own earlier figure)."""
 
     value: float  # force figure, %

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from assessor.language import ir
 from assessor.source.reader import MAX_NUMBER  # literals and whole-number results stay within
+from assessor.source.record import Record
 
 
 class ExpressionError(Exception):
@@ -52,8 +53,8 @@ MAX_DEPTH = 40
 MAX_TREE_DEPTH = 100  # nodes on the longest path, e.g. a + b + c + ... with 100 terms
 
 
-@dataclass(frozen=True)
-class Token:
+@dataclass(frozen=True, repr=False, eq=False)
+class Token(Record):
     kind: str
     text: str
     start: int
@@ -83,49 +84,49 @@ def tokenize(source: str) -> list[Token]:
 # ---------------------------------------------------------------- tree
 
 
-@dataclass(frozen=True)
-class Node:
+@dataclass(frozen=True, repr=False, eq=False)
+class Node(Record):
     start: int = field(compare=False)
     end: int = field(compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False, eq=False)
 class Literal(Node):
     value: object = None  # bool, int, float, str, or date
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False, eq=False)
 class Name(Node):
     name: str = ""  # may be dotted: record.field or table.column
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False, eq=False)
 class Unary(Node):
     op: str = ""  # '-' or 'not'
     operand: Node = None  # type: ignore[assignment]  # always given: a default only because Node's fields have one
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False, eq=False)
 class Binary(Node):
     op: str = ""  # + - * / == != < <= > >=
     left: Node = None  # type: ignore[assignment]  # always given, as Unary.operand
     right: Node = None  # type: ignore[assignment]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False, eq=False)
 class Logical(Node):
     op: str = ""  # 'and' or 'or'
     items: tuple = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False, eq=False)
 class Member(Node):
     item: Node = None  # type: ignore[assignment]  # always given, as Unary.operand
     options: tuple = ()  # Literal nodes
     negated: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False, eq=False)
 class Call(Node):
     function: str = ""
     args: tuple = ()
@@ -365,8 +366,8 @@ def _check_depth(tree: Node) -> None:
 # ---------------------------------------------------------------- types
 
 
-@dataclass(frozen=True)
-class Type:
+@dataclass(frozen=True, repr=False, eq=False)
+class Type(Record):
     """number, boolean, text, date, choice (of `values`), table or record (of `columns`)."""
 
     kind: str

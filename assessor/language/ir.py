@@ -9,55 +9,57 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from assessor.source.record import Record
+
 Value = bool | int | float | str
 
 COMPARISONS = ("eq", "ne", "lt", "le", "gt", "ge")
 ORDERING = ("lt", "le", "gt", "ge")
 
 
-@dataclass(frozen=True)
-class Lit:
+@dataclass(frozen=True, repr=False, eq=False)
+class Lit(Record):
     value: Value
 
 
-@dataclass(frozen=True)
-class Ref:
+@dataclass(frozen=True, repr=False, eq=False)
+class Ref(Record):
     name: str
 
 
 Operand = Lit | Ref
 
 
-@dataclass(frozen=True)
-class Cmp:
+@dataclass(frozen=True, repr=False, eq=False)
+class Cmp(Record):
     op: str
     name: str
     operand: Operand
 
 
-@dataclass(frozen=True)
-class AllOf:
+@dataclass(frozen=True, repr=False, eq=False)
+class AllOf(Record):
     items: tuple
 
 
-@dataclass(frozen=True)
-class AnyOf:
+@dataclass(frozen=True, repr=False, eq=False)
+class AnyOf(Record):
     items: tuple
 
 
 Cond = Cmp | AllOf | AnyOf
 
 
-@dataclass(frozen=True)
-class EngineRule:
+@dataclass(frozen=True, repr=False, eq=False)
+class EngineRule(Record):
     id: str
     stage: int
     scope: str
     condition: Cond
 
 
-@dataclass(frozen=True)
-class EngineFact:
+@dataclass(frozen=True, repr=False, eq=False)
+class EngineFact(Record):
     id: str
     scope: str
     stage: int

@@ -27,6 +27,7 @@ from assessor.errors import AssessorError, Finding
 from assessor.files import bundled_root, input_files, read_limited, relative
 from assessor.source.document import load, short_repr
 from assessor.source.reader import Reader, kind_of
+from assessor.source.record import Record
 
 MANIFEST = "rulebook.yaml"
 NAME = re.compile(r"[a-z0-9][a-z0-9-]*\Z")
@@ -34,16 +35,16 @@ EDITION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
 MAX_NAME = 64
 
 
-@dataclass(frozen=True)
-class Edition:
+@dataclass(frozen=True, repr=False, eq=False)
+class Edition(Record):
     id: str | None  # None: the one edition of a manifest that lists none
     rules: Path  # its folder: every rule file, or, when it extends another edition, only what changes
     extends: str | None = None  # the edition it is laid on (listed before it; rulebook/overlay.py)
     in_force: tuple = (None, None)  # (from, until) financial years, e.g. ("2008/09", None); None: open
 
 
-@dataclass(frozen=True)
-class Manifest:
+@dataclass(frozen=True, repr=False, eq=False)
+class Manifest(Record):
     path: Path
     name: str
     title: str
@@ -76,8 +77,8 @@ class Manifest:
         return max(covering, key=lambda e: int((e.in_force[0] or "0")[:4]), default=None)
 
 
-@dataclass(frozen=True)
-class Location:
+@dataclass(frozen=True, repr=False, eq=False)
+class Location(Record):
     """The rulebook a run uses and the folders it reads."""
 
     root: Path  # the rulebook folder (the manifest's, or the rules folder's parent without one)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from assessor.errors import Finding
 from assessor.language import conditions as ex
+from assessor.source.record import Record
 
 FACT_TYPES = ("integer", "number", "percentage", "yes/no", "date", "one-of", "text", "table")
 # The evaluator names its scopes after criterion ids, next to the framework's own scopes,
@@ -38,8 +39,8 @@ MIN_GRADES = 2
 GRADING_FILE = "grading.yaml"
 
 
-@dataclass(frozen=True)
-class Place:
+@dataclass(frozen=True, repr=False, eq=False)
+class Place(Record):
     path: str
     line: int | None
     column: int | None
@@ -49,8 +50,8 @@ class Place:
         return Finding(self.path, self.line, col, check, message)
 
 
-@dataclass(frozen=True)
-class FactSpec:
+@dataclass(frozen=True, repr=False, eq=False)
+class FactSpec(Record):
     name: str
     type: str
     describe: str = ""
@@ -75,8 +76,8 @@ class FactSpec:
         return ex.TEXT
 
 
-@dataclass(frozen=True)
-class Expression:
+@dataclass(frozen=True, repr=False, eq=False)
+class Expression(Record):
     source: str
     tree: ex.Node
     place: Place
@@ -84,20 +85,20 @@ class Expression:
     reads: frozenset = frozenset()  # names in scope it reads (heads of dotted names)
 
 
-@dataclass(frozen=True)
-class Derived:
+@dataclass(frozen=True, repr=False, eq=False)
+class Derived(Record):
     name: str
     expr: Expression
 
 
-@dataclass(frozen=True)
-class Rung:
+@dataclass(frozen=True, repr=False, eq=False)
+class Rung(Record):
     outcome: str
     condition: Expression | None  # None for `otherwise`
 
 
-@dataclass(frozen=True)
-class Decision:
+@dataclass(frozen=True, repr=False, eq=False)
+class Decision(Record):
     name: str
     kind: str  # choice | judgement | grade | outcome
     rungs: tuple  # of Rung; a final `otherwise` rung has condition None
@@ -115,8 +116,8 @@ class Decision:
         return last.outcome if last is not None and last.condition is None else None
 
 
-@dataclass(frozen=True)
-class Criterion:
+@dataclass(frozen=True, repr=False, eq=False)
+class Criterion(Record):
     id: str
     heading: str
     subheading: str
@@ -155,8 +156,8 @@ def names_read(derived: tuple, decisions: tuple) -> set[str]:
     )
 
 
-@dataclass(frozen=True)
-class Framework:
+@dataclass(frozen=True, repr=False, eq=False)
+class Framework(Record):
     id: str
     title: str
     order: int  # frameworks appear in the report by order, then id
@@ -170,8 +171,8 @@ class Framework:
     evidence: tuple = ()
 
 
-@dataclass(frozen=True)
-class SurveyDesign:
+@dataclass(frozen=True, repr=False, eq=False)
+class SurveyDesign(Record):
     id: str
     title: str
     design_factor: float
@@ -180,8 +181,8 @@ class SurveyDesign:
     msf_multiplier: float
 
 
-@dataclass(frozen=True)
-class Indicator:
+@dataclass(frozen=True, repr=False, eq=False)
+class Indicator(Record):
     id: str
     label: str
     survey: str
@@ -207,8 +208,8 @@ class Indicator:
         return tuple(names)
 
 
-@dataclass(frozen=True)
-class Grade:
+@dataclass(frozen=True, repr=False, eq=False)
+class Grade(Record):
     """One grade of the rulebook's scale: its id (what rules and expected files write), the report's
     wording, and optionally its HTML badge colours and a description for the glossary."""
 
@@ -219,8 +220,8 @@ class Grade:
     describe: str = ""
 
 
-@dataclass(frozen=True)
-class Plausibility:
+@dataclass(frozen=True, repr=False, eq=False)
+class Plausibility(Record):
     """When valid evidence is probably mistyped (warnings, never errors): grading.yaml `plausibility`."""
 
     fraction_below: float  # a survey figure below this ...
@@ -229,8 +230,8 @@ class Plausibility:
     headcount_ratio: float  # headcounts of the same people may differ by this share of the larger
 
 
-@dataclass(frozen=True)
-class Rulebook:
+@dataclass(frozen=True, repr=False, eq=False)
+class Rulebook(Record):
     directory: str
     grades: tuple  # of Grade, best first
     confidence: float

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assessor.rulebook.model import GRADING_FILE, Criterion, Decision, Place, Rulebook
+from assessor.source.record import Record
 
 
-@dataclass(frozen=True)
-class DecisionSite:
+@dataclass(frozen=True, repr=False, eq=False)
+class DecisionSite(Record):
     """A decision in its place: the scale lint searches and coverage counts."""
 
     label: str  # e.g. "choice 'extent' of criterion 'coverage'"

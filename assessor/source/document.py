@@ -22,6 +22,7 @@ from yaml.resolver import Resolver
 
 from assessor.errors import AssessorError, Finding
 from assessor.files import read_limited
+from assessor.source.record import Record
 
 try:  # the C parser is several times faster; results are identical
     from yaml import CSafeLoader as _Loader
@@ -37,8 +38,8 @@ MAX_DEPTH = 64
 DocPath = tuple  # a path into a document: keys and list indexes
 
 
-@dataclass(frozen=True)
-class Mark:
+@dataclass(frozen=True, repr=False, eq=False)
+class Mark(Record):
     line: int
     column: int
     quoted: bool = False  # the scalar is quoted, so its text starts one column later
