@@ -31,6 +31,8 @@ MAX_FACT_TEXT = 1000  # a text fact is a value rules compare; narrative belongs 
 
 @dataclass(frozen=True, repr=False, eq=False)
 class FrameworkEvidence(Record):
+    """What a case gives for one framework: evidence, narrative and survey figures per criterion and indicator."""
+
     evidence: dict  # criterion -> {fact: value or None (unknown)}, the framework's shared facts it reads first
     narrative: dict  # criterion -> {strengths|work_in_progress|areas_for_improvement: [item]}
     surveys: dict  # indicator -> {figure: number}
@@ -42,6 +44,8 @@ class FrameworkEvidence(Record):
 
 @dataclass(frozen=True, repr=False, eq=False)
 class Case(Record):
+    """A case file read against a rulebook: the force, its period and the evidence for each framework."""
+
     path: str
     digest: str
     force: str

@@ -55,6 +55,8 @@ MAX_TREE_DEPTH = 100  # nodes on the longest path, e.g. a + b + c + ... with 100
 
 @dataclass(frozen=True, repr=False, eq=False)
 class Token(Record):
+    """One token of a condition: its kind, its text and where it starts in the source."""
+
     kind: str
     text: str
     start: int
@@ -86,28 +88,38 @@ def tokenize(source: str) -> list[Token]:
 
 @dataclass(frozen=True, repr=False, eq=False)
 class Node(Record):
+    """A node of a condition's tree; where it stands in the source is not part of what it means."""
+
     start: int = field(compare=False)
     end: int = field(compare=False)
 
 
 @dataclass(frozen=True, repr=False, eq=False)
 class Literal(Node):
+    """A number, yes/no, text or date written in the condition."""
+
     value: object = None  # bool, int, float, str, or date
 
 
 @dataclass(frozen=True, repr=False, eq=False)
 class Name(Node):
+    """A name in scope: a fact, a derived value, a decision's outcome, or a field of a record."""
+
     name: str = ""  # may be dotted: record.field or table.column
 
 
 @dataclass(frozen=True, repr=False, eq=False)
 class Unary(Node):
+    """`-x` or `not x`."""
+
     op: str = ""  # '-' or 'not'
     operand: Node = None  # type: ignore[assignment]  # always given: a default only because Node's fields have one
 
 
 @dataclass(frozen=True, repr=False, eq=False)
 class Binary(Node):
+    """Arithmetic or a comparison of two operands."""
+
     op: str = ""  # + - * / == != < <= > >=
     left: Node = None  # type: ignore[assignment]  # always given, as Unary.operand
     right: Node = None  # type: ignore[assignment]
@@ -115,12 +127,16 @@ class Binary(Node):
 
 @dataclass(frozen=True, repr=False, eq=False)
 class Logical(Node):
+    """`and` or `or` over two or more conditions."""
+
     op: str = ""  # 'and' or 'or'
     items: tuple = ()
 
 
 @dataclass(frozen=True, repr=False, eq=False)
 class Member(Node):
+    """`x in [...]` or `x not in [...]`."""
+
     item: Node = None  # type: ignore[assignment]  # always given, as Unary.operand
     options: tuple = ()  # Literal nodes
     negated: bool = False
@@ -128,6 +144,8 @@ class Member(Node):
 
 @dataclass(frozen=True, repr=False, eq=False)
 class Call(Node):
+    """A function of the language, with its arguments and an optional `where` filter."""
+
     function: str = ""
     args: tuple = ()
     where: Node | None = None

@@ -19,11 +19,15 @@ ORDERING = ("lt", "le", "gt", "ge")
 
 @dataclass(frozen=True, repr=False, eq=False)
 class Lit(Record):
+    """A constant operand."""
+
     value: Value
 
 
 @dataclass(frozen=True, repr=False, eq=False)
 class Ref(Record):
+    """An operand read from the fact: a value name."""
+
     name: str
 
 
@@ -32,6 +36,8 @@ Operand = Lit | Ref
 
 @dataclass(frozen=True, repr=False, eq=False)
 class Cmp(Record):
+    """`name op operand`: the one comparison the engines evaluate."""
+
     op: str
     name: str
     operand: Operand
@@ -39,11 +45,15 @@ class Cmp(Record):
 
 @dataclass(frozen=True, repr=False, eq=False)
 class AllOf(Record):
+    """A conjunction of at least one condition."""
+
     items: tuple
 
 
 @dataclass(frozen=True, repr=False, eq=False)
 class AnyOf(Record):
+    """A disjunction of at least one condition."""
+
     items: tuple
 
 
@@ -52,6 +62,8 @@ Cond = Cmp | AllOf | AnyOf
 
 @dataclass(frozen=True, repr=False, eq=False)
 class EngineRule(Record):
+    """A rung's condition as an engine rule, for the facts of one scope and stage."""
+
     id: str
     stage: int
     scope: str
@@ -60,6 +72,8 @@ class EngineRule(Record):
 
 @dataclass(frozen=True, repr=False, eq=False)
 class EngineFact(Record):
+    """The values of one scope at one stage, as the engines are given them."""
+
     id: str
     scope: str
     stage: int

@@ -37,6 +37,8 @@ MAX_NAME = 64
 
 @dataclass(frozen=True, repr=False, eq=False)
 class Edition(Record):
+    """One edition a rulebook manifest lists: its rules folder, what it extends, when it is in force."""
+
     id: str | None  # None: the one edition of a manifest that lists none
     rules: Path  # its folder: every rule file, or, when it extends another edition, only what changes
     extends: str | None = None  # the edition it is laid on (listed before it; rulebook/overlay.py)
@@ -45,6 +47,8 @@ class Edition(Record):
 
 @dataclass(frozen=True, repr=False, eq=False)
 class Manifest(Record):
+    """A rulebook.yaml: the rulebook's name, title, the assessor versions it needs and its editions."""
+
     path: Path
     name: str
     title: str

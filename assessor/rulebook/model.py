@@ -41,6 +41,8 @@ GRADING_FILE = "grading.yaml"
 
 @dataclass(frozen=True, repr=False, eq=False)
 class Place(Record):
+    """Where something stands in a rule file, for the findings that name it."""
+
     path: str
     line: int | None
     column: int | None
@@ -52,6 +54,8 @@ class Place(Record):
 
 @dataclass(frozen=True, repr=False, eq=False)
 class FactSpec(Record):
+    """A fact a criterion reads: its name, type, meaning and bounds."""
+
     name: str
     type: str
     describe: str = ""
@@ -78,6 +82,8 @@ class FactSpec(Record):
 
 @dataclass(frozen=True, repr=False, eq=False)
 class Expression(Record):
+    """A condition or computed value as written, with its parsed tree and the names it reads."""
+
     source: str
     tree: ex.Node
     place: Place
@@ -87,18 +93,24 @@ class Expression(Record):
 
 @dataclass(frozen=True, repr=False, eq=False)
 class Derived(Record):
+    """A value a scope computes from its facts (`derive`)."""
+
     name: str
     expr: Expression
 
 
 @dataclass(frozen=True, repr=False, eq=False)
 class Rung(Record):
+    """One step of a decision: the outcome it gives when its condition holds."""
+
     outcome: str
     condition: Expression | None  # None for `otherwise`
 
 
 @dataclass(frozen=True, repr=False, eq=False)
 class Decision(Record):
+    """An ordered list of rungs whose first holding condition decides the outcome."""
+
     name: str
     kind: str  # choice | judgement | grade | outcome
     rungs: tuple  # of Rung; a final `otherwise` rung has condition None
@@ -118,6 +130,8 @@ class Decision(Record):
 
 @dataclass(frozen=True, repr=False, eq=False)
 class Criterion(Record):
+    """One criterion of a framework: its evidence, derived values, choices and judgement."""
+
     id: str
     heading: str
     subheading: str
@@ -158,6 +172,8 @@ def names_read(derived: tuple, decisions: tuple) -> set[str]:
 
 @dataclass(frozen=True, repr=False, eq=False)
 class Framework(Record):
+    """A graded framework: its criteria, survey indicators, shared evidence and grade."""
+
     id: str
     title: str
     order: int  # frameworks appear in the report by order, then id
@@ -173,6 +189,8 @@ class Framework(Record):
 
 @dataclass(frozen=True, repr=False, eq=False)
 class SurveyDesign(Record):
+    """How a survey was sampled: interviews, design factor, per force or per BCU."""
+
     id: str
     title: str
     design_factor: float
@@ -183,6 +201,8 @@ class SurveyDesign(Record):
 
 @dataclass(frozen=True, repr=False, eq=False)
 class Indicator(Record):
+    """A survey indicator: its label, survey, direction and how its figures are compared."""
+
     id: str
     label: str
     survey: str
@@ -232,6 +252,8 @@ class Plausibility(Record):
 
 @dataclass(frozen=True, repr=False, eq=False)
 class Rulebook(Record):
+    """A rulebook's rules, loaded and checked: grades, surveys, indicators and frameworks."""
+
     directory: str
     grades: tuple  # of Grade, best first
     confidence: float

@@ -40,6 +40,8 @@ DocPath = tuple  # a path into a document: keys and list indexes
 
 @dataclass(frozen=True, repr=False, eq=False)
 class Mark(Record):
+    """Where a value of a YAML document stands: line and column, and whether it was quoted."""
+
     line: int
     column: int
     quoted: bool = False  # the scalar is quoted, so its text starts one column later
