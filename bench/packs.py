@@ -231,7 +231,7 @@ class ClosureEngine:
 
 class _Recorder:
     """Stands in for durable's C module while the driver runs: records the arguments of each
-    call of our C driver function (`assessor_run`: one shard's batch for one case)."""
+    call of our C driver function (`assessor_run`: one stage of one case, all its shards)."""
 
     def __init__(self, dre, calls: list):
         self._dre, self._calls = dre, calls
@@ -246,10 +246,11 @@ class _Recorder:
 
 class RawC:
     """The C floor under the driver: for each case, the C calls the durable engine makes,
-    replayed with the same arguments (recorded once): one `assessor_run` per shard, our C
-    driver function, which writes the JSON batch of the facts, asserts it, starts and
-    completes every action, reads the rules and fact ids from the messages and deletes the
-    session (tools/durable_driver.c). The driver's time over this is what its Python costs."""
+    replayed with the same arguments (recorded once): one `assessor_run` per stage, our C
+    driver function, which for each shard writes the JSON batch of the facts, asserts it,
+    starts and completes every action, reads the rules and fact ids from the messages and
+    deletes the session (tools/durable_driver.c). The driver's time over this is what its
+    Python costs."""
 
     name = "durable_c"
 
@@ -278,8 +279,9 @@ class RawC:
 
 class OwnC:
     """durable's own C calls alone, without our C driver's work (writing the batch, reading
-    the messages): per recorded `assessor_run`, its batch text (written once, beforehand) is
-    asserted, every action started and completed, the session deleted, messages unread.
+    the messages): per shard of each recorded `assessor_run`, its batch text (written once,
+    beforehand) is asserted, every action started and completed, the session deleted, messages
+    unread.
     How much of RawC is durable's engine itself."""
 
     name = "durable_own"
@@ -291,7 +293,8 @@ class OwnC:
         self.calls = [
             [
                 (handle, text, sid)
-                for handle, sid, stage, facts, specs, _rules, *_limits in calls
+                for shards, sid, stage, facts, *_limits in calls
+                for handle, specs, _rules in shards
                 if not (text := dre.assessor_batch(sid, stage, facts, specs, MAX_NUMBER, MAX_STRING)).startswith(
                     '[{"kind"'  # a batch of the trigger alone is never asserted (C3)
                 )

@@ -425,7 +425,19 @@ class Fact:
 e = make_engine("durable", [EngineRule("r", 1, "s", Cmp("eq", "a", Lit(1)))])
 (shard,) = e._shards[1]
 facts = [Fact(), Fact()]
-print(dre.assessor_run(shard._handle, "7", 1, facts, specs(), ("".join(["ru", "le"]),), 2**53, 10000))
+print(dre.assessor_run(((shard.handle, specs(), ("".join(["ru", "le"]),)),), "7", 1, facts, 2**53, 10000))
+""",
+    "specs cleared by a value lookup while running": """
+class Evil(Mapping):
+    def __getitem__(self, name):
+        given.clear(); churn(); return 1
+    def __iter__(self): return iter(["a"])
+    def __len__(self): return 1
+e = make_engine("durable", [EngineRule("r", 1, "s", Cmp("eq", "a", Lit(1)))])
+(shard,) = e._shards[1]
+given = specs()
+facts = [EngineFact("x", "s", 1, Evil()), EngineFact("y", "s", 1, {"a": 2})]
+print(dre.assessor_run(((shard.handle, given, ("rule",)),), "7", 1, facts, 2**53, 10000))
 """,
 }
 _HOSTILE_PRELUDE = """
@@ -445,9 +457,11 @@ _HOSTILE_OUTPUT = {
     "facts cleared by a value lookup": '[{"id":"0","sid":"7","scope":"s","stage":1,"v_a":1},'
     '{"id":"1","sid":"7","scope":"s","stage":1,"v_a":0},{"id":"2","sid":"7","scope":"s","stage":1,"v_a":1},'
     '{"kind":"$eval","id":"t","sid":"7"}]',
+    # the specs are read as they are when each fact is written: cleared, they take no more facts
     "specs cleared by a value lookup": '[{"id":"0","sid":"7","scope":"s","stage":1,"v_a":1},'
-    '{"id":"1","sid":"7","scope":"s","stage":1,"v_a":2},{"kind":"$eval","id":"t","sid":"7"}]',
+    '{"kind":"$eval","id":"t","sid":"7"}]',
     "facts cleared by reading a fact's id": "[('rule', ('x',))]",
+    "specs cleared by a value lookup while running": "[('rule', ('x',))]",
 }
 
 
@@ -501,7 +515,7 @@ def test_durable_driver_refuses_a_sid_it_would_have_to_escape(durable, sid):
     with pytest.raises(ValueError, match="^sid must not hold quotes, backslashes or control characters$"):
         dre.assessor_batch(sid, 1, facts, shard.specs, MAX_NUMBER, MAX_STRING)
     with pytest.raises(ValueError, match="^sid must not hold quotes, backslashes or control characters$"):
-        dre.assessor_run(shard._handle, sid, 1, facts, shard.specs, shard.rule_ids, MAX_NUMBER, MAX_STRING)
+        dre.assessor_run(((shard.handle, shard.specs, shard.rule_ids),), sid, 1, facts, MAX_NUMBER, MAX_STRING)
     assert e.evaluate(1, facts) == {"r": ("f",)}
 
 

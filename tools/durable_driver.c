@@ -13,15 +13,17 @@
        Integers beyond +-max_number, non-finite floats, strings over max_string characters and
        other types raise RefusedValue(fact, name, value); a value missing, MissingValue(fact, name).
        A sid holding what JSON would escape and a negative max_number or max_string raise ValueError.
-   assessor_run(handle, sid, stage, facts, specs, rules, max_number, max_string) -> [(rule id, ids)]
-       The same batch, asserted into the ruleset `handle` unless it holds no fact; then every
-       action of the session started and completed, the session deleted, and for each action
-       message but the sentinel's, its rule's id (rules[n] for the rule named "r<n>"; rules is a
-       tuple) with the sorted ids of its facts. These are the C calls the Python driver made one
-       by one (probe section 8).
+   assessor_run(shards, sid, stage, facts, max_number, max_string) -> [(rule id, ids)]
+       For each shard (handle, specs, rules) of the tuple `shards`, in order: the same batch,
+       asserted into the ruleset `handle` unless it holds no fact; then every action of the
+       session started and completed and the session deleted (one in which no action started,
+       after a lone trigger has started the sentinel's, C1); for each action message but the
+       sentinel's, its rule's id (rules[n] for the rule named "r<n>"; rules is a tuple) with the
+       sorted ids of its facts. All these pairs, sorted. These are the C calls the Python driver
+       made one by one (probe section 8), for every shard of a stage in one call.
 
    Reading facts, values and ids runs Python code, which may change or free what the caller
-   passed: both functions read a tuple of the facts and a copy of the specs they were given.
+   passed: both functions read a tuple of the facts, and hold each spec while they use it.
 
    Everything here mirrors assessor/engines/durable.py, which documents the why (P4, P6, C1). */
 
@@ -259,35 +261,96 @@ static int assessorCheckArguments(const char *sid, long long maxNumber, Py_ssize
     return 1;
 }
 
-/* Writes the batch of the facts (a tuple) of `stage` whose scope is in `specs` (a dict no Python
-   code can reach); *written is how many. Sets MissingValue(fact, name) for a value missing,
-   RefusedValue(fact, name, value) for one durable would compare wrongly. */
-static int assessorWriteBatch(AssessorText *out, const char *sid, PyObject *stage, PyObject *facts, PyObject *specs,
+/* The facts of one call, each attribute read once however many rulesets take the fact */
+typedef struct {
+    PyObject *tuple;      /* the facts, a tuple */
+    PyObject *stage;
+    PyObject **scopes;    /* per fact, new references, NULL until read */
+    PyObject **values;    /* likewise */
+    signed char *staged;  /* per fact: -1 not yet compared with `stage`, else whether equal */
+} AssessorFacts;
+
+static int assessorFactsInit(AssessorFacts *facts, PyObject *given, PyObject *stage) {
+    facts->stage = stage;
+    facts->scopes = facts->values = NULL;
+    facts->staged = NULL;
+    facts->tuple = PySequence_Tuple(given);
+    if (!facts->tuple || assessorAttributes()) {
+        return -1;
+    }
+    Py_ssize_t count = PyTuple_GET_SIZE(facts->tuple);
+    facts->scopes = PyMem_Calloc(count + 1, sizeof(PyObject *));
+    facts->values = PyMem_Calloc(count + 1, sizeof(PyObject *));
+    facts->staged = PyMem_Malloc(count + 1);
+    if (!facts->scopes || !facts->values || !facts->staged) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    memset(facts->staged, -1, count + 1);
+    return 0;
+}
+
+static void assessorFactsFree(AssessorFacts *facts) {
+    Py_ssize_t count = facts->tuple ? PyTuple_GET_SIZE(facts->tuple) : 0;
+    for (Py_ssize_t i = 0; i < count; ++i) {
+        if (facts->scopes) {
+            Py_XDECREF(facts->scopes[i]);
+        }
+        if (facts->values) {
+            Py_XDECREF(facts->values[i]);
+        }
+    }
+    PyMem_Free(facts->scopes);
+    PyMem_Free(facts->values);
+    PyMem_Free(facts->staged);
+    Py_XDECREF(facts->tuple);
+}
+
+/* facts->scopes[i] (borrowed), read if not yet; NULL with an error */
+static PyObject *assessorScope(AssessorFacts *facts, Py_ssize_t i) {
+    if (!facts->scopes[i]) {
+        facts->scopes[i] = PyObject_GetAttr(PyTuple_GET_ITEM(facts->tuple, i), assessorNames[0]);
+    }
+    return facts->scopes[i];
+}
+
+/* Writes the batch of the facts of their stage whose scope is in `specs`; *written is how many.
+   Sets MissingValue(fact, name) for a value missing, RefusedValue(fact, name, value) for one
+   durable would compare wrongly. Each spec is held while it is used: Python code that runs
+   meanwhile may change `specs`. */
+static int assessorWriteBatch(AssessorText *out, const char *sid, AssessorFacts *facts, PyObject *specs,
                               long long maxNumber, Py_ssize_t maxString, Py_ssize_t *written) {
     *written = 0;
-    if (assessorAttributes() || assessorAppend(out, "[", 1)) {
+    out->length = 0;
+    if (assessorAppend(out, "[", 1)) {
         return -1;
     }
     size_t sidLength = strlen(sid);
-    for (Py_ssize_t position = 0; position < PyTuple_GET_SIZE(facts); ++position) {
-        PyObject *fact = PyTuple_GET_ITEM(facts, position);
-        PyObject *scope = PyObject_GetAttr(fact, assessorNames[0]);
+    for (Py_ssize_t position = 0; position < PyTuple_GET_SIZE(facts->tuple); ++position) {
+        PyObject *fact = PyTuple_GET_ITEM(facts->tuple, position);
+        PyObject *scope = assessorScope(facts, position);
         if (!scope) {
             return -1;
         }
-        PyObject *spec = PyDict_GetItemWithError(specs, scope);  /* borrowed */
-        Py_DECREF(scope);
+        PyObject *spec = PyDict_GetItemWithError(specs, scope);
         if (!spec) {
             if (PyErr_Occurred()) {
                 return -1;
             }
             continue;  /* no rule of this ruleset reads its scope */
         }
-        PyObject *factStage = PyObject_GetAttr(fact, assessorNames[1]);
-        int same = factStage ? PyObject_RichCompareBool(factStage, stage, Py_EQ) : -1;
-        Py_XDECREF(factStage);
-        if (same != 1) {
-            if (same < 0) {
+        Py_INCREF(spec);
+        int failed = 0;
+        if (facts->staged[position] < 0) {
+            PyObject *factStage = PyObject_GetAttr(fact, assessorNames[1]);
+            int same = factStage ? PyObject_RichCompareBool(factStage, facts->stage, Py_EQ) : -1;
+            Py_XDECREF(factStage);
+            failed = same < 0;
+            facts->staged[position] = (signed char)(same == 1);
+        }
+        if (failed || !facts->staged[position]) {
+            Py_DECREF(spec);
+            if (failed) {
                 return -1;
             }
             continue;
@@ -296,21 +359,22 @@ static int assessorWriteBatch(AssessorText *out, const char *sid, PyObject *stag
         if (!PyTuple_Check(spec) || PyTuple_GET_SIZE(spec) != 3 || !PyTuple_Check(names = PyTuple_GET_ITEM(spec, 1)) ||
             !PyTuple_Check(keys = PyTuple_GET_ITEM(spec, 2)) || PyTuple_GET_SIZE(names) != PyTuple_GET_SIZE(keys)) {
             PyErr_SetString(PyExc_TypeError, "specs values must be (head, names, keys)");
-            return -1;
+            failed = 1;
         }
-        if ((*written ? assessorAppend(out, ",{\"id\":\"", 8) : assessorAppend(out, "{\"id\":\"", 7)) ||
+        if (failed || (*written ? assessorAppend(out, ",{\"id\":\"", 8) : assessorAppend(out, "{\"id\":\"", 7)) ||
             assessorAppendNumber(out, position) || assessorAppend(out, "\",\"sid\":\"", 9) ||
             assessorAppend(out, sid, sidLength) || assessorAppend(out, "\",", 2) ||
             assessorAppendStr(out, PyTuple_GET_ITEM(spec, 0))) {
+            Py_DECREF(spec);
             return -1;
         }
         ++*written;
-        PyObject *values = PyObject_GetAttr(fact, assessorNames[2]);
-        if (!values) {
-            return -1;
+        if (!facts->values[position]) {
+            facts->values[position] = PyObject_GetAttr(fact, assessorNames[2]);
         }
-        int failed = 0;
-        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(names) && !failed; ++i) {
+        PyObject *values = facts->values[position];
+        failed = !values;
+        for (Py_ssize_t i = 0; values && i < PyTuple_GET_SIZE(names) && !failed; ++i) {
             PyObject *name = PyTuple_GET_ITEM(names, i);
             PyObject *value;
             if (PyDict_CheckExact(values)) {  /* as the evaluator gives them: no mapping protocol */
@@ -340,7 +404,7 @@ static int assessorWriteBatch(AssessorText *out, const char *sid, PyObject *stag
             Py_DECREF(value);
             failed = done != 0;
         }
-        Py_DECREF(values);
+        Py_DECREF(spec);
         if (failed || assessorAppend(out, "}", 1)) {
             return -1;
         }
@@ -354,24 +418,25 @@ static int assessorWriteBatch(AssessorText *out, const char *sid, PyObject *stag
 
 static PyObject *assessorBatch(PyObject *self, PyObject *args) {
     const char *sid;
-    PyObject *stage, *facts, *specs;
+    PyObject *stage, *given, *specs;
     long long maxNumber;
     Py_ssize_t maxString;
-    if (!PyArg_ParseTuple(args, "sOOO!Ln", &sid, &stage, &facts, &PyDict_Type, &specs, &maxNumber, &maxString) ||
+    if (!PyArg_ParseTuple(args, "sOOO!Ln", &sid, &stage, &given, &PyDict_Type, &specs, &maxNumber, &maxString) ||
         !assessorCheckArguments(sid, maxNumber, maxString)) {
         return NULL;
     }
-    PyObject *tuple = PySequence_Tuple(facts);
-    PyObject *copy = tuple ? PyDict_Copy(specs) : NULL;
+    AssessorFacts facts;
     AssessorText out = {NULL, 0, 0};
     Py_ssize_t written;
     PyObject *text = NULL;
-    if (copy && !assessorWriteBatch(&out, sid, stage, tuple, copy, maxNumber, maxString, &written)) {
+    Py_INCREF(specs);  /* the facts' code may drop the caller's last reference */
+    if (!assessorFactsInit(&facts, given, stage) &&
+        !assessorWriteBatch(&out, sid, &facts, specs, maxNumber, maxString, &written)) {
         text = PyUnicode_DecodeUTF8(out.text, (Py_ssize_t)out.length, NULL);
     }
+    Py_DECREF(specs);
+    assessorFactsFree(&facts);
     free(out.text);
-    Py_XDECREF(copy);
-    Py_XDECREF(tuple);
     return text;
 }
 
@@ -487,54 +552,76 @@ static int assessorReadMessage(PyObject *found, const char *message, PyObject *f
     return failed ? -1 : 0;
 }
 
-/* assessorRun's work, on a tuple of the facts and copies of the dicts; appends to `found` */
-static int assessorRunBatch(PyObject *found, unsigned int handle, const char *sid, PyObject *stage, PyObject *facts,
-                            PyObject *specs, PyObject *rules, long long maxNumber, Py_ssize_t maxString) {
-    AssessorText batch = {NULL, 0, 0};
+/* C1/P4: a session in which no action started must not be deleted. Asserts the trigger alone,
+   which starts the sentinel's action, runs the actions and deletes the session; a session that
+   was deleted already is made anew by the trigger and deleted again. Errors are left: the
+   caller reports the first. */
+static void assessorAbandon(unsigned int handle, const char *sid) {
+    size_t size = strlen(sid) + 40;
+    char *trigger = malloc(size);  /* not Python's: the error already set stays as it is */
+    if (!trigger) {
+        return;
+    }
+    snprintf(trigger, size, "{\"kind\":\"$eval\",\"id\":\"t\",\"sid\":\"%s\"}", sid);
+    unsigned int stateOffset, result = assertFact(handle, trigger, &stateOffset);
+    char *state = NULL, *message = NULL;
+    if ((result == RULES_OK || result == ERR_EVENT_NOT_HANDLED || result == ERR_EVENT_OBSERVED ||
+         result == ERR_EVENT_DEFERRED) &&
+        startActionForState(handle, stateOffset, &state, &message) == RULES_OK && message && *message) {
+        while (completeAndStartAction(handle, stateOffset, &message) == RULES_OK && message && *message) {
+        }
+        deleteState(handle, (char *)sid);
+    }
+    free(trigger);
+}
+
+/* One ruleset's part of assessorRun: appends to `found`; `batch` is a buffer to reuse */
+static int assessorRunShard(PyObject *found, AssessorText *batch, unsigned int handle, const char *sid,
+                            AssessorFacts *facts, PyObject *specs, PyObject *rules, long long maxNumber,
+                            Py_ssize_t maxString) {
     Py_ssize_t written;
-    if (assessorWriteBatch(&batch, sid, stage, facts, specs, maxNumber, maxString, &written)) {
-        free(batch.text);
-        return -1;
+    if (assessorWriteBatch(batch, sid, facts, specs, maxNumber, maxString, &written)) {
+        return -1;  /* nothing asserted */
     }
     if (!written) {  /* C3: an empty batch is never asserted; without facts nothing can fire */
-        free(batch.text);
         return 0;
     }
     unsigned int stateOffset;
-    unsigned int result = assertFacts(handle, batch.text, &stateOffset);
-    free(batch.text);
+    unsigned int result = assertFacts(handle, batch->text, &stateOffset);
+    int started = 0, sentinel = 0, failed = 0;
     /* 1, 2: a fact no rule matched, a repeated id (P2) */
     if (result != RULES_OK && result != ERR_EVENT_NOT_HANDLED && result != ERR_EVENT_OBSERVED &&
         result != ERR_EVENT_DEFERRED) {
         assessorRulesError("assert facts", result);
-        return -1;
-    }
-    int started = 0, sentinel = 0, failed = 0;
-    char *state = NULL, *message = NULL;
-    result = startActionForState(handle, stateOffset, &state, &message);
-    while (result == RULES_OK && message && *message) {
-        started = 1;
-        if (assessorReadMessage(found, message, facts, rules, &sentinel)) {
-            failed = 1;
-            break;
+        failed = 1;
+    } else {
+        char *state = NULL, *message = NULL;
+        result = startActionForState(handle, stateOffset, &state, &message);
+        while (result == RULES_OK && message && *message) {
+            started = 1;
+            if (assessorReadMessage(found, message, facts->tuple, rules, &sentinel)) {
+                failed = 1;
+                break;
+            }
+            result = completeAndStartAction(handle, stateOffset, &message);
         }
-        result = completeAndStartAction(handle, stateOffset, &message);
+        if (!failed && result != RULES_OK && result != ERR_NO_ACTION_AVAILABLE) {
+            assessorRulesError(started ? "complete and start action" : "start action", result);
+            failed = 1;
+        }
+        if (!failed && !sentinel) {
+            PyErr_SetString(RulesError, "read only part of the facts (probe P6)");
+            failed = 1;
+        }
     }
-    if (!failed && result != RULES_OK && result != ERR_NO_ACTION_AVAILABLE) {
-        assessorRulesError(started ? "complete and start action" : "start action", result);
-        failed = 1;
-    }
-    if (!failed && !sentinel) {
-        PyErr_SetString(RulesError, "read only part of the facts (probe P6)");
-        failed = 1;
-    }
-    /* C1: a session in which no action started must not be deleted; the caller starts one */
     if (started) {
         result = deleteState(handle, (char *)sid);
         if (!failed && result != RULES_OK) {
             assessorRulesError("delete state", result);
             failed = 1;
         }
+    } else {
+        assessorAbandon(handle, sid);
     }
     return failed ? -1 : 0;
 }
@@ -554,46 +641,78 @@ static const char *assessorUTF8(PyObject *arg, const char *what) {
     return text;
 }
 
-/* assessor_run's arguments are read without PyArg_ParseTuple, which costs as much as
-   reading a fact: the driver calls it once per shard and stage of every case */
-static PyObject *assessorRun(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 8) {
-        PyErr_Format(PyExc_TypeError, "assessor_run takes 8 arguments (%zd given)", nargs);
-        return NULL;
+/* (handle, specs, rules) of one ruleset, checked; 0 with TypeError if it is not that */
+static int assessorShard(PyObject *shard, unsigned int *handle, PyObject **specs, PyObject **rules) {
+    unsigned long number;
+    if (!PyTuple_Check(shard) || PyTuple_GET_SIZE(shard) != 3 || !PyLong_Check(PyTuple_GET_ITEM(shard, 0)) ||
+        !PyDict_Check(*specs = PyTuple_GET_ITEM(shard, 1)) || !PyTuple_Check(*rules = PyTuple_GET_ITEM(shard, 2))) {
+        PyErr_SetString(PyExc_TypeError, "each shard must be (handle, specs dict, rules tuple)");
+        return 0;
     }
-    unsigned long handle = PyLong_AsUnsignedLong(args[0]);
-    if (handle == (unsigned long)-1 && PyErr_Occurred()) {
-        return NULL;
+    number = PyLong_AsUnsignedLong(PyTuple_GET_ITEM(shard, 0));
+    if (number == (unsigned long)-1 && PyErr_Occurred()) {
+        return 0;
     }
-    if (handle > UINT_MAX) {
+    if (number > UINT_MAX) {
         PyErr_SetString(PyExc_OverflowError, "handle out of range");
+        return 0;
+    }
+    *handle = (unsigned int)number;
+    return 1;
+}
+
+/* assessor_run's arguments are read without PyArg_ParseTuple, which costs as much as
+   reading a fact: the driver calls it once per stage of every case. `shards` is a tuple of
+   tuples, which no Python code can change; each shard's specs are held while they are used. */
+static PyObject *assessorRun(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 6) {
+        PyErr_Format(PyExc_TypeError, "assessor_run takes 6 arguments (%zd given)", nargs);
         return NULL;
     }
+    PyObject *shards = args[0], *stage = args[2];
     const char *sid = assessorUTF8(args[1], "sid");
-    PyObject *stage = args[2], *facts = args[3], *specs = args[4], *rules = args[5];
     if (!sid) {
         return NULL;
     }
-    if (!PyDict_Check(specs) || !PyTuple_Check(rules)) {
-        PyErr_SetString(PyExc_TypeError, !PyDict_Check(specs) ? "specs must be a dict" : "rules must be a tuple");
+    if (!PyTuple_Check(shards)) {
+        PyErr_SetString(PyExc_TypeError, "shards must be a tuple");
         return NULL;
     }
-    long long maxNumber = PyLong_AsLongLong(args[6]);
+    long long maxNumber = PyLong_AsLongLong(args[4]);
     if (maxNumber == -1 && PyErr_Occurred()) {
         return NULL;
     }
-    Py_ssize_t maxString = PyLong_AsSsize_t(args[7]);
+    Py_ssize_t maxString = PyLong_AsSsize_t(args[5]);
     if ((maxString == -1 && PyErr_Occurred()) || !assessorCheckArguments(sid, maxNumber, maxString)) {
         return NULL;
     }
+    unsigned int handle;
+    PyObject *specs, *rules;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(shards); ++i) {
+        if (!assessorShard(PyTuple_GET_ITEM(shards, i), &handle, &specs, &rules)) {
+            return NULL;
+        }
+    }
+    AssessorFacts facts;
+    AssessorText batch = {NULL, 0, 0};
     PyObject *found = PyList_New(0);
-    PyObject *tuple = found ? PySequence_Tuple(facts) : NULL;
-    PyObject *specsCopy = tuple ? PyDict_Copy(specs) : NULL;
-    if (!specsCopy ||
-        assessorRunBatch(found, (unsigned int)handle, sid, stage, tuple, specsCopy, rules, maxNumber, maxString)) {
+    int failed = !found || assessorFactsInit(&facts, args[3], stage);
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(shards) && !failed; ++i) {
+        assessorShard(PyTuple_GET_ITEM(shards, i), &handle, &specs, &rules);
+        Py_INCREF(specs);
+        failed = assessorRunShard(found, &batch, handle, sid, &facts, specs, rules, maxNumber, maxString);
+        Py_DECREF(specs);
+    }
+    /* sorted by rule id: the order of the answer, and a rule split over rulesets side by side */
+    if (!failed) {
+        failed = PyList_Sort(found);
+    }
+    if (found) {
+        assessorFactsFree(&facts);
+    }
+    free(batch.text);
+    if (failed) {
         Py_CLEAR(found);
     }
-    Py_XDECREF(specsCopy);
-    Py_XDECREF(tuple);
     return found;
 }

@@ -12,11 +12,11 @@ Driving durable naively crashes the process or silently answers wrong; the pitfa
   facts arrive cannot change what fires (P1), and rules need no trigger fact. The trigger is
   still asserted last in every batch: a sentinel rule on it proves the whole batch was read
   (P6) and gives every session an action before it is deleted (P4).
-* Facts go to the shards whose rules read their scope only. Per shard, one call of our own C
-  driver (tools/durable_driver.c, compiled into the engine's module by the build) writes the
-  batch's JSON text, asserts it, runs the actions, reads the matches from their messages and
-  deletes the session (see `_Shard.matches`): the same C calls as probe §8, without a Python
-  round trip per action.
+* Facts go to the shards whose rules read their scope only. Per stage, one call of our own C
+  driver (tools/durable_driver.c, compiled into the engine's module by the build) does for
+  each shard what probe §8 does in Python: writes the batch's JSON text, asserts it, runs the
+  actions, reads the matches from their messages and deletes the session (see
+  `DurableEngine.evaluate`), without a Python round trip per action or per shard.
 * A fresh session per `evaluate`, deleted afterwards, also after errors once an action has
   started (P3, P4/C1).
 * Limits of the C engine that the shard layout respects (`rete.h`, `rules.h`, `events.c`):
@@ -56,7 +56,6 @@ from assessor.source.reader import MAX_NUMBER  # durable compares int with float
 
 _OPERATORS = {"eq": "$eq", "ne": "$neq", "lt": "$lt", "le": "$lte", "gt": "$gt", "ge": "$gte"}
 _TRIGGER = {"kind": "$eval"}  # facts carry no `kind`, so it matches the trigger alone
-_TRIGGER_FACT = '{"kind":"$eval","id":"t","sid":"%s"}'  # _TRIGGER as asserted (also by the C driver); % sid
 _SENTINEL = "sentinel"  # cannot clash: the other rules are named r0, r1, ...; the C driver knows both
 _ALL_FRAMES = 65535  # `cap`: one activation per rule carrying all its frames (probe §5)
 
@@ -264,46 +263,8 @@ class _Shard:
             for name, part in ((f"r{n}", part) for n, part in enumerate(parts))
         }
         ruleset[_SENTINEL] = {"all": [{"t": {"$eq": _TRIGGER}}], "cap": 1}  # `cap`: actions give lists
-        self._handle = dre.create_ruleset(f"assessor{next(_ruleset_names)}", _dumps(ruleset))
-        handles.append(self._handle)
-
-    def matches(self, sid: str, stage: int, facts: Sequence[EngineFact]) -> list[tuple[str, tuple[str, ...]]]:
-        """(IR rule id, sorted ids of the facts it held on) for each rule of this shard that
-        fired on the facts of `stage` and of the scopes this shard reads (which may be none).
-
-        One C call (tools/durable_driver.c) writes the batch: each fact with its position in
-        `facts` as its id, the trigger last (P1, P6); asserts it, runs every action, checks that
-        the sentinel fired, which proves the whole batch was read (P6), deletes the session, and
-        reads the rules and facts from the action messages."""
-        try:
-            return dre.assessor_run(self._handle, sid, stage, facts, self.specs, self.rule_ids, MAX_NUMBER, MAX_STRING)
-        except dre.RefusedValue as exc:  # raised while writing the batch: nothing was asserted
-            _fact, _name, value = exc.args
-            raise _refused(value) from None
-        except dre.MissingValue as exc:
-            fact, name = exc.args
-            raise EngineError(f"fact {fact.id!r} lacks the value {name!r}") from None
-        except BaseException as exc:
-            self._abandon(sid)
-            if isinstance(exc, (dre.error, MemoryError, UnicodeEncodeError)):
-                raise EngineError(f"durable-rules: {exc}") from exc
-            raise
-
-    def _abandon(self, sid: str) -> None:
-        # The C driver deletes a session once an action has started in it; P4/C1: deleting one
-        # in which none did crashes, so start one (the sentinel, by a lone trigger) and delete
-        # it. A session already deleted is made anew by that trigger, and deleted again.
-        # If even that fails, leave the session.
-        handle = self._handle
-        try:
-            _code, state = dre.assert_fact(handle, _TRIGGER_FACT % sid)
-            action = dre.start_action_for_state(handle, state)
-            if action and action[1]:
-                while dre.complete_and_start_action(handle, state):
-                    pass
-                dre.delete_state(handle, sid)
-        except (dre.error, MemoryError):
-            pass
+        self.handle = dre.create_ruleset(f"assessor{next(_ruleset_names)}", _dumps(ruleset))
+        handles.append(self.handle)
 
 
 def _delete_rulesets(handles: list[int]) -> None:
@@ -329,6 +290,12 @@ class DurableEngine:
                 stage: [_Shard(members, self._handles) for members in _layout(stage_parts)]
                 for stage, stage_parts in parts.items()
             }
+            # what the C driver reads of each stage's shards: tuples, which no Python code can
+            # change while it runs; the specs dicts are the shards' own
+            self._plans = {
+                stage: tuple((shard.handle, shard.specs, shard.rule_ids) for shard in shards)
+                for stage, shards in self._shards.items()
+            }
         except (dre.error, MemoryError) as exc:
             self.close()
             raise EngineError(f"durable-rules: {exc}") from exc
@@ -337,17 +304,30 @@ class DurableEngine:
             raise
 
     def evaluate(self, stage: int, facts: Sequence[EngineFact]) -> dict[str, tuple[str, ...]]:
+        """One C call (tools/durable_driver.c) per stage: for each shard, it writes the batch of
+        the facts of `stage` and of the scopes the shard reads, each fact with its position in
+        `facts` as its id and the trigger last (P1, P6); asserts it (a batch of no fact is never
+        asserted, C3), runs every action, checks that the sentinel fired, which proves the whole
+        batch was read (P6), and deletes the session, once an action has started in it (P4/C1:
+        else it starts the sentinel's by a lone trigger first). It reads the rules and facts
+        from the action messages and returns them sorted by rule id."""
         if not self._open:
             raise EngineError("the durable engine is closed")  # its handles may be reused
-        shards = self._shards.get(stage)
-        if not shards:
+        shards = self._plans.get(stage)
+        if shards is None:
             return {}
-        sid = next(self._sids)  # sessions are per ruleset: one sid serves every shard
-        if len(shards) == 1:
-            found = shards[0].matches(sid, stage, facts)
-        else:
-            found = [pair for shard in shards for pair in shard.matches(sid, stage, facts)]
-        matched = dict(sorted(found))
+        try:
+            # sessions are per ruleset: one sid serves every shard
+            found = dre.assessor_run(shards, next(self._sids), stage, facts, MAX_NUMBER, MAX_STRING)
+        except dre.RefusedValue as exc:  # raised while writing a batch: nothing of it was asserted
+            _fact, _name, value = exc.args
+            raise _refused(value) from None
+        except dre.MissingValue as exc:
+            fact, name = exc.args
+            raise EngineError(f"fact {fact.id!r} lacks the value {name!r}") from None
+        except (dre.error, MemoryError, UnicodeEncodeError) as exc:
+            raise EngineError(f"durable-rules: {exc}") from exc
+        matched = dict(found)
         if len(matched) == len(found):
             return matched
         # an IR rule split into several durable rules (or an id given twice) fired in several

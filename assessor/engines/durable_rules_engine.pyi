@@ -30,12 +30,10 @@ def assessor_batch(
     max_string: int,
 ) -> str: ...
 def assessor_run(
-    handle: int,
+    shards: tuple[tuple[int, dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]], tuple[str, ...]], ...],
     sid: str,
     stage: object,
     facts: object,
-    specs: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]],
-    rules: tuple[str, ...],  # the id of durable's rule r<n> is rules[n]
     max_number: int,
     max_string: int,
-) -> list[tuple[str, tuple[str, ...]]]: ...
+) -> list[tuple[str, tuple[str, ...]]]: ...  # per shard (handle, specs, rules): durable's rule r<n> is rules[n]
