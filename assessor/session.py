@@ -9,20 +9,23 @@ from __future__ import annotations
 import dataclasses
 import functools
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from assessor import __version__
 from assessor.case.read import Case, is_financial_year, load_case, year_ending
 from assessor.compile.compiler import CompiledFramework, CompiledScope, compile_rulebook
 from assessor.engines import Engine
 from assessor.errors import AssessorError
-from assessor.evaluate import result, significance
+from assessor.evaluate import significance
 from assessor.evaluate.staged import StagedEvaluator
 from assessor.report.environment import Renderer
 from assessor.rulebook.locate import Location, bundled_location, locate
 from assessor.rulebook.model import Place, Rulebook
 from assessor.rulebook.read import load_rulebook
 from assessor.source.document import load, short_repr
+
+if TYPE_CHECKING:  # the result document's types are for the type checker: a run need not build them
+    from assessor.evaluate import result
 
 
 def edition_of(case_path: str | Path, location: Location) -> str | None:
@@ -157,7 +160,7 @@ class Session:
             "published": case.published,
             "assessor_version": __version__,
             "rules_revision": rules.book.revision,
-            "rulebook": cast(result.RulebookInfo, rules.location.describe()),
+            "rulebook": cast("result.RulebookInfo", rules.location.describe()),
             "case_digest": case.digest,
             "engine": self.engine,
             "overview": case.overview,
@@ -165,7 +168,7 @@ class Session:
             "recommendations": case.recommendations,
             "developing_practice": case.developing_practice,
             "survey_method": self.survey_method(case, rules.book),
-            "scale": cast(result.Scale, rules.book.scale()),
+            "scale": cast("result.Scale", rules.book.scale()),
             "frameworks": frameworks,
         }
 

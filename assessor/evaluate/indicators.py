@@ -7,10 +7,14 @@ figures a case marks unknown.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from assessor.case.read import Case
-from assessor.evaluate import result
 from assessor.evaluate import significance as statistics
 from assessor.rulebook.model import Indicator, Rulebook, SurveyDesign
+
+if TYPE_CHECKING:  # the result document's types are for the type checker: a run need not build them
+    from assessor.evaluate import result
 
 
 def _sample_size(book: Rulebook, ind: Indicator, case: Case) -> float | None:

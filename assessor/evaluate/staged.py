@@ -10,13 +10,12 @@ and says which facts would settle it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from assessor.case.read import Case, year_ending
 from assessor.compile.compiler import HOISTED, CompiledDecision, CompiledFramework, CompiledScope
 from assessor.engines import Engine, make_engine
 from assessor.errors import AssessorError
-from assessor.evaluate import result
 from assessor.evaluate.indicators import indicator_tests
 from assessor.evaluate.why_not import json_value, value_by_engine_name, why_not
 from assessor.language import conditions as ex
@@ -40,7 +39,10 @@ class Wording(Protocol):
 
 
 # the margins to flip one criterion's decisions: (program, criterion scope, its evidence, the indicators)
-MarginsOf = Callable[[CompiledFramework, CompiledScope, dict, list[result.Indicator]], list[result.Margin]]
+if TYPE_CHECKING:  # the result document's types are for the type checker: a run need not build them
+    from assessor.evaluate import result
+
+    MarginsOf = Callable[[CompiledFramework, CompiledScope, dict, list[result.Indicator]], list[result.Margin]]
 
 
 def evaluate_framework(

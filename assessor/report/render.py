@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from assessor.errors import AssessorError, Finding
-from assessor.evaluate.result import Result
 from assessor.report import markdown
 from assessor.report.environment import REPORT_TEMPLATES, Renderer, to_json
+
+if TYPE_CHECKING:  # the result document's types are for the type checker: a run need not build them
+    from assessor.evaluate.result import Result
 
 GLOSSARY = "glossary.yaml"
 
