@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import shutil
 import signal
@@ -173,6 +174,14 @@ def test_assessing_a_case_loads_only_what_it_needs(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.split("\n")[-2] == str(["assessor.cli.common", "assessor.cli.options", "assessor.cli.report"])
+
+
+def test_a_command_leaves_the_collector_as_it_found_it():
+    """A command collects young objects less often while it runs (cli/__init__.py), and only then."""
+    before = gc.get_threshold()
+    code, out, _ = run(CAMBRIDGESHIRE)
+    assert code == 0 and out
+    assert gc.get_threshold() == before
 
 
 # ---------------------------------------------------------------- one rendering
