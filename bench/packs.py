@@ -431,9 +431,10 @@ class Prepared:
         self.cpu = {kind: [] for kind in self.built}
         self.wall = {kind: [] for kind in self.built}
 
-    def one_pass(self) -> None:
-        """Every engine once over all cases (CPU and wall time per case)."""
-        for kind, multi in self.built.items():
+    def one_pass(self, reverse: bool = False) -> None:
+        """Every engine once over all cases (CPU and wall time per case); `reverse` runs them
+        in the opposite order, so that drift within a round favours neither side of a ratio."""
+        for kind, multi in reversed(self.built.items()) if reverse else self.built.items():
             c0, w0 = time.process_time(), time.perf_counter()
             for i in range(self.n_cases):
                 _run_case(multi, self.packs, i)
@@ -457,28 +458,38 @@ class Prepared:
         for figures in self.row["engines"].values():
             if base and "ms_per_case" in figures:
                 figures["x_closure"] = round(figures["ms_per_case"] / base, 2)
-        durable, raw = self.row["engines"].get("durable", {}), self.row["engines"].get("durable_c", {})
-        if "ms_per_case" in durable and raw.get("ms_per_case"):
-            # side by side, same rounds: the driver's cost over the C calls it makes
-            durable["x_durable_c"] = round(durable["ms_per_case"] / raw["ms_per_case"], 3)
-        own = self.row["engines"].get("durable_own", {})
-        if own.get("ms_per_case"):
-            # those calls over durable's own: what our C driver adds in C; and the whole driver, our
-            # Python and our C, over durable's own calls: the issue's measure of the driver's cost
-            if raw.get("ms_per_case"):
-                raw["x_durable_own"] = round(raw["ms_per_case"] / own["ms_per_case"], 3)
-            if "ms_per_case" in durable:
-                durable["x_durable_own"] = round(durable["ms_per_case"] / own["ms_per_case"], 3)
+        engines = self.row["engines"]
+        # the driver's cost over the C calls it makes; those calls over durable's own (what our C
+        # driver adds in C); and the whole driver, our Python and our C, over durable's own calls:
+        # the issue's measure of the driver's cost. Each a ratio of two passes of the same round,
+        # timed next to each other: its median over rounds, and their spread beside it
+        for over, under in (("durable", "durable_c"), ("durable_c", "durable_own"), ("durable", "durable_own")):
+            if over in self.cpu and under in self.cpu and all(self.cpu[under]):
+                ratios = sorted(a / b for a, b in zip(self.cpu[over], self.cpu[under]))
+                engines[over][f"x_{under}"] = round(statistics.median(ratios), 3)
+                engines[over][f"x_{under}_rounds"] = _spread(ratios)
         for multi in self.built.values():
             multi.close()
         return self.row
 
 
+def _spread(ratios: list[float]) -> dict:
+    """min, quartiles and max of sorted per-round ratios, and how many rounds."""
+    quartiles = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else ratios * 3
+    return {
+        "min": round(ratios[0], 3),
+        "p25": round(quartiles[0], 3),
+        "p75": round(quartiles[2], 3),
+        "max": round(ratios[-1], 3),
+        "rounds": len(ratios),
+    }
+
+
 def measure(prepared: list[Prepared], rounds: int) -> list[dict]:
-    """Rounds of passes, every pack and engine once per round, so drift on a shared machine
-    hits every figure alike; per-case time is the median over rounds (CPU time: this process
-    alone, whatever else the machine runs)."""
-    for _ in range(max(rounds, 1)):
+    """Rounds of passes, every pack and engine once per round, in the opposite order every other
+    round, so drift on a shared machine hits every figure alike; per-case time is the median
+    over rounds (CPU time: this process alone, whatever else the machine runs)."""
+    for n in range(max(rounds, 1)):
         for prep in prepared:
-            prep.one_pass()
+            prep.one_pass(reverse=n % 2 == 1)
     return [prep.finish() for prep in prepared]
