@@ -278,31 +278,29 @@ static int assessorFactsInit(AssessorFacts *facts, PyObject *given, PyObject *st
     if (!facts->tuple || assessorAttributes()) {
         return -1;
     }
-    Py_ssize_t count = PyTuple_GET_SIZE(facts->tuple);
-    facts->scopes = PyMem_Calloc(count + 1, sizeof(PyObject *));
-    facts->values = PyMem_Calloc(count + 1, sizeof(PyObject *));
-    facts->staged = PyMem_Malloc(count + 1);
-    if (!facts->scopes || !facts->values || !facts->staged) {
+    size_t count = (size_t)PyTuple_GET_SIZE(facts->tuple) + 1;
+    if (count > ((size_t)PY_SSIZE_T_MAX - count) / (2 * sizeof(PyObject *) + 1)) {
         PyErr_NoMemory();
         return -1;
     }
-    memset(facts->staged, -1, count + 1);
+    facts->scopes = PyMem_Calloc(count, 2 * sizeof(PyObject *) + 1);  /* one block for the three */
+    if (!facts->scopes) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    facts->values = facts->scopes + count;
+    facts->staged = (signed char *)(facts->values + count);
+    memset(facts->staged, -1, count);
     return 0;
 }
 
 static void assessorFactsFree(AssessorFacts *facts) {
     Py_ssize_t count = facts->tuple ? PyTuple_GET_SIZE(facts->tuple) : 0;
-    for (Py_ssize_t i = 0; i < count; ++i) {
-        if (facts->scopes) {
-            Py_XDECREF(facts->scopes[i]);
-        }
-        if (facts->values) {
-            Py_XDECREF(facts->values[i]);
-        }
+    for (Py_ssize_t i = 0; facts->scopes && i < count; ++i) {
+        Py_XDECREF(facts->scopes[i]);
+        Py_XDECREF(facts->values[i]);
     }
     PyMem_Free(facts->scopes);
-    PyMem_Free(facts->values);
-    PyMem_Free(facts->staged);
     Py_XDECREF(facts->tuple);
 }
 
@@ -486,7 +484,7 @@ static PyObject *assessorFrameFact(const char **frame, PyObject *facts) {
    tuples. */
 static int assessorReadMessage(PyObject *found, const char *message, PyObject *facts, PyObject *rules,
                                int *sentinel) {
-    const char *name = message + 2, *end = strlen(message) > 2 ? strchr(name, '"') : NULL;
+    const char *name = message + 2, *end = message[0] && message[1] ? strchr(name, '"') : NULL;
     if (!end) {
         PyErr_SetString(RulesError, "unexpected action message");
         return -1;
@@ -626,6 +624,33 @@ static int assessorRunShard(PyObject *found, AssessorText *batch, unsigned int h
     return failed ? -1 : 0;
 }
 
+/* Sorts the (rule id, ids) pairs of `found` by rule id, stably: by insertion when the ids are
+   str, as they are (a few pairs per call; PyList_Sort's setup costs more than their sorting),
+   else by PyList_Sort */
+static int assessorSortByRule(PyObject *found) {
+    Py_ssize_t count = PyList_GET_SIZE(found);
+    for (Py_ssize_t i = 0; i < count; ++i) {
+        if (!PyUnicode_CheckExact(PyTuple_GET_ITEM(PyList_GET_ITEM(found, i), 0))) {
+            return PyList_Sort(found);
+        }
+    }
+    PyObject **items = ((PyListObject *)found)->ob_item;
+    for (Py_ssize_t i = 1; i < count; ++i) {
+        PyObject *pair = items[i], *rule = PyTuple_GET_ITEM(pair, 0);
+        Py_ssize_t j = i;
+        while (j > 0 && PyUnicode_Compare(PyTuple_GET_ITEM(items[j - 1], 0), rule) > 0) {
+            items[j] = items[j - 1];
+            --j;
+        }
+        items[j] = pair;
+    }
+    return 0;
+}
+
+/* The batch buffer of the last call, kept for the next (at most 1 MiB): every case would
+   otherwise allocate and free one per stage */
+static AssessorText assessorSpare = {NULL, 0, 0};
+
 /* A str argument as UTF-8 without NUL characters (as PyArg_ParseTuple's "s"); NULL with an error */
 static const char *assessorUTF8(PyObject *arg, const char *what) {
     Py_ssize_t length;
@@ -694,7 +719,8 @@ static PyObject *assessorRun(PyObject *self, PyObject *const *args, Py_ssize_t n
         }
     }
     AssessorFacts facts;
-    AssessorText batch = {NULL, 0, 0};
+    AssessorText batch = assessorSpare;  /* taken, so that a call from the facts' code gets none */
+    assessorSpare = (AssessorText){NULL, 0, 0};
     PyObject *found = PyList_New(0);
     int failed = !found || assessorFactsInit(&facts, args[3], stage);
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(shards) && !failed; ++i) {
@@ -705,12 +731,16 @@ static PyObject *assessorRun(PyObject *self, PyObject *const *args, Py_ssize_t n
     }
     /* sorted by rule id: the order of the answer, and a rule split over rulesets side by side */
     if (!failed) {
-        failed = PyList_Sort(found);
+        failed = assessorSortByRule(found);
     }
     if (found) {
         assessorFactsFree(&facts);
     }
-    free(batch.text);
+    if (!assessorSpare.text && batch.size <= 1 << 20) {
+        assessorSpare = batch;
+    } else {
+        free(batch.text);
+    }
     if (failed) {
         Py_CLEAR(found);
     }
