@@ -110,6 +110,7 @@ def test_an_altered_entry_is_a_miss_and_rewritten(tmp_path, monkeypatch, byte_co
         assert os.path.isfile(_byte_code(entry)) == byte_code
 
 
+@pytest.mark.slow
 def test_byte_code_of_other_text_is_not_used(tmp_path, monkeypatch):
     """Byte code is used only if it records the hash of the entry's checked text: not code compiled
     from other text (planted, or left from an older entry), nor byte code checked by time stamp
@@ -134,6 +135,7 @@ def test_byte_code_of_other_text_is_not_used(tmp_path, monkeypatch):
         assert Path(_byte_code(entry)).read_bytes()[8:16] == importlib.util.source_hash(entry.read_bytes())
 
 
+@pytest.mark.slow
 def test_byte_code_others_may_write_or_linked_is_not_used(tmp_path, monkeypatch):
     expected = _render(tmp_path, monkeypatch)
     marker = tmp_path / "pwned"
@@ -174,6 +176,7 @@ def test_byte_code_is_used_when_sound(tmp_path, monkeypatch):
     assert str(_byte_code(tmp_path / ("b" * 64 + ".py"))).startswith(str(tmp_path / "prefix"))
 
 
+@pytest.mark.slow
 def test_a_truncated_or_empty_entry_is_a_miss(tmp_path, monkeypatch):
     expected = _render(tmp_path, monkeypatch)
     for i, entry in enumerate(_entries(tmp_path)):
@@ -182,6 +185,7 @@ def test_a_truncated_or_empty_entry_is_a_miss(tmp_path, monkeypatch):
     assert _render(tmp_path, monkeypatch) == expected
 
 
+@pytest.mark.slow
 def test_a_folder_others_may_write_is_not_used(tmp_path, monkeypatch):
     folder = tmp_path / "assessor" / "templates"
     folder.mkdir(parents=True)
@@ -203,6 +207,7 @@ def test_a_linked_entry_is_not_followed(tmp_path, monkeypatch):
     assert _render(tmp_path, monkeypatch) == expected
 
 
+@pytest.mark.slow
 def test_a_cache_that_cannot_be_made_never_fails_a_run(tmp_path, monkeypatch):
     (tmp_path / "assessor").write_text("a file where the cache folder would be")
     expected = _render(tmp_path / "clean", monkeypatch)

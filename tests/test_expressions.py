@@ -196,6 +196,7 @@ def _ir_holds(cond, values):
     st.sampled_from(["better", "same", "worse"]),
     st.dates(dt.date(2005, 1, 1), dt.date(2015, 1, 1)),
 )
+@pytest.mark.slow
 def test_lowered_conditions_agree_with_direct_evaluation(source, share, count_a, flag, extent, trend, until):
     values = {
         **VALUES,

@@ -155,6 +155,7 @@ def test_gap_examples_keep_each_value_within_its_natural_range(tmp_path):
     assert 0 <= int(grade["exceeding_criteria * 2"]) <= 12, grade
 
 
+@pytest.mark.slow
 def test_a_slot_word_misspelt_in_an_imported_macro_is_found_where_the_macro_compares_it(tmp_path):
     """The outcome statements pass their slots to the macros of statements/_survey.j2: a word there
     that no scale gives is a warning at the macro's line, naming the criterion and the call."""

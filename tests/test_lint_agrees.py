@@ -107,6 +107,7 @@ def test_what_lint_passes_assess_runs(world, tmp_path):
             assert report.returncode == 0, f"{case} -f {fmt}: {report.stderr}"
 
 
+@pytest.mark.slow
 def test_lint_checks_every_layout_with_located_findings(tmp_path):
     """A misspelt filter in any layout a report can use (markdown, text, html, the batch summary)
     and nesting too deep for the parser are located errors, not tracebacks."""

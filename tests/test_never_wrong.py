@@ -143,6 +143,7 @@ def test_plausibility_warnings_on_stderr_and_in_lint(tmp_path):
     assert f"{case}:{line}:" in lint.output and "implausible-figure" in lint.output
 
 
+@pytest.mark.slow
 def test_the_bundled_cases_raise_no_plausibility_warning():
     for case in sorted((ROOT / "cases").glob("*-2008.yaml")):
         if case.name.endswith(".expected.yaml"):

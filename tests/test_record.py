@@ -8,6 +8,7 @@ import dataclasses
 import subprocess
 import sys
 
+import pytest
 from helpers import CAMBRIDGESHIRE, ROOT
 
 from assessor.compile.compiler import compile_rulebook
@@ -59,6 +60,7 @@ def _hash(record):
         return str(e)
 
 
+@pytest.mark.slow
 def test_records_repr_compare_and_hash_as_generated_methods_do():
     with Session(engine="python") as session:
         case = session.load(CAMBRIDGESHIRE)

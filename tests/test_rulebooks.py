@@ -86,6 +86,7 @@ def test_the_working_directory_and_its_parents_are_searched_next(tmp_path, monke
     assert json.loads(result.stdout)["rulebook"]["name"] == "team-rules"
 
 
+@pytest.mark.slow
 def test_every_policy_command_reads_the_rulebook_it_is_run_in(tmp_path, monkeypatch):
     book = copy_rulebook(tmp_path / "team")
     raise_threshold(book)
@@ -101,6 +102,7 @@ def test_every_policy_command_reads_the_rulebook_it_is_run_in(tmp_path, monkeypa
     assert sketch.exit_code == 0, sketch.output
 
 
+@pytest.mark.slow
 def test_markdown_and_text_reports_end_by_naming_the_rulebook(tmp_path):
     book = copy_rulebook(tmp_path / "team")
     for fmt in ("markdown", "text"):

@@ -202,6 +202,7 @@ def test_an_unknown_shared_fact_leaves_only_its_readers_unassessed(python_sessio
             assert c["assessed"], c["id"]
 
 
+@pytest.mark.slow
 def test_a_statement_may_read_a_shared_fact_its_rules_do_not(tmp_path):
     templates = tmp_path / "templates"
     shutil.copytree(ROOT / "templates", templates)
