@@ -6,7 +6,7 @@ main thread one interval timer per clock serves every limit in force on it: SIGA
 time, SIGPROF for the process's CPU time. Limits nest, and the earliest deadline fires first,
 raising its own exception wherever the code then is. Signals reach only the main thread:
 elsewhere a limit is recorded for that thread (CPU time counted by the thread's own clock) and
-the callers' own checks (`expired`) are what stops the work.
+the callers' own checks (`check`) are what stops the work.
 """
 
 from __future__ import annotations
@@ -20,25 +20,51 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
+class _Limit:
+    """One limit in force on a clock: its deadline, and the exception it raises, once."""
+
+    __slots__ = ("deadline", "fired", "make_exception")
+
+    def __init__(self, deadline: float, make_exception: Callable[[], BaseException]):
+        self.deadline = deadline
+        self.make_exception = make_exception
+        self.fired = False
+
+
 @dataclass
 class _Clock:
     now: Callable[[], float]
     timer: int
     signum: int
-    deadlines: list = field(default_factory=list)  # (deadline, make_exception) in force, innermost last
+    limits: list[_Limit] = field(default_factory=list)  # in force, innermost last
+
+    def due(self) -> list[_Limit]:
+        now = self.now()
+        return [limit for limit in self.limits if not limit.fired and limit.deadline <= now]
 
     def on_signal(self, _signum, _frame):
-        now = self.now()
-        due = [d for d in self.deadlines if d[0] <= now]
-        if due:
-            raise min(due, key=lambda d: d[0])[1]()
-        self.arm()  # woken early (a limit ended meanwhile): wait for the next
+        exception = self.fire()
+        if exception is None:
+            self.arm()  # woken early (a limit ended meanwhile): wait for the next
+            return
+        raise exception
+
+    def fire(self) -> BaseException | None:
+        """The exception of the earliest limit that has passed, if any, which then has fired.
+        Once only: the signal can land while the code a limit stopped is still unwinding (a
+        template's traceback being rewritten), and a second exception there would replace the
+        first and lose where the work stood. Another limit also due fires next."""
+        due = self.due()
+        if not due:
+            return None
+        first = min(due, key=lambda limit: limit.deadline)
+        first.fired = True
+        self.arm()
+        return first.make_exception()
 
     def arm(self) -> None:
-        if self.deadlines:
-            signal.setitimer(self.timer, max(min(d[0] for d in self.deadlines) - self.now(), 0.001))
-        else:
-            signal.setitimer(self.timer, 0)
+        pending = [limit.deadline for limit in self.limits if not limit.fired]
+        signal.setitimer(self.timer, max(min(pending) - self.now(), 0.001) if pending else 0)
 
 
 _WALL = _Clock(time.monotonic, signal.ITIMER_REAL, signal.SIGALRM)
@@ -47,48 +73,58 @@ _CPU = _Clock(time.process_time, signal.ITIMER_PROF, signal.SIGPROF)
 
 class _ThreadLimits(threading.local):
     def __init__(self):
-        self.deadlines: list = []  # (clock, deadline) of this thread's limits
+        self.limits: list[tuple[Callable[[], float], _Limit]] = []  # (its clock, the limit) of this thread
 
 
 _elsewhere = _ThreadLimits()
 
 
 @contextlib.contextmanager
-def time_limit(seconds: float | None, make_exception, cpu: bool = False):
-    """Raise `make_exception()` in the main thread when the block runs longer than `seconds`:
-    seconds of wall-clock time, or with `cpu` of CPU time used (by the process in the main
-    thread, by the thread itself elsewhere, where only `expired` tells)."""
+def time_limit(seconds: float | None, make_exception: Callable[[], BaseException], cpu: bool = False):
+    """Raise `make_exception()` when the block runs longer than `seconds`: seconds of
+    wall-clock time, or with `cpu` of CPU time used (by the process in the main thread, by the
+    thread itself elsewhere, where only `check` raises it)."""
     if not seconds:
         yield
         return
     if threading.current_thread() is not threading.main_thread():
         now = time.thread_time if cpu else time.monotonic
-        entry_elsewhere = (now, now() + seconds)
-        _elsewhere.deadlines.append(entry_elsewhere)
+        entry = (now, _Limit(now() + seconds, make_exception))
+        _elsewhere.limits.append(entry)
         try:
             yield
         finally:
-            _elsewhere.deadlines.remove(entry_elsewhere)
+            _elsewhere.limits.remove(entry)
         return
     clock = _CPU if cpu else _WALL
-    entry = (clock.now() + seconds, make_exception)
-    previous = signal.signal(clock.signum, clock.on_signal) if not clock.deadlines else None
-    clock.deadlines.append(entry)
+    limit = _Limit(clock.now() + seconds, make_exception)
+    previous = signal.signal(clock.signum, clock.on_signal) if not clock.limits else None
+    clock.limits.append(limit)
     try:
         clock.arm()
         yield
     finally:
-        clock.deadlines.remove(entry)
+        clock.limits.remove(limit)
         clock.arm()
         if previous is not None:
             signal.signal(clock.signum, previous)
 
 
-def expired() -> bool:
-    """Whether any limit in force in this thread has passed (for code that checks rather than waits)."""
+def check() -> None:
+    """Raise the exception of a limit in force in this thread that has passed, if any: for code
+    that checks rather than waits. Elsewhere than in the main thread, no signal comes and this is
+    what stops the work; in the main thread the signal may come a little late (the kernel counts
+    CPU time by ticks), and the limit fires here instead, once, as it would have."""
     if threading.current_thread() is not threading.main_thread():
-        return any(d <= now() for now, d in _elsewhere.deadlines)
-    return any(d[0] <= clock.now() for clock in (_WALL, _CPU) for d in clock.deadlines)
+        for now, limit in _elsewhere.limits:
+            if not limit.fired and limit.deadline <= now():
+                limit.fired = True
+                raise limit.make_exception()
+        return
+    for clock in (_WALL, _CPU):
+        exception = clock.fire()
+        if exception is not None:
+            raise exception
 
 
 def _address_space() -> int | None:

@@ -334,6 +334,42 @@ def test_a_render_is_timed_by_the_cpu_it_uses_not_the_clock(tmp_path, monkeypatc
     assert "more than 0.1 s of CPU time" in finding.message
 
 
+def test_a_time_limit_fires_once_even_when_its_signal_comes_late():
+    """The kernel counts CPU time by ticks, so a render's own check can find its limit passed
+    before the signal comes. The limit then fires there, once: the late signal must not raise
+    a second exception into the code unwinding from the first (a template's traceback being
+    rewritten), which would replace it and lose the line where the render stood."""
+    from assessor import limits
+
+    class Stop(Exception):
+        pass
+
+    made: list[Stop] = []
+
+    def make() -> Stop:
+        made.append(Stop())
+        return made[-1]
+
+    def spin(seconds: float) -> None:
+        end = time.process_time() + seconds
+        while time.process_time() < end:
+            pass
+
+    with pytest.raises(Stop) as e, limits.time_limit(0.05, make, cpu=True):
+        while True:
+            limits.check()
+    try:
+        with limits.time_limit(0.05, make, cpu=True):
+            spin(0.05)
+            try:
+                limits.check()
+            finally:
+                spin(0.1)  # the signal, due too, arrives while this unwinds
+    except Stop as stopped:
+        assert stopped is made[-1]
+    assert len(made) == 2 and e.value is made[0]
+
+
 def test_a_render_outside_the_main_thread_is_timed_too(tmp_path, monkeypatch):
     """No signal reaches another thread: the sandbox checks the thread's own CPU time at each call."""
     from assessor.report import environment

@@ -338,8 +338,7 @@ class _Sandbox(SandboxedEnvironment):
         return super().call_binop(context, operator, left, right)
 
     def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 - jinja's own signature
-        if limits.expired():  # outside the main thread no alarm comes: check at each call
-            raise _timed_out()
+        limits.check()  # outside the main thread no alarm comes: check at each call
         put_off = __self.budget.put_off
         if put_off is not None and any(type(a) is _Later for a in (*args, *kwargs.values())):
             mark = _Mark(f"\ue000later {id(put_off):x} {len(put_off)}\ue001")
