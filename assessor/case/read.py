@@ -13,12 +13,16 @@ import hashlib
 import math
 import re
 import unicodedata
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from assessor.rulebook.model import FactSpec, Rulebook
 from assessor.source.document import parse, read_text, short_repr
 from assessor.source.reader import MAX_NUMBER, MAX_TEXT, Reader, kind_of
 from assessor.source.record import Record
+
+T = TypeVar("T")
 
 NARRATIVE = ("strengths", "work_in_progress", "areas_for_improvement")
 CONTEXT = ("geography", "demography", "strategic_priorities", "performance_overview")
@@ -98,23 +102,21 @@ def load_case(path, book: Rulebook, across_editions: bool = False) -> Case:
     practice = _practice(r.at("developing_practice")) if "developing_practice" in top else []
     frameworks = {}
     if "frameworks" in top:
-        fr = r.at("frameworks")
-        given = fr.mapping(what="frameworks") or {}
         known = {fw.id: fw for fw in book.frameworks}
-        for fid in given:
-            if fid not in known and not across_editions:
-                fr.at(fid).error(
-                    "unknown-framework",
-                    f"framework {short_repr(fid)} is not in the rules; the rules define {', '.join(known)}",
-                    key=True,
-                )
-        for fid, fw in known.items():
-            if fid not in given and across_editions:
-                frameworks[fid] = _unknown_framework(fw, book)
-            elif fid not in given:
-                fr.error("missing-framework", f"the case has no evidence for framework {fid!r} ({fw.title})")
-            else:
-                frameworks[fid] = _framework(fr.at(fid), fw, book, overview, across_editions)
+        for fid, fw, fr in _entries(
+            r.at("frameworks"),
+            known,
+            "frameworks",
+            across_editions,
+            lambda fid: (
+                "unknown-framework",
+                f"framework {short_repr(fid)} is not in the rules; the rules define {', '.join(known)}",
+            ),
+            lambda fid, fw: ("missing-framework", f"the case has no evidence for framework {fid!r} ({fw.title})"),
+        ):
+            frameworks[fid] = (
+                _unknown_framework(fw, book) if fr is None else _framework(fr, fw, book, overview, across_editions)
+            )
     r.raise_if_errors()
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     force, period = r.found(force), r.found(period)  # read, or a finding was raised above
@@ -251,6 +253,32 @@ def _blocks(r: Reader, allow_headings: bool = False, depth: int = 0) -> list:
     return out
 
 
+def _entries(
+    r: Reader,
+    known: dict[str, T],
+    what: str,
+    across_editions: bool,
+    unknown: Callable[[object], tuple[str, str]],
+    missing: Callable[[str, T], tuple[str, str]],
+) -> Iterator[tuple[str, T, Reader | None]]:
+    """Each item of KNOWN (the rules' frameworks, or a framework's criteria) with the reader of its
+    entry in the mapping R, in the rules' order. Keys that name no item are findings (check and
+    message from UNKNOWN), and so are items the case lacks (from MISSING); across editions both
+    are allowed, and an item the case lacks comes with None."""
+    given = r.mapping(what=what) or {}
+    if not across_editions:
+        for key in given:
+            if key not in known:
+                r.at(key).error(*unknown(key), key=True)
+    for key, item in known.items():
+        if key in given:
+            yield key, item, r.at(key)
+        elif across_editions:
+            yield key, item, None
+        else:
+            r.error(*missing(key, item))
+
+
 def _unknown_criterion(c) -> tuple:
     """The evidence and narrative of a criterion a case does not give: every fact unknown."""
     return {f.name: None for f in c.own_evidence}, {k: [] for k in NARRATIVE}
@@ -279,24 +307,21 @@ def _framework(r: Reader, fw, book: Rulebook, overview: dict, across_editions: b
     common = _framework_facts(r.at("evidence"), fw, across_editions) if "evidence" in m and fw_keys else None
     older: list = []  # (criterion id, fact, its reader): shared facts given the older way, per criterion
     if "criteria" in m:
-        cr = r.at("criteria")
-        given = cr.mapping(what="criteria") or {}
         known = {c.id: c for c in fw.criteria}
-        for cid in given:
-            if cid not in known and not across_editions:
-                cr.at(cid).error(
-                    "unknown-criterion",
-                    f"criterion {short_repr(cid)} is not in framework {fw.id!r}; its criteria are {', '.join(known)}",
-                    key=True,
-                )
-        for cid, c in known.items():
-            if cid not in given and across_editions:
+        for cid, c, cc in _entries(
+            r.at("criteria"),
+            known,
+            "criteria",
+            across_editions,
+            lambda cid: (
+                "unknown-criterion",
+                f"criterion {short_repr(cid)} is not in framework {fw.id!r}; its criteria are {', '.join(known)}",
+            ),
+            lambda cid, c: ("missing-criterion", f"the case has nothing for criterion {cid!r} ({c.heading})"),
+        ):
+            if cc is None:
                 evidence[cid], narrative[cid] = _unknown_criterion(c)
                 continue
-            if cid not in given:
-                cr.error("missing-criterion", f"the case has nothing for criterion {cid!r} ({c.heading})")
-                continue
-            cc = cr.at(cid)
             cm = cc.mapping(("evidence",), NARRATIVE, what=f"criterion {cid!r}") or {}
             narrative[cid] = {k: (_blocks(cc.at(k)) if k in cm else []) for k in NARRATIVE}
             if "evidence" in cm:
