@@ -17,7 +17,6 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 
 class _Limit:
@@ -31,12 +30,12 @@ class _Limit:
         self.fired = False
 
 
-@dataclass
 class _Clock:
-    now: Callable[[], float]
-    timer: int
-    signum: int
-    limits: list[_Limit] = field(default_factory=list)  # in force, innermost last
+    def __init__(self, now: Callable[[], float], timer: int, signum: int):
+        self.now = now
+        self.timer = timer
+        self.signum = signum
+        self.limits: list[_Limit] = []  # in force, innermost last
 
     def due(self) -> list[_Limit]:
         now = self.now()

@@ -6,7 +6,6 @@ every report format is rendered from it.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -22,6 +21,7 @@ from assessor.report.environment import Renderer
 from assessor.rulebook.locate import Location, bundled_location, locate
 from assessor.rulebook.model import Place, Rulebook
 from assessor.rulebook.read import load_rulebook
+from assessor.source import record
 from assessor.source.document import load, short_repr
 
 if TYPE_CHECKING:  # the result document's types are for the type checker: a run need not build them
@@ -136,7 +136,7 @@ class Session:
         """The case, read against the rules of `edition`, else of the edition that grades it."""
         ident = edition if edition is not None else edition_of(case_path, self.location)
         case = load_case(case_path, self.edition(ident).book)
-        return dataclasses.replace(case, edition=ident)
+        return record.replace(case, edition=ident)
 
     def assess(self, case_path: str | Path, margins: bool = False, edition: str | None = None) -> result.Result:
         return self.assess_case(self.load(case_path, edition), margins)

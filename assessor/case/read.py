@@ -14,7 +14,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TypeVar
 
 from assessor.rulebook.model import FactSpec, Rulebook
@@ -33,7 +33,6 @@ UNKNOWN = "unknown"
 MAX_FACT_TEXT = 1000  # a text fact is a value rules compare; narrative belongs under strengths and the like
 
 
-@dataclass(frozen=True, repr=False, eq=False)
 class FrameworkEvidence(Record):
     """What a case gives for one framework: evidence, narrative and survey figures per criterion and indicator."""
 
@@ -46,7 +45,6 @@ class FrameworkEvidence(Record):
     per_criterion: tuple = ()
 
 
-@dataclass(frozen=True, repr=False, eq=False)
 class Case(Record):
     """A case file read against a rulebook: the force, its period and the evidence for each framework."""
 

@@ -9,26 +9,23 @@ engines only ever compare values (see docs/architecture.md).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from assessor.language import conditions as ex
 from assessor.language import ir
 from assessor.rulebook.model import Criterion, Decision, Derived, Expression, Framework, Rulebook
+from assessor.source.record import Record
 
 INDICATOR_STAGE = 1
 HOISTED = "_d"  # the prefix of hoisted values' names (no name in scope starts with "_")
 
 
-@dataclass(frozen=True)
-class CompiledRung:
+class CompiledRung(Record):
     outcome: str
     rule_id: str | None  # None for `otherwise`
     expression: Expression | None
     condition: ir.Cond | None = None  # what the engine evaluates
 
 
-@dataclass(frozen=True)
-class CompiledDecision:
+class CompiledDecision(Record):
     decision: Decision
     engine_scope: str
     stage: int
@@ -41,8 +38,7 @@ class CompiledDecision:
         return self.decision.name
 
 
-@dataclass(frozen=True)
-class CompiledScope:
+class CompiledScope(Record):
     """A criterion, the framework grade, or the survey indicators of a framework."""
 
     kind: str  # criterion | grade | indicator
@@ -52,8 +48,7 @@ class CompiledScope:
     criterion: Criterion | None = None
 
 
-@dataclass(frozen=True)
-class CompiledFramework:
+class CompiledFramework(Record):
     framework: Framework
     indicators: CompiledScope
     criteria: tuple

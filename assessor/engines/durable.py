@@ -35,7 +35,6 @@ import re
 import weakref
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from json.encoder import encode_basestring
 
 from assessor.engines import EngineError
@@ -53,6 +52,7 @@ from assessor.language.engine_limits import (
 )
 from assessor.language.ir import AllOf, AnyOf, Cmp, Cond, EngineFact, EngineRule, Ref, Value, names_read
 from assessor.source.reader import MAX_NUMBER  # durable compares int with float as doubles: beyond, inexact
+from assessor.source.record import Record
 
 _OPERATORS = {"eq": "$eq", "ne": "$neq", "lt": "$lt", "le": "$lte", "gt": "$gt", "ge": "$gte"}
 _TRIGGER = {"kind": "$eval"}  # facts carry no `kind`, so it matches the trigger alone
@@ -182,8 +182,7 @@ def _expression(cond: Cond) -> dict:
     return {"$and" if isinstance(cond, AllOf) else "$or": [_expression(item) for item in cond.items]}
 
 
-@dataclass(frozen=True)
-class _Part:
+class _Part(Record):
     """One durable rule: an IR rule, or one disjunct of it when it had to be split."""
 
     rule_id: str

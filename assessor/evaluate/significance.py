@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import dataclass
 from statistics import NormalDist, StatisticsError
 
 from assessor.source.record import Record
@@ -57,7 +56,6 @@ WORSE = "worse"
 VERDICTS = (BETTER, SAME, WORSE)
 
 
-@dataclass(frozen=True, repr=False, eq=False)
 class Comparison(Record):
     """One indicator compared with a reference (MSF average, or its own earlier figure)."""
 

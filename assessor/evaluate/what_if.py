@@ -16,7 +16,6 @@ max(), a value past 2^53) is impossible evidence, and is skipped.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -28,6 +27,7 @@ from assessor.evaluate.staged import criterion_outcomes
 from assessor.evaluate.why_not import json_value
 from assessor.language import conditions as ex
 from assessor.rulebook.model import FactSpec
+from assessor.source.record import Record, fields
 
 MAX_STEPS = 25  # how far along a number we look, each way
 MAX_YEARS = 5  # how far a date with no threshold in the rules is moved, each way, in whole years
@@ -205,8 +205,8 @@ def _date_thresholds(scope: CompiledScope) -> list:
         if isinstance(node, ex.Literal) and isinstance(node.value, dt.date):
             if dt.date.min < node.value < dt.date.max:
                 found.add(node.value)
-        elif dataclasses.is_dataclass(node):
-            for f in dataclasses.fields(node):
+        elif isinstance(node, Record):
+            for f in fields(node):
                 child = getattr(node, f.name)
                 for item in child if isinstance(child, tuple) else (child,):
                     if isinstance(item, ex.Node):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from assessor.language import ir
 from assessor.source.reader import MAX_NUMBER  # literals and whole-number results stay within
@@ -53,7 +53,6 @@ MAX_DEPTH = 40
 MAX_TREE_DEPTH = 100  # nodes on the longest path, e.g. a + b + c + ... with 100 terms
 
 
-@dataclass(frozen=True, repr=False, eq=False)
 class Token(Record):
     """One token of a condition: its kind, its text and where it starts in the source."""
 
@@ -86,7 +85,6 @@ def tokenize(source: str) -> list[Token]:
 # ---------------------------------------------------------------- tree
 
 
-@dataclass(frozen=True, repr=False, eq=False)
 class Node(Record):
     """A node of a condition's tree; where it stands in the source is not part of what it means."""
 
@@ -94,21 +92,18 @@ class Node(Record):
     end: int = field(compare=False)
 
 
-@dataclass(frozen=True, repr=False, eq=False)
 class Literal(Node):
     """A number, yes/no, text or date written in the condition."""
 
     value: object = None  # bool, int, float, str, or date
 
 
-@dataclass(frozen=True, repr=False, eq=False)
 class Name(Node):
     """A name in scope: a fact, a derived value, a decision's outcome, or a field of a record."""
 
     name: str = ""  # may be dotted: record.field or table.column
 
 
-@dataclass(frozen=True, repr=False, eq=False)
 class Unary(Node):
     """`-x` or `not x`."""
 
@@ -116,7 +111,6 @@ class Unary(Node):
     operand: Node = None  # type: ignore[assignment]  # always given: a default only because Node's fields have one
 
 
-@dataclass(frozen=True, repr=False, eq=False)
 class Binary(Node):
     """Arithmetic or a comparison of two operands."""
 
@@ -125,7 +119,6 @@ class Binary(Node):
     right: Node = None  # type: ignore[assignment]
 
 
-@dataclass(frozen=True, repr=False, eq=False)
 class Logical(Node):
     """`and` or `or` over two or more conditions."""
 
@@ -133,7 +126,6 @@ class Logical(Node):
     items: tuple = ()
 
 
-@dataclass(frozen=True, repr=False, eq=False)
 class Member(Node):
     """`x in [...]` or `x not in [...]`."""
 
@@ -142,7 +134,6 @@ class Member(Node):
     negated: bool = False
 
 
-@dataclass(frozen=True, repr=False, eq=False)
 class Call(Node):
     """A function of the language, with its arguments and an optional `where` filter."""
 
@@ -384,7 +375,6 @@ def _check_depth(tree: Node) -> None:
 # ---------------------------------------------------------------- types
 
 
-@dataclass(frozen=True, repr=False, eq=False)
 class Type(Record):
     """number, boolean, text, date, choice (of `values`), table or record (of `columns`)."""
 

@@ -7,7 +7,7 @@ The compiler produces it from the rule files; `engines/durable.py` and
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from assessor.source.record import Record
 
@@ -17,14 +17,12 @@ COMPARISONS = ("eq", "ne", "lt", "le", "gt", "ge")
 ORDERING = ("lt", "le", "gt", "ge")
 
 
-@dataclass(frozen=True, repr=False, eq=False)
 class Lit(Record):
     """A constant operand."""
 
     value: Value
 
 
-@dataclass(frozen=True, repr=False, eq=False)
 class Ref(Record):
     """An operand read from the fact: a value name."""
 
@@ -34,7 +32,6 @@ class Ref(Record):
 Operand = Lit | Ref
 
 
-@dataclass(frozen=True, repr=False, eq=False)
 class Cmp(Record):
     """`name op operand`: the one comparison the engines evaluate."""
 
@@ -43,14 +40,12 @@ class Cmp(Record):
     operand: Operand
 
 
-@dataclass(frozen=True, repr=False, eq=False)
 class AllOf(Record):
     """A conjunction of at least one condition."""
 
     items: tuple
 
 
-@dataclass(frozen=True, repr=False, eq=False)
 class AnyOf(Record):
     """A disjunction of at least one condition."""
 
@@ -60,7 +55,6 @@ class AnyOf(Record):
 Cond = Cmp | AllOf | AnyOf
 
 
-@dataclass(frozen=True, repr=False, eq=False)
 class EngineRule(Record):
     """A rung's condition as an engine rule, for the facts of one scope and stage."""
 
@@ -70,7 +64,6 @@ class EngineRule(Record):
     condition: Cond
 
 
-@dataclass(frozen=True, repr=False, eq=False)
 class EngineFact(Record):
     """The values of one scope at one stage, as the engines are given them."""
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -27,7 +26,7 @@ from assessor.errors import AssessorError, Finding
 from assessor.files import bundled_root, input_files, read_limited, relative
 from assessor.source.document import load, short_repr
 from assessor.source.reader import Reader, kind_of
-from assessor.source.record import Record
+from assessor.source.record import Record, replace
 
 MANIFEST = "rulebook.yaml"
 NAME = re.compile(r"[a-z0-9][a-z0-9-]*\Z")
@@ -35,7 +34,6 @@ EDITION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
 MAX_NAME = 64
 
 
-@dataclass(frozen=True, repr=False, eq=False)
 class Edition(Record):
     """One edition a rulebook manifest lists: its rules folder, what it extends, when it is in force."""
 
@@ -45,7 +43,6 @@ class Edition(Record):
     in_force: tuple = (None, None)  # (from, until) financial years, e.g. ("2008/09", None); None: open
 
 
-@dataclass(frozen=True, repr=False, eq=False)
 class Manifest(Record):
     """A rulebook.yaml: the rulebook's name, title, the assessor versions it needs and its editions."""
 
@@ -81,7 +78,6 @@ class Manifest(Record):
         return max(covering, key=lambda e: int((e.in_force[0] or "0")[:4]), default=None)
 
 
-@dataclass(frozen=True, repr=False, eq=False)
 class Location(Record):
     """The rulebook a run uses and the folders it reads."""
 

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from assessor.errors import Finding
 from assessor.language import conditions as ex
@@ -39,7 +39,6 @@ MIN_GRADES = 2
 GRADING_FILE = "grading.yaml"
 
 
-@dataclass(frozen=True, repr=False, eq=False)
 class Place(Record):
     """Where something stands in a rule file, for the findings that name it."""
 
@@ -52,7 +51,6 @@ class Place(Record):
         return Finding(self.path, self.line, col, check, message)
 
 
-@dataclass(frozen=True, repr=False, eq=False)
 class FactSpec(Record):
     """A fact a criterion reads: its name, type, meaning and bounds."""
 
@@ -80,7 +78,6 @@ class FactSpec(Record):
         return ex.TEXT
 
 
-@dataclass(frozen=True, repr=False, eq=False)
 class Expression(Record):
     """A condition or computed value as written, with its parsed tree and the names it reads."""
 
@@ -91,7 +88,6 @@ class Expression(Record):
     reads: frozenset = frozenset()  # names in scope it reads (heads of dotted names)
 
 
-@dataclass(frozen=True, repr=False, eq=False)
 class Derived(Record):
     """A value a scope computes from its facts (`derive`)."""
 
@@ -99,7 +95,6 @@ class Derived(Record):
     expr: Expression
 
 
-@dataclass(frozen=True, repr=False, eq=False)
 class Rung(Record):
     """One step of a decision: the outcome it gives when its condition holds."""
 
@@ -107,7 +102,6 @@ class Rung(Record):
     condition: Expression | None  # None for `otherwise`
 
 
-@dataclass(frozen=True, repr=False, eq=False)
 class Decision(Record):
     """An ordered list of rungs whose first holding condition decides the outcome."""
 
@@ -128,7 +122,6 @@ class Decision(Record):
         return last.outcome if last is not None and last.condition is None else None
 
 
-@dataclass(frozen=True, repr=False, eq=False)
 class Criterion(Record):
     """One criterion of a framework: its evidence, derived values, choices and judgement."""
 
@@ -170,7 +163,6 @@ def names_read(derived: tuple, decisions: tuple) -> set[str]:
     )
 
 
-@dataclass(frozen=True, repr=False, eq=False)
 class Framework(Record):
     """A graded framework: its criteria, survey indicators, shared evidence and grade."""
 
@@ -187,7 +179,6 @@ class Framework(Record):
     evidence: tuple = ()
 
 
-@dataclass(frozen=True, repr=False, eq=False)
 class SurveyDesign(Record):
     """How a survey was sampled: interviews, design factor, per force or per BCU."""
 
@@ -199,7 +190,6 @@ class SurveyDesign(Record):
     msf_multiplier: float
 
 
-@dataclass(frozen=True, repr=False, eq=False)
 class Indicator(Record):
     """A survey indicator: its label, survey, direction and how its figures are compared."""
 
@@ -228,7 +218,6 @@ class Indicator(Record):
         return tuple(names)
 
 
-@dataclass(frozen=True, repr=False, eq=False)
 class Grade(Record):
     """One grade of the rulebook's scale: its id (what rules and expected files write), the report's
     wording, and optionally its HTML badge colours and a description for the glossary."""
@@ -240,7 +229,6 @@ class Grade(Record):
     describe: str = ""
 
 
-@dataclass(frozen=True, repr=False, eq=False)
 class Plausibility(Record):
     """When valid evidence is probably mistyped (warnings, never errors): grading.yaml `plausibility`."""
 
@@ -250,7 +238,6 @@ class Plausibility(Record):
     headcount_ratio: float  # headcounts of the same people may differ by this share of the larger
 
 
-@dataclass(frozen=True, repr=False, eq=False)
 class Rulebook(Record):
     """A rulebook's rules, loaded and checked: grades, surveys, indicators and frameworks."""
 

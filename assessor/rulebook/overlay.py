@@ -15,8 +15,7 @@ in an overlay is reported in the overlay file and one in the base in the base fi
 
 from __future__ import annotations
 
-import dataclasses
-
+from assessor.source import record
 from assessor.source.document import Document, Mark
 
 REMOVE = "remove"
@@ -139,7 +138,7 @@ class _Merge:
     def _tag(self, doc: Document, mark: Mark) -> Mark:
         if mark.path is not None or doc.path == self.out.path:
             return mark
-        return dataclasses.replace(mark, path=doc.path)
+        return record.replace(mark, path=doc.path)
 
 
 def _at(doc: Document, path: tuple):

@@ -8,14 +8,13 @@ documents the rulebook keeps for tools (`Rulebook.docs`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from assessor.rulebook.model import GRADING_FILE, Criterion, Decision, Place, Rulebook
 from assessor.source.record import Record
 
 
-@dataclass(frozen=True, repr=False, eq=False)
 class DecisionSite(Record):
     """A decision in its place: the scale lint searches and coverage counts."""
 

@@ -38,7 +38,6 @@ MAX_DEPTH = 64
 DocPath = tuple  # a path into a document: keys and list indexes
 
 
-@dataclass(frozen=True, repr=False, eq=False)
 class Mark(Record):
     """Where a value of a YAML document stands: line and column, and whether it was quoted."""
 

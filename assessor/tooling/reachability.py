@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from assessor.errors import Finding
 from assessor.language import conditions as ex
 from assessor.rulebook.sites import DecisionSite
+from assessor.source import record
 from assessor.tooling.ranges import UNKNOWN, Ranges
 
 EXHAUSTIVE_LIMIT = 20_000  # assignments tried one by one up to this many
@@ -296,13 +297,13 @@ def _free_conditions(site: DecisionSite) -> tuple:
 
     def walk(node: ex.Node, source: str) -> ex.Node:
         if isinstance(node, ex.Logical):
-            return dataclasses.replace(node, items=tuple(walk(i, source) for i in node.items))
+            return record.replace(node, items=tuple(walk(i, source) for i in node.items))
         if isinstance(node, ex.Unary) and node.op == "not":
-            return dataclasses.replace(node, operand=walk(node.operand, source))
+            return record.replace(node, operand=walk(node.operand, source))
         if isinstance(node, ex.Binary) and node.op in COMPARISONS:
-            return dataclasses.replace(node, left=operand(node.left, source), right=operand(node.right, source))
+            return record.replace(node, left=operand(node.left, source), right=operand(node.right, source))
         if isinstance(node, ex.Member):
-            return dataclasses.replace(node, item=operand(node.item, source))
+            return record.replace(node, item=operand(node.item, source))
         return operand(node, source)  # a yes/no value on its own
 
     conditions = [
