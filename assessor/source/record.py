@@ -1,15 +1,16 @@
-"""The frozen records of the pipeline: declared as dataclasses are, built without generating code.
+"""The frozen records of the pipeline: declared as dataclasses are, with one method compiled each.
 
 The model, the rule language, its IR, the compiled rules and the case are frozen records, about
-fifty classes, all created by every run at import. `@dataclass` writes each class its own
-`__init__`, `__setattr__`, `__delattr__` (and `__repr__`, `__eq__`, `__hash__`) as Python text
-and compiles it: that compiling was half of what importing the pipeline cost. A record is a
-subclass of `Record`, its fields annotated as a dataclass's are (with `dataclasses.field()` for
-a default factory or a field left out of the repr or of comparison), and these methods, written
-once here, give what the generated ones give: the same constructor (fields in the same order,
-positional or by name, defaults and factories, `__post_init__`), the same refusal to change a
-field, the same repr, equality and hash (tests/test_record.py compares them with generated
-ones). Type checkers read a record as a frozen dataclass (`dataclass_transform`).
+fifty classes, all created by every run at import. `@dataclass(frozen=True)` writes each class
+its own `__init__`, `__setattr__`, `__delattr__`, `__repr__`, `__eq__` and `__hash__` as Python
+text, wrapped in a function that makes it, and compiles it all: that was half of what importing
+the pipeline cost. A record is a subclass of `Record`, its fields annotated as a dataclass's are
+(with `dataclasses.field()` for a default factory or a field left out of the repr or of
+comparison). Only its `__init__` is compiled, as @dataclass would write it and from the same
+field names, so that records are as quick to make and as compact as before; the refusal to
+change a field, the repr, equality and hash are written once, here, and answer as the generated
+ones would (tests/test_record.py compares them). Type checkers read a record as a frozen
+dataclass (`dataclass_transform`).
 
 `fields()` and `replace()` are `dataclasses.fields()` and `dataclasses.replace()` for records.
 It lives in the first stage so that every later one may use it (tests/test_layers.py).
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import keyword
 from collections.abc import Callable
 from operator import attrgetter
 from typing import Any, ClassVar, TypeVar, dataclass_transform
@@ -62,28 +64,56 @@ def _tuple_of(names: tuple[str, ...]) -> Callable[[object], tuple]:
     return lambda _record: ()
 
 
+def _init(cls: type, fields: tuple[RecordField, ...]) -> Callable[..., None]:
+    """The __init__ @dataclass(frozen=True) would write for FIELDS, and only it: one function
+    compiled per class (repr, equality, hash and the refusal to change a field are Record's),
+    each value set as a frozen dataclass sets it, which keeps instances as compact and as quick
+    to read. Field names are identifiers from our own class bodies, never data."""
+    namespace: dict[str, object] = {"_record_set": object.__setattr__, "_record_factory": _REQUIRED}
+    params, body = [], []
+    for f in fields:
+        if not f.name.isidentifier() or keyword.iskeyword(f.name):
+            raise TypeError(f"{cls.__qualname__}: field name {f.name!r} is not an identifier")
+        if f.default_factory is not _REQUIRED:
+            namespace[f"_record_make_{f.name}"] = f.default_factory
+            params.append(f"{f.name}=_record_factory")
+            value = f"_record_make_{f.name}() if {f.name} is _record_factory else {f.name}"
+        elif f.default is not _REQUIRED:
+            namespace[f"_record_default_{f.name}"] = f.default
+            params.append(f"{f.name}=_record_default_{f.name}")
+            value = f.name
+        else:
+            params.append(f.name)
+            value = f.name
+        body.append(f"    _record_set(self, {f.name!r}, {value})")
+    if hasattr(cls, "__post_init__"):
+        body.append("    self.__post_init__()")
+    source = f"def __init__(self, {', '.join(params)}):\n" + ("\n".join(body) or "    pass") + "\n"
+    exec(source, namespace)  # noqa: S102 - our own field names, as @dataclass does
+    init = namespace["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"  # type: ignore[attr-defined]
+    return init  # type: ignore[return-value]
+
+
 R = TypeVar("R", bound="Record")
 
 
 @dataclass_transform(frozen_default=True, field_specifiers=(dataclasses.field, dataclasses.Field))
 class Record:
     __slots__ = ()
-    __record_fields__: ClassVar[tuple[RecordField, ...]] = ()
-    # per class: the fields' names and defaults for __init__; the names the repr shows; what
-    # equality compares and the hash hashes
-    __record_init__: ClassVar[tuple[tuple[str, ...], tuple[object, ...]]] = ((), ())
-    __record_shown__: ClassVar[tuple[str, ...]] = ()
-    __record_compared__: ClassVar[Callable[[object], tuple]] = staticmethod(_tuple_of(()))
-    __record_hashed__: ClassVar[Callable[[object], tuple]] = staticmethod(_tuple_of(()))
-    __record_post_init__: ClassVar[Callable[[Any], None] | None] = None
+    _record_fields: ClassVar[tuple[RecordField, ...]] = ()
+    # per class: the names the repr shows; what equality compares and the hash hashes
+    _record_shown: ClassVar[tuple[str, ...]] = ()
+    _record_compared: ClassVar[Callable[[object], tuple]] = staticmethod(_tuple_of(()))
+    _record_hashed: ClassVar[Callable[[object], tuple]] = staticmethod(_tuple_of(()))
 
     def __init_subclass__(cls, **kwargs: Any):
         """Declare CLS's fields: its bases' in their order, then its own annotated ones (a field
         declared again keeps its place), as @dataclass collects them."""
         super().__init_subclass__(**kwargs)
-        found = {f.name: f for f in cls.__record_fields__}
+        found = {f.name: f for f in cls._record_fields}
         for name, annotation in inspect.get_annotations(cls).items():
-            if name.startswith("__record") or _is_class_var(annotation):
+            if name.startswith("_record") or _is_class_var(annotation):
                 continue
             spec = cls.__dict__.get(name, _REQUIRED)
             found[name] = field = RecordField(name, spec)
@@ -99,41 +129,12 @@ class Record:
                 seen_default = f.name
             elif seen_default is not None:
                 raise TypeError(f"{cls.__qualname__}: field {f.name!r} without a default follows {seen_default!r}")
-        cls.__record_fields__ = fields
-        cls.__record_init__ = (
-            tuple(f.name for f in fields),
-            tuple(_Factory(f.default_factory) if f.default_factory is not _REQUIRED else f.default for f in fields),
-        )
-        cls.__record_shown__ = tuple(f.name for f in fields if f.repr)
-        cls.__record_compared__ = staticmethod(_tuple_of(tuple(f.name for f in fields if f.compare)))
+        cls._record_fields = fields
+        cls.__init__ = _init(cls, fields)  # type: ignore[method-assign]
+        cls._record_shown = tuple(f.name for f in fields if f.repr)
+        cls._record_compared = staticmethod(_tuple_of(tuple(f.name for f in fields if f.compare)))
         hashed = tuple(f.name for f in fields if (f.compare if f.hash is None else f.hash))
-        cls.__record_hashed__ = staticmethod(_tuple_of(hashed))
-        cls.__record_post_init__ = getattr(cls, "__post_init__", None)
-
-    def __init__(self, *args: Any, **kwargs: Any):
-        names, defaults = self.__record_init__
-        if len(args) > len(names):
-            raise TypeError(
-                f"{type(self).__qualname__}() takes {len(names)} positional arguments but {len(args)} were given"
-            )
-        for name, value in zip(names, args):
-            _set(self, name, value)
-        for i in range(len(args), len(names)):
-            name = names[i]
-            if name in kwargs:
-                _set(self, name, kwargs.pop(name))
-                continue
-            default = defaults[i]
-            if default is _REQUIRED:
-                raise TypeError(f"{type(self).__qualname__}() missing required argument: {name!r}")
-            _set(self, name, default.make() if type(default) is _Factory else default)
-        if kwargs:
-            name = next(iter(kwargs))
-            given = "got multiple values for argument" if name in names else "got an unexpected keyword argument"
-            raise TypeError(f"{type(self).__qualname__}() {given} {name!r}")
-        post_init = type(self).__record_post_init__
-        if post_init is not None:
-            post_init(self)
+        cls._record_hashed = staticmethod(_tuple_of(hashed))
 
     def __setattr__(self, name: str, value: object) -> None:
         raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
@@ -142,35 +143,26 @@ class Record:
         raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
 
     def __repr__(self) -> str:
-        shown = ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__record_shown__)
+        shown = ", ".join(f"{n}={getattr(self, n)!r}" for n in self._record_shown)
         return f"{type(self).__qualname__}({shown})"
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        compared = type(self).__record_compared__
+        compared = type(self)._record_compared
         return compared(self) == compared(other)
 
     def __hash__(self) -> int:
-        return hash(type(self).__record_hashed__(self))
-
-
-class _Factory:
-    """A field's default factory, told apart from a default value."""
-
-    __slots__ = ("make",)
-
-    def __init__(self, make: Callable[[], object]):
-        self.make = make
+        return hash(type(self)._record_hashed(self))
 
 
 def fields(record: Record | type[Record]) -> tuple[RecordField, ...]:
     """The fields of a record or record class, in their order."""
-    return record.__record_fields__
+    return record._record_fields
 
 
 def replace(record: R, /, **changes: object) -> R:
     """A copy of RECORD with the fields named in CHANGES changed."""
-    values = {f.name: getattr(record, f.name) for f in record.__record_fields__}
+    values = {f.name: getattr(record, f.name) for f in record._record_fields}
     values.update(changes)
     return type(record)(**values)
