@@ -12,6 +12,7 @@ the callers' own checks (`check`) are what stops the work.
 from __future__ import annotations
 
 import contextlib
+import math
 import resource
 import signal
 import threading
@@ -36,6 +37,7 @@ class _Clock:
         self.timer = timer
         self.signum = signum
         self.limits: list[_Limit] = []  # in force, innermost last
+        self.next = math.inf  # the earliest deadline of a limit not yet fired: `check` runs at every template call
 
     def due(self) -> list[_Limit]:
         now = self.now()
@@ -62,8 +64,8 @@ class _Clock:
         return first.make_exception()
 
     def arm(self) -> None:
-        pending = [limit.deadline for limit in self.limits if not limit.fired]
-        signal.setitimer(self.timer, max(min(pending) - self.now(), 0.001) if pending else 0)
+        self.next = min((limit.deadline for limit in self.limits if not limit.fired), default=math.inf)
+        signal.setitimer(self.timer, max(self.next - self.now(), 0.001) if self.next < math.inf else 0)
 
 
 _WALL = _Clock(time.monotonic, signal.ITIMER_REAL, signal.SIGALRM)
@@ -121,7 +123,7 @@ def check() -> None:
                 raise limit.make_exception()
         return
     for clock in (_WALL, _CPU):
-        exception = clock.fire()
+        exception = clock.fire() if clock.next <= clock.now() else None
         if exception is not None:
             raise exception
 
