@@ -95,9 +95,6 @@ def _init(cls: type, fields: tuple[RecordField, ...]) -> Callable[..., None]:
     return init  # type: ignore[return-value]
 
 
-R = TypeVar("R", bound="Record")
-
-
 @dataclass_transform(frozen_default=True, field_specifiers=(dataclasses.field, dataclasses.Field))
 class Record:
     __slots__ = ()
@@ -154,6 +151,9 @@ class Record:
 
     def __hash__(self) -> int:
         return hash(type(self)._record_hashed(self))
+
+
+R = TypeVar("R", bound=Record)  # the class itself: a string bound is compiled when made
 
 
 def fields(record: Record | type[Record]) -> tuple[RecordField, ...]:
