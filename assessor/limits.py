@@ -155,7 +155,19 @@ def memory_limit(extra_bytes: int):
         yield  # a tighter limit is already in force
         return
     resource.setrlimit(resource.RLIMIT_AS, (wanted, hard))
+    _memory_before.append((soft, hard))
     try:
         yield
     finally:
+        _memory_before.pop()
         resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+_memory_before: list[tuple[int, int]] = []  # what each memory_limit in force replaced, innermost last
+
+
+def lift_memory_limit() -> None:
+    """Put back the address-space limit the innermost memory_limit replaced, until that block
+    ends: for handling the MemoryError the block ran into, which needs memory of its own."""
+    if _memory_before and threading.current_thread() is threading.main_thread():
+        resource.setrlimit(resource.RLIMIT_AS, _memory_before[-1])

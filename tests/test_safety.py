@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import json
+import resource
 import shutil
 import threading
 import time
@@ -380,6 +381,37 @@ def test_a_time_limit_fires_once_even_when_its_signal_comes_late():
     except Stop as stopped:
         assert stopped is made[-1]
     assert len(made) == 2 and e.value is made[0]
+
+
+def test_a_template_out_of_memory_is_located_with_the_limit_lifted_for_the_handling(tmp_path, monkeypatch):
+    """A template that runs out of memory still holds it while Jinja rewrites its traceback, which
+    needs memory too: under the render's limit that failed (Python 3.13, about one run in three of
+    the dict-growing bomb) and the template's line was lost. The limit is lifted for the handling."""
+    from assessor import limits
+    from assessor.report import environment
+
+    lifted: list = []
+    monkeypatch.setattr(limits, "lift_memory_limit", lambda: lifted.append(True))
+
+    def exhausted():
+        raise MemoryError
+
+    (tmp_path / "grows.j2").write_text("Heading\n{{ grow() }}", encoding="utf-8")
+    with pytest.raises(AssessorError) as e:
+        environment.Renderer(tmp_path).render("grows.j2", {"grow": exhausted})
+    (finding,) = e.value.findings
+    assert (finding.line, lifted) == (2, [True])
+
+
+def test_lifting_the_memory_limit_puts_back_what_it_replaced_until_the_block_ends():
+    from assessor import limits
+
+    before = resource.getrlimit(resource.RLIMIT_AS)
+    with limits.memory_limit(1 << 30):
+        inside = resource.getrlimit(resource.RLIMIT_AS)
+        limits.lift_memory_limit()
+        lifted = resource.getrlimit(resource.RLIMIT_AS)
+    assert inside != before and lifted == before == resource.getrlimit(resource.RLIMIT_AS)
 
 
 def test_a_render_outside_the_main_thread_is_timed_too(tmp_path, monkeypatch):

@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import NoReturn
 
 import jinja2
 import jinja2.compiler
@@ -309,6 +311,15 @@ class _Sandbox(SandboxedEnvironment):
 
     def new_buffer(self) -> _Buffer:
         return _Buffer(self.budget)
+
+    def handle_exception(self, source: str | None = None) -> NoReturn:
+        """Jinja's: the exception a template raised, its traceback rewritten to the template's
+        lines, which needs memory. A template that ran out of memory still holds it while this
+        runs, so the render's memory limit is lifted first; else the rewriting (or the import of
+        jinja2.debug it starts with) fails too, and the template's line is lost."""
+        if isinstance(sys.exc_info()[1], MemoryError):
+            limits.lift_memory_limit()
+        super().handle_exception(source)
 
     def _range(self, *args):
         r = range(*args)
