@@ -20,6 +20,7 @@ import csv
 import io
 import os
 import signal
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -213,9 +214,16 @@ def _run_pool(work, cases: list, jobs: int, init: tuple, runs: dict, progress, c
 
 def _kill(pool: ProcessPoolExecutor) -> None:
     """Stop a pool now: its workers killed, its queued cases dropped."""
+    manager: threading.Thread | None = getattr(pool, "_executor_manager_thread", None)  # shutdown() forgets it
     for process in list((pool._processes or {}).values()):  # no public way to stop a running worker
         process.kill()
     pool.shutdown(wait=False, cancel_futures=True)
+    # Python's exit hook for pools (concurrent.futures.process._python_exit) writes to the pipe
+    # that wakes the pool's manager thread, which closes it as it ends: the two raced after a
+    # Ctrl-C, printing "Exception ignored ... Bad file descriptor" (Python 3.11). With its workers
+    # killed the thread ends at once; waiting for it leaves the hook nothing to write to.
+    if manager is not None:
+        manager.join(timeout=10)
 
 
 def national_csv(runs: list) -> str:

@@ -7,6 +7,7 @@ import faulthandler
 import os
 import shutil
 import signal
+import time
 
 import pytest
 from click.testing import CliRunner
@@ -87,3 +88,18 @@ def test_a_crashing_worker_is_pinned_on_its_case_and_the_rest_finish(tmp_path):
         ("copy-2008.yaml", False),
     ]
     assert "crashed the worker process" in outcomes[1].error
+
+
+def test_a_stopped_pool_has_finished_before_the_interpreter_exits():
+    """After Ctrl-C the pool is killed; Python's exit hook for pools then wrote to the pipe the
+    pool's manager thread was closing, and printed "Exception ignored ... Bad file descriptor"
+    now and then (seen in CI on 3.11). Stopping a pool waits for that thread."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from assessor import batch
+
+    pool = ProcessPoolExecutor(max_workers=1)
+    pool.submit(time.sleep, 30)
+    manager = pool._executor_manager_thread  # type: ignore[attr-defined]
+    batch._kill(pool)
+    assert manager is not None and not manager.is_alive()
