@@ -25,7 +25,6 @@ from collections.abc import Callable
 from operator import attrgetter
 from typing import Any, ClassVar, TypeVar, dataclass_transform
 
-_set = object.__setattr__
 _REQUIRED = dataclasses.MISSING
 
 
