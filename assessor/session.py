@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from assessor import __version__
-from assessor.case.read import Case, is_financial_year, load_case, year_ending
+from assessor.case.read import Case, is_financial_year, load_case, read_case, year_ending
 from assessor.compile.compiler import CompiledFramework, CompiledScope, compile_rulebook
 from assessor.engines import Engine
 from assessor.errors import AssessorError
@@ -22,19 +22,20 @@ from assessor.rulebook.locate import Location, bundled_location, locate
 from assessor.rulebook.model import Place, Rulebook
 from assessor.rulebook.read import load_rulebook
 from assessor.source import record
-from assessor.source.document import load, short_repr
+from assessor.source.document import Document, load, short_repr
 
 if TYPE_CHECKING:  # the result document's types are for the type checker: a run need not build them
     from assessor.evaluate import result
 
 
-def edition_of(case_path: str | Path, location: Location) -> str | None:
-    """The edition that grades a case: the one its `edition:` names, else the one in force for its
-    `period`, else the location's. Only a rulebook of several editions reads the case for it."""
+def edition_of(case: str | Path | Document, location: Location) -> str | None:
+    """The edition that grades a case (its path, or its document as read_case read it): the one
+    its `edition:` names, else the one in force for its `period`, else the location's. Only a
+    rulebook of several editions reads the case for it."""
     manifest = location.manifest
     if manifest is None or len(manifest.editions) < 2:
         return location.edition
-    doc = load(case_path, "case file")
+    doc = case if isinstance(case, Document) else load(case, "case file")
     data = doc.data if isinstance(doc.data, dict) else {}
     listed = ", ".join(str(e.id) for e in manifest.editions)
     if "edition" in data:
@@ -133,9 +134,11 @@ class Session:
         return self._editions[ident]
 
     def load(self, case_path: str | Path, edition: str | None = None) -> Case:
-        """The case, read against the rules of `edition`, else of the edition that grades it."""
-        ident = edition if edition is not None else edition_of(case_path, self.location)
-        case = load_case(case_path, self.edition(ident).book)
+        """The case, read once (a pipe can be read only once), against the rules of `edition`,
+        else of the edition that grades it."""
+        source = read_case(case_path)
+        ident = edition if edition is not None else edition_of(source[1], self.location)
+        case = load_case(case_path, self.edition(ident).book, source=source)
         return record.replace(case, edition=ident)
 
     def assess(self, case_path: str | Path, margins: bool = False, edition: str | None = None) -> result.Result:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -247,3 +249,37 @@ def test_a_batch_grades_each_case_by_its_edition(tmp_path):
     # the 2008 case has no 'response' criterion: its cell says so instead of failing the summary
     row_2008 = next(line for line in summary.splitlines() if "<td>2007/08</td>" in line)
     assert row_2008.endswith('<td class="grade-none">–</td></tr>')
+
+
+def _piped(case: Path, *args: str, cwd: Path = FIXTURE) -> subprocess.CompletedProcess:
+    """`assess ARGS /dev/stdin` with CASE written into a pipe, in CWD (whose rulebook it finds)."""
+    return subprocess.run(
+        [sys.executable, "-m", "assessor", *args, "/dev/stdin"],
+        input=case.read_text(encoding="utf-8"),
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+    )
+
+
+def test_a_case_given_as_a_pipe_is_read_once_for_its_edition_and_its_evidence():
+    """A pipe can be read only once: the case used to be read for its edition, then again, empty,
+    for its evidence."""
+    run = _piped(FIXTURE / "cases" / "testshire-2009.yaml", "-f", "json", "--engine", "python")
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout)
+    assert result["rulebook"]["edition"] == "2009" and judgements(result)["response"] == "failing"
+
+
+@pytest.mark.parametrize("rulebook", ["editions", "bundled"])
+def test_lint_reads_a_case_given_as_a_pipe_once(rulebook):
+    """Lint read a case again for its repeated facts (and, with editions, first for its edition)."""
+    root = FIXTURE if rulebook == "editions" else FIXTURE.parents[2]
+    case = (
+        FIXTURE / "cases" / "testshire-2009.yaml"
+        if rulebook == "editions"
+        else root / "cases" / "cambridgeshire-2008.yaml"
+    )
+    run = _piped(case, "lint", cwd=root)
+    assert (run.returncode, run.stdout.splitlines()[-1:]) == (0, ["no problems found"]), run.stderr

@@ -18,7 +18,7 @@ from dataclasses import field
 from typing import TypeVar
 
 from assessor.rulebook.model import FactSpec, Rulebook
-from assessor.source.document import parse, read_text, short_repr
+from assessor.source.document import Document, parse, read_text, short_repr
 from assessor.source.reader import MAX_NUMBER, MAX_TEXT, Reader, kind_of
 from assessor.source.record import Record
 
@@ -64,12 +64,19 @@ class Case(Record):
     developing_practice: list = field(default_factory=list)  # its Developing Practice appendix: [{title, ...}]
 
 
-def load_case(path, book: Rulebook, across_editions: bool = False) -> Case:
-    """The case, checked against `book`. `across_editions` reads it against an edition it was not
-    written for (assess diff --edition): a framework or criterion the case does not give is graded
-    as unknown evidence, and one the rules do not have is left out, instead of both being errors."""
+def read_case(path) -> tuple[str, Document]:
+    """The text of the case file at PATH and the document it parses to: read once, as a pipe can
+    be read only once."""
     text = read_text(path, "case file")
-    doc = parse(text, str(path))
+    return text, parse(text, str(path))
+
+
+def load_case(path, book: Rulebook, across_editions: bool = False, source: tuple[str, Document] | None = None) -> Case:
+    """The case, checked against `book`, read from PATH unless SOURCE is what read_case read there.
+    `across_editions` reads it against an edition it was not written for (assess diff --edition):
+    a framework or criterion the case does not give is graded as unknown evidence, and one the
+    rules do not have is left out, instead of both being errors."""
+    text, doc = source or read_case(path)
     r = Reader(doc)
     top = r.found(
         r.mapping(

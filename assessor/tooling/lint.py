@@ -22,7 +22,6 @@ from assessor.errors import AssessorError, Finding
 from assessor.language import conditions as ex
 from assessor.rulebook.model import GRADING_FILE, STATEMENT_CONTEXT, names_read
 from assessor.rulebook.sites import criterion_index, decision_sites, key_place
-from assessor.source.document import load
 from assessor.tooling import reachability
 from assessor.tooling.expectations import expected_path, read_expected, undeclared_words
 from assessor.tooling.ranges import Ranges
@@ -34,24 +33,31 @@ def lint_rulebook(location, case_paths: list) -> list:
     manifest = location.manifest
     if manifest is None or len(manifest.editions) < 2:
         return lint(location.rules, case_paths, location.templates, location.overlays)
+    from assessor.case.read import read_case
     from assessor.session import edition_of
 
     graded: dict[str | None, list] = {e.id: [] for e in manifest.editions}
+    sources = {}  # each case read once: a pipe can be read only once
     findings = []
     for path in case_paths:
         try:
-            graded[edition_of(path, location)].append(path)
+            sources[path] = read_case(path)
+            graded[edition_of(sources[path][1], location)].append(path)
         except AssessorError as e:
             findings += e.findings
     for edition in manifest.editions:
         at = location.for_edition(edition)
-        findings += lint(at.rules, graded[edition.id], at.templates, at.overlays)
+        findings += lint(at.rules, graded[edition.id], at.templates, at.overlays, sources)
     # a finding in a file editions share is found once per edition: report it once
     unique = {(f.path, f.line, f.column, f.check, f.message, f.level): f for f in findings}
     return sorted(unique.values(), key=Finding.sort_key)
 
 
-def lint(rules_dir: Path, case_paths: list, templates_dir: Path, overlays: tuple = ()) -> list:
+def lint(
+    rules_dir: Path, case_paths: list, templates_dir: Path, overlays: tuple = (), sources: dict | None = None
+) -> list:
+    """The findings of the rules in RULES_DIR (with OVERLAYS) and TEMPLATES_DIR, and of the cases
+    at CASE_PATHS read against them (from SOURCES, what read_case read there, where given)."""
     from assessor.case.read import load_case
     from assessor.rulebook.read import load_rulebook
 
@@ -78,11 +84,11 @@ def lint(rules_dir: Path, case_paths: list, templates_dir: Path, overlays: tuple
     cases = []
     for path in case_paths:
         try:
-            case = load_case(path, book)
+            case = load_case(path, book, source=(sources or {}).get(path))
         except AssessorError as e:
             findings += e.findings
             continue
-        findings += check_repeated_facts(case, load(path, "case file"))
+        findings += check_repeated_facts(case, case.doc)
         expected = expected_path(path)
         if expected.is_file():
             try:
