@@ -137,6 +137,9 @@ def _address_space() -> int | None:
         return None
 
 
+_memory_before: list[tuple[int, int]] = []  # what each memory_limit in force replaced, innermost last
+
+
 @contextlib.contextmanager
 def memory_limit(extra_bytes: int):
     """Let the block grow the process by at most `extra_bytes` of address space: beyond, MemoryError.
@@ -161,9 +164,6 @@ def memory_limit(extra_bytes: int):
     finally:
         _memory_before.pop()
         resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
-
-
-_memory_before: list[tuple[int, int]] = []  # what each memory_limit in force replaced, innermost last
 
 
 def lift_memory_limit() -> None:

@@ -22,20 +22,19 @@ from assessor.rulebook.locate import Location, bundled_location, locate
 from assessor.rulebook.model import Place, Rulebook
 from assessor.rulebook.read import load_rulebook
 from assessor.source import record
-from assessor.source.document import Document, load, short_repr
+from assessor.source.document import Document, short_repr
 
 if TYPE_CHECKING:  # the result document's types are for the type checker: a run need not build them
     from assessor.evaluate import result
 
 
-def edition_of(case: str | Path | Document, location: Location) -> str | None:
-    """The edition that grades a case (its path, or its document as read_case read it): the one
-    its `edition:` names, else the one in force for its `period`, else the location's. Only a
-    rulebook of several editions reads the case for it."""
+def edition_of(doc: Document, location: Location) -> str | None:
+    """The edition that grades a case (its document, as read_case read it): the one its
+    `edition:` names, else the one in force for its `period`, else the location's. Only a
+    rulebook of several editions looks at the case for it."""
     manifest = location.manifest
     if manifest is None or len(manifest.editions) < 2:
         return location.edition
-    doc = case if isinstance(case, Document) else load(case, "case file")
     data = doc.data if isinstance(doc.data, dict) else {}
     listed = ", ".join(str(e.id) for e in manifest.editions)
     if "edition" in data:

@@ -45,10 +45,11 @@ def main(argv: list[str]) -> int:
         return 2
     out = Path(argv[0])
     out.mkdir(parents=True, exist_ok=True)
-    for name, args in commands().items():
+    found = commands()
+    for name, args in found.items():
         done = subprocess.run([sys.executable, "-m", "assessor", *args], capture_output=True, check=False)
         (out / name).write_bytes(done.stdout + done.stderr + f"exit {done.returncode}\n".encode())
-    print(f"{len(commands())} outputs in {out}")
+    print(f"{len(found)} outputs in {out}")
     return 0
 
 
