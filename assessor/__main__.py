@@ -1,3 +1,3 @@
-from assessor.cli import main
+from assessor.cli import run
 
-main()
+run()

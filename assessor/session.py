@@ -20,7 +20,7 @@ from assessor.evaluate.staged import StagedEvaluator
 from assessor.report.environment import Renderer
 from assessor.rulebook.locate import Location, bundled_location, locate
 from assessor.rulebook.model import Place, Rulebook
-from assessor.rulebook.read import load_rulebook
+from assessor.rulebook.model_cache import read_rulebook
 from assessor.source import record
 from assessor.source.document import Document, short_repr
 
@@ -73,7 +73,7 @@ class EditionRules:
 
     def __init__(self, location: Location, engine: str, book: Rulebook | None = None):
         self.location = location
-        self.book: Rulebook = book or load_rulebook(location.rules, location.overlays)
+        self.book: Rulebook = book or read_rulebook(location.rules, location.overlays)
         self.programs = compile_rulebook(self.book)
         self.evaluator = StagedEvaluator(self.book, self.programs, engine)
         self.what_if: dict = {}

@@ -204,6 +204,25 @@ def test_z_critical(confidence, expected):
     assert z_critical(confidence) == pytest.approx(expected, abs=1e-6)
 
 
+@pytest.mark.parametrize("accelerated", [True, False], ids=["C accelerator", "pure Python"])
+def test_z_critical_is_normal_dist_bit_for_bit(accelerated, monkeypatch):
+    """The critical value is NormalDist's own inverse, whether or not the interpreter has the C
+    function it calls: the module calls that function directly, not to import `statistics` on
+    every cold start."""
+    from statistics import NormalDist
+
+    from assessor.evaluate import significance
+
+    if not accelerated:
+        monkeypatch.setattr(significance, "_normal_dist_inv_cdf", None)
+    else:
+        assert significance._normal_dist_inv_cdf is not None  # every supported CPython has it
+    levels = [0.5, 0.8, 0.9, 0.95, 0.975, 0.99, 0.999, 0.999999, 1e-9, 1 - 1e-15]
+    levels += [i / 1000 for i in range(1, 1000)]
+    for confidence in levels:
+        assert z_critical(confidence) == -NormalDist().inv_cdf((1.0 - confidence) / 2.0), confidence
+
+
 def test_effective_size():
     assert effective_size(1_000, 1.2) == pytest.approx(1_000 / 1.44)
     assert effective_size(1_800, 1.0) == 1_800

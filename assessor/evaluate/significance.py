@@ -31,7 +31,11 @@ from __future__ import annotations
 
 import math
 import numbers
-from statistics import NormalDist, StatisticsError
+
+try:  # the C function NormalDist.inv_cdf calls; importing `statistics` would also import fractions and decimal
+    from _statistics import _normal_dist_inv_cdf
+except ImportError:  # an interpreter without the C accelerator: NormalDist's own
+    _normal_dist_inv_cdf = None
 
 from assessor.source.record import Record
 
@@ -137,13 +141,19 @@ def z_critical(confidence: float) -> float:
     c = _confidence(confidence)
     # Working from the tail keeps precision for levels close to 1 (0.999999...).
     alpha = 1.0 - c
-    try:
-        z = -NormalDist().inv_cdf(alpha / 2.0)
-    except StatisticsError:
-        z = math.nan
+    z = -_standard_normal_quantile(alpha / 2.0) if 0.0 < alpha / 2.0 < 1.0 else math.nan
     if not (math.isfinite(z) and z > 0.0):
         raise ValueError(f"confidence {confidence!r} is too close to 0 or 1 to give a critical value")
     return z
+
+
+def _standard_normal_quantile(p: float) -> float:
+    """Φ⁻¹(p) for 0 < p < 1: `statistics.NormalDist().inv_cdf(p)`, bit for bit."""
+    if _normal_dist_inv_cdf is None:
+        from statistics import NormalDist
+
+        return NormalDist().inv_cdf(p)
+    return _normal_dist_inv_cdf(p, 0.0, 1.0)
 
 
 def effective_size(n: float, design_factor: float) -> float:

@@ -19,48 +19,34 @@ run never fails, or prints differently, because of it.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib.machinery
 import importlib.util
 import os
-import stat
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from types import CodeType
 
+from assessor import disk_cache
+
 FORMAT = "assessor-template-code 2"  # the last line of an entry, a comment, before its digest
 SUFFIX = ".py"
-MAX_ENTRY = 5_000_000  # bytes: larger entries (and byte code) are not read
 MAX_ENTRIES = 2_000  # entries kept; the oldest go first once there are more
 MAX_COMPILED = 256  # code objects kept in memory; the oldest go first once there are more
 
 _CHECKED_HASH = 0b11  # the flags of a .pyc that records its source's hash and must be checked against it
-_TRAILER = len(f"\n# {FORMAT} {'0' * 64}\n")
 
 # Reading byte code is most of what a cached entry still costs. A process that renders the same
 # templates again (a batch, a test session, lint over several layouts) loads each once.
 _compiled: dict[str, CodeType] = {}
 
 CompileText = Callable[[str, str], CodeType]
+key = disk_cache.key
 
 
 def location() -> Path | None:
     """The cache folder, or None when the cache is off or no home folder is known."""
-    if os.environ.get("ASSESSOR_NO_CACHE", "") not in ("", "0"):
-        return None
-    base = os.environ.get("XDG_CACHE_HOME", "")
-    try:
-        root = Path(base) if os.path.isabs(base) else Path.home() / ".cache"  # the XDG spec ignores relative paths
-    except RuntimeError:  # no HOME and no password entry
-        return None
-    return root / "assessor" / "templates"
-
-
-def key(*parts: object) -> str:
-    """The name of an entry: the SHA-256 of the repr of everything the generated code depends on."""
-    return hashlib.sha256(repr(parts).encode("utf-8", "surrogatepass")).hexdigest()
+    return disk_cache.location("templates")
 
 
 def remembered(name: str) -> CodeType | None:
@@ -79,22 +65,15 @@ def remember(name: str, code: CodeType) -> CodeType:
 class CodeCache:
     def __init__(self, path: Path | None):
         self.path = path
-        self._usable: bool | None = None  # checked on first use
+        self.entries = disk_cache.Entries(path, FORMAT, SUFFIX, keep=MAX_ENTRIES, also=_forget_byte_code)
 
     def get(self, name: str, filename: str, compile_text: CompileText) -> CodeType | None:
-        """The code of entry NAME if there is a sound one: a regular file of ours that no one else may
-        write, within the size limit, whose text matches its digest; compiled as FILENAME, from its
-        byte code where that records this text. Otherwise None."""
-        folder = self._ready(create=False)
-        if folder is None:
+        """The code of entry NAME if there is a sound one (disk_cache.Entries.read), compiled as
+        FILENAME, from its byte code where that records this text. Otherwise None."""
+        found = self.entries.read(name)
+        if found is None:
             return None
-        path = folder / (name + SUFFIX)
-        data = _read_own(path)
-        if data is None or len(data) < _TRAILER:
-            return None
-        body, trailer = data[:-_TRAILER], data[-_TRAILER:]
-        if trailer != f"\n# {FORMAT} {hashlib.sha256(body).hexdigest()}\n".encode():
-            return None
+        path, data, body = found
         try:
             text = body.decode("utf-8")
         except ValueError:
@@ -104,45 +83,11 @@ class CodeCache:
     def put(self, name: str, text: str, filename: str, compile_text: CompileText) -> CodeType:
         """Keep TEXT as entry NAME, written whole or not at all (failures are ignored), and its code
         compiled as FILENAME."""
-        folder = self._ready(create=True)
-        if folder is None:
+        written = self.entries.write(name, text.encode("utf-8"))
+        if written is None:
             return compile_text(text, filename)
-        body = text.encode("utf-8")
-        data = body + f"\n# {FORMAT} {hashlib.sha256(body).hexdigest()}\n".encode()
-        path = folder / (name + SUFFIX)
-        tmp = None
-        try:
-            fd, tmp = tempfile.mkstemp(prefix=".new-", dir=folder)  # mode 0600
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.replace(tmp, path)
-            tmp = None
-            if name.startswith("00"):  # about one write in 256 looks at the size of the cache
-                _prune(folder)
-        except OSError:
-            return compile_text(text, filename)
-        finally:
-            if tmp is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
+        path, data = written
         return _compiled_now(path, data, filename) or compile_text(text, filename)
-
-    def _ready(self, create: bool) -> Path | None:
-        """The folder, if it exists (made when CREATE), is a folder of ours, not a link, and no one
-        else may write it."""
-        if self._usable is None and self.path is not None:
-            try:
-                if create:
-                    for folder in (self.path.parent.parent, self.path.parent, self.path):
-                        with contextlib.suppress(FileExistsError):
-                            folder.mkdir(mode=0o700)
-                st = os.lstat(self.path)
-            except OSError:
-                if create:
-                    self._usable = False
-                return None
-            self._usable = stat.S_ISDIR(st.st_mode) and _ours(st)
-        return self.path if self._usable else None
 
 
 def _byte_code(path: Path, source: bytes, filename: str) -> CodeType | None:
@@ -153,7 +98,7 @@ def _byte_code(path: Path, source: bytes, filename: str) -> CodeType | None:
         pyc = importlib.util.cache_from_source(str(path))
     except (NotImplementedError, ValueError):  # no cache tag: byte code is not kept
         return None
-    data = _read_own(Path(pyc))
+    data = disk_cache.read_own(Path(pyc))
     if (
         data is None
         or data[:4] != importlib.util.MAGIC_NUMBER
@@ -198,38 +143,6 @@ class _Checked(importlib.machinery.SourcelessFileLoader):
         return self.data
 
 
-def _read_own(path: Path) -> bytes | None:
-    """The bytes of PATH if it is a regular file of ours that no one else may write (not followed
-    if a link), within the size limit."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
-    except OSError:
-        return None
-    try:
-        st = os.fstat(fd)
-        if not _ours(st) or not stat.S_ISREG(st.st_mode) or st.st_size > MAX_ENTRY:
-            return None
-        with os.fdopen(fd, "rb", closefd=False) as f:
-            return f.read(MAX_ENTRY + 1)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-
-
-def _prune(folder: Path) -> None:
-    entries = []
-    with os.scandir(folder) as it:
-        for e in it:
-            if len(e.name) == 64 + len(SUFFIX) and e.name.endswith(SUFFIX) and e.is_file(follow_symlinks=False):
-                entries.append((e.stat(follow_symlinks=False).st_mtime, e.name))
-    if len(entries) > MAX_ENTRIES:
-        for _, name in sorted(entries)[: len(entries) - MAX_ENTRIES // 2]:
-            with contextlib.suppress(OSError, NotImplementedError, ValueError):
-                os.unlink(folder / name)
-                os.unlink(importlib.util.cache_from_source(str(folder / name)))
-
-
-def _ours(st: os.stat_result) -> bool:
-    """Owned by this user, and neither group nor others may write it."""
-    return st.st_uid == os.getuid() and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+def _forget_byte_code(entry: Path) -> None:
+    with contextlib.suppress(OSError, NotImplementedError, ValueError):
+        os.unlink(importlib.util.cache_from_source(str(entry)))

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import field
 
 from assessor.errors import Finding
@@ -249,7 +250,9 @@ class Rulebook(Record):
     outcome: Decision
     frameworks: tuple
     revision: str  # sha256 over the rule files used
-    docs: dict = field(default_factory=dict, compare=False)  # path -> Document, for lint
+    # path -> Document, for the tools that point into the rule files (read on demand when the
+    # model came from the cache: rulebook/model_cache.py)
+    docs: Mapping = field(default_factory=dict, compare=False)
     verdicts: dict = field(default_factory=lambda: {r: r for r in VERDICT_ROLES})  # role -> the rulebook's word
     plausibility: Plausibility | None = None  # when evidence looks mistyped; None: no such warnings
 

@@ -65,7 +65,7 @@ def load_rulebook(directory: str | Path, overlays: tuple = ()) -> Rulebook:
                     "rules directory does not exist" if not folder.exists() else "rules path is not a directory",
                 )
             )
-    files = sorted(p for p in d.glob("*.yaml"))
+    files = rule_files(d)
     if not any(p.name == GRADING_FILE for p in files):
         raise AssessorError(
             Finding(
@@ -78,17 +78,17 @@ def load_rulebook(directory: str | Path, overlays: tuple = ()) -> Rulebook:
         )
     findings: list[Finding] = []
     docs = {}
-    digest = hashlib.sha256()
+    read: list[tuple[str, bytes]] = []  # what the revision is a digest of
     for p in files:
         try:
             docs[p] = load(p, "rule file")
         except AssessorError as e:
             findings.extend(e.findings)
             continue
-        digest.update(p.name.encode() + b"\0" + read_limited(p, "rule file") + b"\0")
+        read.append((file_label(0, p), read_limited(p, "rule file")))
     if findings:
         raise AssessorError(findings)
-    docs = _overlaid(docs, overlays, digest, findings)
+    docs = _overlaid(docs, overlays, read, findings)
     if d / GRADING_FILE not in docs:
         findings.append(
             Finding(str(d / GRADING_FILE), None, None, "bad-overlay", "an edition cannot remove the grade scale")
@@ -123,24 +123,42 @@ def load_rulebook(directory: str | Path, overlays: tuple = ()) -> Rulebook:
         g["indicators"],
         g["outcome"],
         tuple(frameworks),
-        digest.hexdigest(),
+        revision_of(read),
         all_docs,
         g["verdicts"],
         g["plausibility"],
     )
 
 
-def _overlaid(docs: dict, overlays: tuple, digest, findings: list) -> dict:
+def rule_files(folder: Path) -> list[Path]:
+    """The rule files of a rules folder, or of an overlay folder, in the order they are read."""
+    return sorted(folder.glob("*.yaml"))
+
+
+def file_label(layer: int, path: Path) -> str:
+    """How the revision names a rule file: by its name, prefixed by its overlay (1, 2, ...) if any."""
+    return f"overlay{layer}/{path.name}" if layer else path.name
+
+
+def revision_of(files: list[tuple[str, bytes]]) -> str:
+    """The rulebook's revision: a SHA-256 over the label and bytes of each rule file read, in order."""
+    digest = hashlib.sha256()
+    for label, data in files:
+        digest.update(label.encode() + b"\0" + data + b"\0")
+    return digest.hexdigest()
+
+
+def _overlaid(docs: dict, overlays: tuple, read: list, findings: list) -> dict:
     """The rule documents with each overlay folder laid on them; a file is matched by its name."""
     for i, folder in enumerate(map(Path, overlays), 1):
         by_name = {p.name: p for p in docs}
-        for p in sorted(folder.glob("*.yaml")):
+        for p in rule_files(folder):
             try:
                 over = load(p, "rule file")
             except AssessorError as e:
                 findings.extend(e.findings)
                 continue
-            digest.update(f"overlay{i}/{p.name}".encode() + b"\0" + p.read_bytes() + b"\0")
+            read.append((file_label(i, p), p.read_bytes()))
             key = by_name.get(p.name, p)
             merged = overlay(docs.get(key), over, findings)
             if merged is None:

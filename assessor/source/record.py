@@ -1,4 +1,4 @@
-"""The frozen records of the pipeline: declared as dataclasses are, with one method compiled each.
+"""The frozen records of the pipeline: declared as dataclasses are, with one method each, made cheaply.
 
 The model, the rule language, its IR, the compiled rules and the case are frozen records, about
 fifty classes, all created by every run at import. `@dataclass(frozen=True)` writes each class
@@ -6,8 +6,9 @@ its own `__init__`, `__setattr__`, `__delattr__`, `__repr__`, `__eq__` and `__ha
 text, wrapped in a function that makes it, and compiles it all: that was half of what importing
 the pipeline cost. A record is a subclass of `Record`, its fields annotated as a dataclass's are
 (with `dataclasses.field()` for a default factory or a field left out of the repr or of
-comparison). Only its `__init__` is compiled, as @dataclass would write it and from the same
-field names, so that records are as quick to make and as compact as before; the refusal to
+comparison). Only its `__init__` is its own, as @dataclass would write it and with the same
+field names (compiled once per shape of class: `_init` says how), so that records are as quick
+to make and as compact as before; the refusal to
 change a field, the repr, equality and hash are written once, here, and answer as the generated
 ones would (tests/test_record.py compares them). Type checkers read a record as a frozen
 dataclass (`dataclass_transform`).
@@ -19,8 +20,10 @@ It lives in the first stage so that every later one may use it (tests/test_layer
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 import keyword
+import types
 from collections.abc import Callable
 from operator import attrgetter
 from typing import Any, ClassVar, TypeVar, dataclass_transform
@@ -64,34 +67,59 @@ def _tuple_of(names: tuple[str, ...]) -> Callable[[object], tuple]:
 
 
 def _init(cls: type, fields: tuple[RecordField, ...]) -> Callable[..., None]:
-    """The __init__ @dataclass(frozen=True) would write for FIELDS, and only it: one function
-    compiled per class (repr, equality, hash and the refusal to change a field are Record's),
-    each value set as a frozen dataclass sets it, which keeps instances as compact and as quick
-    to read. Field names are identifiers from our own class bodies, never data."""
+    """The __init__ @dataclass(frozen=True) would write for FIELDS, and only it (repr, equality,
+    hash and the refusal to change a field are Record's), each value set as a frozen dataclass
+    sets it, which keeps instances as compact and as quick to read.
+
+    Compiling one such function per class was most of what importing the records cost, and the
+    code differs between classes only in its names: so the code is compiled once per shape (the
+    number of fields, which have a default factory, whether there is a __post_init__), from
+    placeholder names, and each class gets a copy with its own field names put in their place:
+    the parameter names and the attribute-name constants (`CodeType.replace`). Defaults are the
+    function's `__defaults__`, factories and helpers its globals. Field names are identifiers from
+    our own class bodies, never data."""
+    names = tuple(f.name for f in fields)
+    for name in names:
+        if not name.isidentifier() or keyword.iskeyword(name):
+            raise TypeError(f"{cls.__qualname__}: field name {name!r} is not an identifier")
+        if name == "self":
+            raise TypeError(f"{cls.__qualname__}: a field cannot be named 'self', the record's own name in __init__")
+    factories = tuple(f.default_factory is not _REQUIRED for f in fields)
+    template = _template(factories, hasattr(cls, "__post_init__"))
+    placeholders = dict(zip(_placeholders(len(names)), names))
+    code = template.replace(
+        co_varnames=("self", *names),
+        co_consts=tuple(placeholders.get(c, c) if type(c) is str else c for c in template.co_consts),
+        co_qualname=f"{cls.__qualname__}.__init__",
+    )
     namespace: dict[str, object] = {"_record_set": object.__setattr__, "_record_factory": _REQUIRED}
-    params, body = [], []
-    for f in fields:
-        if not f.name.isidentifier() or keyword.iskeyword(f.name):
-            raise TypeError(f"{cls.__qualname__}: field name {f.name!r} is not an identifier")
+    for i, f in enumerate(fields):
         if f.default_factory is not _REQUIRED:
-            namespace[f"_record_make_{f.name}"] = f.default_factory
-            params.append(f"{f.name}=_record_factory")
-            value = f"_record_make_{f.name}() if {f.name} is _record_factory else {f.name}"
-        elif f.default is not _REQUIRED:
-            namespace[f"_record_default_{f.name}"] = f.default
-            params.append(f"{f.name}=_record_default_{f.name}")
-            value = f.name
-        else:
-            params.append(f.name)
-            value = f.name
-        body.append(f"    _record_set(self, {f.name!r}, {value})")
-    if hasattr(cls, "__post_init__"):
+            namespace[f"_record_make_{i}"] = f.default_factory
+    defaults = tuple(_REQUIRED if f.default_factory is not _REQUIRED else f.default for f in fields if not f.required)
+    init = types.FunctionType(code, namespace, "__init__", defaults or None)
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    return init
+
+
+def _placeholders(count: int) -> tuple[str, ...]:
+    return tuple(f"_record_field_{i}" for i in range(count))
+
+
+@functools.cache
+def _template(factories: tuple[bool, ...], post_init: bool) -> types.CodeType:
+    """The code of an __init__ of this shape, with placeholder names."""
+    body = []
+    for i, (name, made) in enumerate(zip(_placeholders(len(factories)), factories)):
+        value = f"_record_make_{i}() if {name} is _record_factory else {name}" if made else name
+        body.append(f"    _record_set(self, {name!r}, {value})")
+    if post_init:
         body.append("    self.__post_init__()")
-    source = f"def __init__(self, {', '.join(params)}):\n" + ("\n".join(body) or "    pass") + "\n"
-    exec(source, namespace)  # noqa: S102 - our own field names, as @dataclass does
-    init = namespace["__init__"]
-    init.__qualname__ = f"{cls.__qualname__}.__init__"  # type: ignore[attr-defined]
-    return init  # type: ignore[return-value]
+    params = ", ".join(("self", *_placeholders(len(factories))))
+    source = f"def __init__({params}):\n" + ("\n".join(body) or "    pass") + "\n"
+    namespace: dict[str, Any] = {}
+    exec(source, namespace)  # noqa: S102 - placeholder names of our own, as @dataclass does
+    return namespace["__init__"].__code__
 
 
 @dataclass_transform(frozen_default=True, field_specifiers=(dataclasses.field, dataclasses.Field))

@@ -1,0 +1,164 @@
+"""The user's cache folder: entries kept between runs, each used only if it is whole and ours.
+
+Two stages keep work there: the rulebook's checked model (rulebook/model_cache.py) and the code
+generated from each template (report/code_cache.py). Both follow one rule, kept here: an entry is
+used only if it is a regular file of this user's, in a folder of this user's that no one else may
+write, within the size limit, and its bytes match the digest on its last line. Anything else is a
+miss, silently: a run never fails, or prints differently, because of the cache.
+
+`ASSESSOR_NO_CACHE` set to anything but "" or "0" turns it off; it lives in
+`$XDG_CACHE_HOME/assessor` (or `~/.cache/assessor`), one folder per kind of entry.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import stat
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+MAX_ENTRY = 5_000_000  # bytes: larger entries are not read
+
+
+def location(kind: str) -> Path | None:
+    """The folder of entries of KIND, or None when the cache is off or no home folder is known."""
+    if os.environ.get("ASSESSOR_NO_CACHE", "") not in ("", "0"):
+        return None
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    try:
+        root = Path(base) if os.path.isabs(base) else Path.home() / ".cache"  # the XDG spec ignores relative paths
+    except RuntimeError:  # no HOME and no password entry
+        return None
+    return root / "assessor" / kind
+
+
+def key(*parts: object) -> str:
+    """The name of an entry: the SHA-256 of the repr of everything the entry depends on."""
+    return hashlib.sha256(repr(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class Entries:
+    """A folder of entries named by a key: `{name}{suffix}`, holding a body and a last line
+    `# {fmt} {SHA-256 of the body}`. A sound entry is what was written, whole."""
+
+    def __init__(
+        self,
+        path: Path | None,
+        fmt: str,
+        suffix: str,
+        keep: int = 2_000,
+        also: Callable[[Path], None] | None = None,
+    ):
+        """KEEP: the entries kept; once there are more, the oldest go first. ALSO: deletes whatever
+        else belongs to an entry that goes."""
+        self.path = path
+        self.suffix = suffix
+        self.keep = keep
+        self.also = also
+        self._trailer = f"\n# {fmt} ".encode()
+        self._trailer_size = len(self._trailer) + 64 + 1
+        self._usable: bool | None = None  # checked on first use
+
+    def read(self, name: str) -> tuple[Path, bytes, bytes] | None:
+        """(path, the whole file, its body) of entry NAME if it is sound, else None."""
+        folder = self._ready(create=False)
+        if folder is None:
+            return None
+        path = folder / (name + self.suffix)
+        data = read_own(path)
+        if data is None or len(data) < self._trailer_size:
+            return None
+        body, trailer = data[: -self._trailer_size], data[-self._trailer_size :]
+        if trailer != self._last_line(body):
+            return None
+        return path, data, body
+
+    def write(self, name: str, body: bytes) -> tuple[Path, bytes] | None:
+        """Keep BODY as entry NAME, written whole or not at all: (path, the whole file), or None if
+        it could not be written. About one write in 256 (a name starting 00) prunes the folder."""
+        folder = self._ready(create=True)
+        if folder is None:
+            return None
+        data = body + self._last_line(body)
+        path = folder / (name + self.suffix)
+        tmp = None
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=".new-", dir=folder)  # mode 0600
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, path)
+            tmp = None
+            if name.startswith("00"):
+                self._prune(folder)
+        except OSError:
+            return None
+        finally:
+            if tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+        return path, data
+
+    def _prune(self, folder: Path) -> None:
+        """Once there are more than `keep` entries, delete the oldest until half are left."""
+        entries = []
+        with os.scandir(folder) as it:
+            for e in it:
+                if (
+                    len(e.name) == 64 + len(self.suffix)
+                    and e.name.endswith(self.suffix)
+                    and e.is_file(follow_symlinks=False)
+                ):
+                    entries.append((e.stat(follow_symlinks=False).st_mtime, e.name))
+        if len(entries) > self.keep:
+            for _, name in sorted(entries)[: len(entries) - self.keep // 2]:
+                with contextlib.suppress(OSError, NotImplementedError, ValueError):
+                    os.unlink(folder / name)
+                    if self.also is not None:
+                        self.also(folder / name)
+
+    def _last_line(self, body: bytes) -> bytes:
+        return self._trailer + hashlib.sha256(body).hexdigest().encode() + b"\n"
+
+    def _ready(self, create: bool) -> Path | None:
+        """The folder, if it exists (made when CREATE), is a folder of ours, not a link, and no one
+        else may write it."""
+        if self._usable is None and self.path is not None:
+            try:
+                if create:
+                    for folder in (self.path.parent.parent, self.path.parent, self.path):
+                        with contextlib.suppress(FileExistsError):
+                            folder.mkdir(mode=0o700)
+                st = os.lstat(self.path)
+            except OSError:
+                if create:
+                    self._usable = False
+                return None
+            self._usable = stat.S_ISDIR(st.st_mode) and ours(st)
+        return self.path if self._usable else None
+
+
+def read_own(path: Path) -> bytes | None:
+    """The bytes of PATH if it is a regular file of ours that no one else may write (not followed
+    if a link), within the size limit."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not ours(st) or not stat.S_ISREG(st.st_mode) or st.st_size > MAX_ENTRY:
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            return f.read(MAX_ENTRY + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def ours(st: os.stat_result) -> bool:
+    """Owned by this user, and neither group nor others may write it."""
+    return st.st_uid == os.getuid() and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
