@@ -184,6 +184,48 @@ def test_a_command_leaves_the_collector_as_it_found_it():
     assert gc.get_threshold() == before
 
 
+def _run_program(monkeypatch, capsys, *argv) -> tuple[list, int | None]:
+    """`cli.run` as the console script calls it: the os._exit calls it made, and the SystemExit
+    code if it ended the usual way."""
+    from assessor import cli
+
+    exits: list = []
+    monkeypatch.setattr(cli.os, "_exit", exits.append)
+    monkeypatch.setattr(sys, "argv", ["assess", *map(str, argv)])
+    monkeypatch.setattr(cli.main, "ran", None)
+    try:
+        cli.run()
+        code = None
+    except SystemExit as e:
+        code = e.code
+    return exits, code
+
+
+def test_a_report_ends_the_process_once_its_output_is_out(monkeypatch, capsys):
+    """`assess CASE` skips the interpreter's teardown (cli.run), with the command's exit code;
+    other commands, and runs under a profiler or tracer, end the usual way."""
+    exits, code = _run_program(monkeypatch, capsys, CAMBRIDGESHIRE)
+    assert exits == [0] and capsys.readouterr().out.startswith("# ")
+    exits, code = _run_program(monkeypatch, capsys, ROOT / "no-such-case.yaml")
+    assert exits == [2] and "does not exist" in capsys.readouterr().err
+    exits, code = _run_program(monkeypatch, capsys, "lint")
+    assert exits == [] and code == 0
+    monkeypatch.setattr(sys, "getprofile", lambda: object())
+    exits, code = _run_program(monkeypatch, capsys, CAMBRIDGESHIRE)
+    assert exits == [] and code == 0
+
+
+def test_a_profile_of_a_report_is_written(tmp_path):
+    out = tmp_path / "assess.prof"
+    subprocess.run(
+        [sys.executable, "-m", "cProfile", "-o", str(out), "-m", "assessor", str(CAMBRIDGESHIRE)],
+        capture_output=True,
+        check=True,
+        cwd=ROOT,
+    )
+    assert out.stat().st_size > 0
+
+
 # ---------------------------------------------------------------- one rendering
 
 
