@@ -20,6 +20,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from assessor.files import read_open
+
 MAX_ENTRY = 5_000_000  # bytes: larger entries are not read
 
 
@@ -151,8 +153,7 @@ def read_own(path: Path) -> bytes | None:
         st = os.fstat(fd)
         if not ours(st) or not stat.S_ISREG(st.st_mode) or st.st_size > MAX_ENTRY:
             return None
-        with os.fdopen(fd, "rb", closefd=False) as f:
-            return f.read(MAX_ENTRY + 1)
+        return read_open(fd, MAX_ENTRY)
     except OSError:
         return None
     finally:

@@ -71,8 +71,7 @@ def read_limited(path: str | os.PathLike, what: str) -> bytes:
             raw = _read_pipe(fd, name, what)
         else:
             os.set_blocking(fd, True)  # a file, or a device such as /dev/zero or a terminal
-            with os.fdopen(fd, "rb", closefd=False) as f:
-                raw = f.read(MAX_BYTES + 1)
+            raw = read_open(fd, MAX_BYTES)
     except OSError as e:
         raise AssessorError(Finding(name, None, None, "io", f"cannot read {what}: {e.strerror}")) from None
     finally:
@@ -81,6 +80,22 @@ def read_limited(path: str | os.PathLike, what: str) -> bytes:
         raise AssessorError(
             Finding(name, None, None, "too-large", f"{what} is larger than the limit of {MAX_BYTES // 1048576} MB")
         )
+    return raw
+
+
+def read_open(fd: int, limit: int) -> bytes:
+    """The bytes of the open file FD, at most one past LIMIT (so that too large shows).
+
+    A regular file is read with one request for what its size says it holds, and on if it grew:
+    asking for LIMIT + 1 bytes at once makes Python allocate that much (5 MB) for every small
+    file, a third of what reading one took. A device reports no size and is read up to the limit.
+    """
+    st = os.fstat(fd)
+    expected = min(st.st_size, limit) if stat.S_ISREG(st.st_mode) else 0
+    with os.fdopen(fd, "rb", closefd=False) as f:
+        raw = f.read(expected + 1)
+        if expected < len(raw) <= limit:
+            raw += f.read(limit + 1 - len(raw))
     return raw
 
 

@@ -552,6 +552,10 @@ class _Loader(jinja2.FileSystemLoader):
     /dev/zero, or larger than the limit, is refused instead of read without end; one whose file
     lies outside the folder (a symbolic link leading out) is refused, not followed."""
 
+    def __init__(self, searchpath: str):
+        super().__init__(searchpath)
+        self._real_roots: dict[str, str] = {}  # a root's real path, found once
+
     def get_source(self, environment, template):  # noqa: ARG002 - jinja's signature
         pieces = jinja2.loaders.split_template_path(template)  # refuses '..'
         for root in self.searchpath:
@@ -560,7 +564,9 @@ class _Loader(jinja2.FileSystemLoader):
                 break
         else:
             raise jinja2.TemplateNotFound(template)
-        if not Path(filename).resolve().is_relative_to(Path(root).resolve()):
+        real_root = self._real_roots.get(root) or self._real_roots.setdefault(root, os.path.realpath(root))
+        real = os.path.realpath(filename)
+        if real != real_root and not real.startswith(real_root.rstrip(os.sep) + os.sep):
             raise TemplateOutside(template)
         contents = read_limited(filename, "template").decode(self.encoding)
         mtime = os.path.getmtime(filename)

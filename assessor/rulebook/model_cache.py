@@ -30,7 +30,7 @@ from pathlib import Path
 
 from assessor import __version__, disk_cache
 from assessor.errors import AssessorError, Finding
-from assessor.files import MAX_BYTES, PACKAGE
+from assessor.files import MAX_BYTES, PACKAGE, read_open
 from assessor.language import conditions
 from assessor.rulebook import model
 from assessor.rulebook.read import file_label, load_rulebook, revision_of, rule_files
@@ -118,8 +118,7 @@ def _regular_file(path: Path) -> bytes | None:
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             return None
-        with os.fdopen(fd, "rb", closefd=False) as f:
-            data = f.read(MAX_BYTES + 1)
+        data = read_open(fd, MAX_BYTES)
         return data if len(data) <= MAX_BYTES else None
     except OSError:
         return None
