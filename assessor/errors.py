@@ -5,7 +5,7 @@ Exit codes are defined here once; the CLI documents them in --help.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from assessor.record import Record, field
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1  # lint errors, failed expectations, changed judgements under --fail-on-change
@@ -14,8 +14,7 @@ EXIT_ENGINE = 3  # the rule engine failed: a bug, to be reported with the case f
 EXIT_INTERRUPTED = 130  # stopped by Ctrl-C: what shells report for SIGINT (128 + 2)
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(Record):
     """A problem at a place in a file. Lines and columns are 1-based; None when unknown.
 
     Findings compare on place and check id, not on wording, so tests survive message edits.

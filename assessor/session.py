@@ -10,7 +10,7 @@ import functools
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from assessor import __version__
+from assessor import __version__, record
 from assessor.case.read import Case, is_financial_year, load_case, read_case, year_ending
 from assessor.compile.compiler import CompiledFramework, CompiledScope, compile_rulebook
 from assessor.engines import Engine
@@ -21,7 +21,6 @@ from assessor.report.environment import Renderer
 from assessor.rulebook.locate import Location, bundled_location, locate
 from assessor.rulebook.model import Place, Rulebook
 from assessor.rulebook.model_cache import read_rulebook
-from assessor.source import record
 from assessor.source.document import Document, short_repr
 
 if TYPE_CHECKING:  # the result document's types are for the type checker: a run need not build them

@@ -1,7 +1,7 @@
 """The package's layout is its pipeline, and imports may only flow down it.
 
 Each stage imports only from the stages before it (and from the foundations:
-`errors`, `files`, `limits`, `disk_cache`); the policy tools, the batch runner and the CLI may import
+`record`, `errors`, `files`, `limits`, `disk_cache`); the policy tools, the batch runner and the CLI may import
 anything; nothing imports the CLI. docs/architecture.md draws the same order.
 A change that breaks this is a change to the design: move the code, or change
 the order here and in the doc together.
@@ -17,7 +17,7 @@ from helpers import PACKAGE, package_sources
 
 # In pipeline order; a module may import from its own layer and any layer before it.
 LAYERS = (
-    ("errors", "files", "limits", "disk_cache"),
+    ("record", "errors", "files", "limits", "disk_cache"),
     ("source",),
     ("language",),
     ("rulebook",),

@@ -11,14 +11,13 @@ from pathlib import Path
 import pytest
 from helpers import CAMBRIDGESHIRE, ROOT, edit
 
-from assessor import disk_cache
+from assessor import disk_cache, record
 from assessor.errors import AssessorError
 from assessor.language import conditions
+from assessor.record import Record
 from assessor.rulebook import model_cache
 from assessor.rulebook.locate import locate
 from assessor.rulebook.read import load_rulebook
-from assessor.source import record
-from assessor.source.record import Record
 
 EDITIONS = Path(__file__).resolve().parent / "rulebooks" / "editions"
 

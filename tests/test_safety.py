@@ -120,9 +120,9 @@ def test_duplicate_keys_in_case_and_rule_files_are_refused(tmp_path):
 
 CODE_FROM_TEXT = {"eval", "exec", "compile", "__import__", "breakpoint"}
 # The one place code is made from text: a record class's __init__, written from the field names
-# of our own class bodies at import, as @dataclass writes one (source/record.py says why). No
+# of our own class bodies at import, as @dataclass writes one (record.py says why). No
 # rule, case or template reaches it.
-CODE_FROM_OUR_CLASSES = [("assessor/source/record.py", "exec")]
+CODE_FROM_OUR_CLASSES = [("assessor/record.py", "exec")]
 UNSAFE_YAML_API = {
     "load",
     "load_all",
@@ -183,7 +183,7 @@ def test_no_code_is_evaluated_from_text():
 
 def test_a_record_init_is_written_only_from_identifiers():
     """What record.py's exec compiles is made of field names, which must be identifiers."""
-    from assessor.source import record
+    from assessor import record
 
     with pytest.raises(TypeError, match="not an identifier"):
         record._init(type("Bad", (), {}), (record.RecordField("x=__import__('os')", 0),))

@@ -10,9 +10,9 @@ and `assess lint` lists them.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
+from assessor import record
 from assessor.case.read import Case
 from assessor.errors import Finding
 from assessor.language import conditions as ex
@@ -41,7 +41,7 @@ def warnings(book: Rulebook, case: Case) -> list:
 
 def _warn(case: Case, where: tuple, check: str, message: str) -> Finding:
     doc: Any = case.doc  # a source.document.Document (the case layer keeps it untyped)
-    return dataclasses.replace(doc.finding(where, check, message), level="warning")
+    return record.replace(doc.finding(where, check, message), level="warning")
 
 
 def _num(v: float) -> str:

@@ -14,13 +14,12 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
-from dataclasses import field
 from typing import TypeVar
 
+from assessor.record import Record, field
 from assessor.rulebook.model import FactSpec, Rulebook
 from assessor.source.document import Document, parse, read_text, short_repr
 from assessor.source.reader import MAX_NUMBER, MAX_TEXT, Reader, kind_of
-from assessor.source.record import Record
 
 T = TypeVar("T")
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from assessor.language import conditions as ex
 from assessor.language import ir
+from assessor.record import Record
 from assessor.rulebook.model import Criterion, Decision, Derived, Expression, Framework, Rulebook
-from assessor.source.record import Record
 
 INDICATOR_STAGE = 1
 HOISTED = "_d"  # the prefix of hoisted values' names (no name in scope starts with "_")

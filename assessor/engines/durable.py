@@ -51,8 +51,8 @@ from assessor.language.engine_limits import (
     pending_nodes,
 )
 from assessor.language.ir import AllOf, AnyOf, Cmp, Cond, EngineFact, EngineRule, Ref, Value, names_read
+from assessor.record import Record
 from assessor.source.reader import MAX_NUMBER  # durable compares int with float as doubles: beyond, inexact
-from assessor.source.record import Record
 
 _OPERATORS = {"eq": "$eq", "ne": "$neq", "lt": "$lt", "le": "$lte", "gt": "$gt", "ge": "$gte"}
 _TRIGGER = {"kind": "$eval"}  # facts carry no `kind`, so it matches the trigger alone

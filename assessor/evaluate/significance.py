@@ -37,7 +37,7 @@ try:  # the C function NormalDist.inv_cdf calls; importing `statistics` would al
 except ImportError:  # an interpreter without the C accelerator: NormalDist's own
     _normal_dist_inv_cdf = None
 
-from assessor.source.record import Record
+from assessor.record import Record
 
 __all__ = [
     "BETTER",

@@ -26,8 +26,8 @@ from assessor.errors import AssessorError
 from assessor.evaluate.staged import criterion_outcomes
 from assessor.evaluate.why_not import json_value
 from assessor.language import conditions as ex
+from assessor.record import Record, fields
 from assessor.rulebook.model import FactSpec
-from assessor.source.record import Record, fields
 
 MAX_STEPS = 25  # how far along a number we look, each way
 MAX_YEARS = 5  # how far a date with no threshold in the rules is moved, each way, in whole years

@@ -16,11 +16,10 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import re
-from dataclasses import field
 
 from assessor.language import ir
+from assessor.record import Record, field
 from assessor.source.reader import MAX_NUMBER  # literals and whole-number results stay within
-from assessor.source.record import Record
 
 
 class ExpressionError(Exception):

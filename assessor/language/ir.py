@@ -7,9 +7,8 @@ The compiler produces it from the rule files; `engines/durable.py` and
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import field
 
-from assessor.source.record import Record
+from assessor.record import Record, field
 
 Value = bool | int | float | str
 

@@ -24,9 +24,9 @@ from pathlib import Path
 from assessor import __version__
 from assessor.errors import AssessorError, Finding
 from assessor.files import bundled_root, input_files, read_limited, relative
+from assessor.record import Record, replace
 from assessor.source.document import load, short_repr
 from assessor.source.reader import Reader, kind_of
-from assessor.source.record import Record, replace
 
 MANIFEST = "rulebook.yaml"
 NAME = re.compile(r"[a-z0-9][a-z0-9-]*\Z")

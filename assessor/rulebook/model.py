@@ -6,11 +6,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import field
 
 from assessor.errors import Finding
 from assessor.language import conditions as ex
-from assessor.source.record import Record
+from assessor.record import Record, field
 
 FACT_TYPES = ("integer", "number", "percentage", "yes/no", "date", "one-of", "text", "table")
 # The evaluator names its scopes after criterion ids, next to the framework's own scopes,

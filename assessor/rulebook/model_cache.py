@@ -28,14 +28,13 @@ import sys
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
-from assessor import __version__, disk_cache
+from assessor import __version__, disk_cache, record
 from assessor.errors import AssessorError, Finding
 from assessor.files import MAX_BYTES, PACKAGE, read_open
 from assessor.language import conditions
+from assessor.record import Record
 from assessor.rulebook import model
 from assessor.rulebook.read import file_label, load_rulebook, revision_of, rule_files
-from assessor.source import record
-from assessor.source.record import Record
 
 FORMAT = "assessor-rulebook-model 1"
 SUFFIX = ".json"

@@ -15,7 +15,7 @@ in an overlay is reported in the overlay file and one in the base in the base fi
 
 from __future__ import annotations
 
-from assessor.source import record
+from assessor import record
 from assessor.source.document import Document, Mark
 
 REMOVE = "remove"

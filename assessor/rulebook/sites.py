@@ -8,11 +8,10 @@ documents the rulebook keeps for tools (`Rulebook.docs`).
 
 from __future__ import annotations
 
-from dataclasses import field
 from pathlib import Path
 
+from assessor.record import Record, field
 from assessor.rulebook.model import GRADING_FILE, Criterion, Decision, Place, Rulebook
-from assessor.source.record import Record
 
 
 class DecisionSite(Record):

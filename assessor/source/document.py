@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -22,7 +21,7 @@ from yaml.resolver import Resolver
 
 from assessor.errors import AssessorError, Finding
 from assessor.files import read_limited
-from assessor.source.record import Record
+from assessor.record import Record
 
 try:  # the C parser is several times faster; results are identical
     from yaml import CSafeLoader as _Loader
@@ -47,14 +46,15 @@ class Mark(Record):
     path: str | None = None  # the file it stands in, when not the document's own (an edition's overlay)
 
 
-@dataclass
 class Document:
-    """A loaded YAML file: its plain data and where each piece of it stood."""
+    """A loaded YAML file: its plain data and where each piece of it stood. Not a record: an
+    edition's overlay (rulebook/overlay.py) fills one in as it lays files on each other."""
 
-    path: str
-    data: Any
-    marks: dict  # DocPath -> Mark of the value
-    key_marks: dict  # DocPath -> Mark of the key naming that value
+    def __init__(self, path: str, data: Any, marks: dict, key_marks: dict):
+        self.path = path
+        self.data = data
+        self.marks = marks  # DocPath -> Mark of the value
+        self.key_marks = key_marks  # DocPath -> Mark of the key naming that value
 
     def mark(self, where: DocPath) -> Mark | None:
         """The mark of a value, or of its nearest enclosing value."""

@@ -11,12 +11,12 @@ number above 1 (ranges.py).
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import os
 from pathlib import Path
 
+from assessor import record
 from assessor.case import plausible
 from assessor.errors import AssessorError, Finding
 from assessor.language import conditions as ex
@@ -117,7 +117,7 @@ def check_every_template(templates_dir: Path) -> list:
         try:
             renderer.check(name, html="html" in path.parts[len(templates_dir.parts) :] or name.endswith(".html.j2"))
         except AssessorError as e:  # the same id as the statement checks give, so each is reported once
-            out += [dataclasses.replace(f, check="template-syntax") if f.check == "template" else f for f in e.findings]
+            out += [record.replace(f, check="template-syntax") if f.check == "template" else f for f in e.findings]
     return out
 
 
@@ -211,7 +211,7 @@ def _nodes(node, table: str | None = None):
 
 def _at(expr, node, check: str, message: str) -> Finding:
     offset = node.start if "\n" not in expr.source[: node.start] else 0
-    return dataclasses.replace(expr.place.finding(check, message, offset, expr.quoted), level="warning")
+    return record.replace(expr.place.finding(check, message, offset, expr.quoted), level="warning")
 
 
 def _divisions(ranges: Ranges, expr, what: str) -> list:
@@ -309,7 +309,7 @@ def check_repeated_facts(case, doc) -> list:
                     "one value",
                     key=True,
                 )
-                out.append(dataclasses.replace(finding, level="warning"))
+                out.append(record.replace(finding, level="warning"))
         for cid, name in cf.per_criterion:
             finding = doc.finding(
                 ("frameworks", fid, "criteria", cid, "evidence", name),
@@ -318,7 +318,7 @@ def check_repeated_facts(case, doc) -> list:
                 "framework's `evidence:` (beside `criteria:`), and remove it from each criterion",
                 key=True,
             )
-            out.append(dataclasses.replace(finding, level="warning"))
+            out.append(record.replace(finding, level="warning"))
         for cid, evidence in cf.evidence.items():
             for name, value in evidence.items():
                 if value is None or name in cf.shared:
@@ -331,7 +331,7 @@ def check_repeated_facts(case, doc) -> list:
                         f"{name} is {value!r} here but {first!r} in {where}; the same fact should have one value",
                         key=True,
                     )
-                    out.append(dataclasses.replace(finding, level="warning"))
+                    out.append(record.replace(finding, level="warning"))
                 seen.setdefault(name, (f"criterion {cid!r}", value))
     return out
 

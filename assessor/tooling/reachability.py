@@ -30,10 +30,10 @@ import random
 import zlib
 from dataclasses import dataclass
 
+from assessor import record
 from assessor.errors import Finding
 from assessor.language import conditions as ex
 from assessor.rulebook.sites import DecisionSite
-from assessor.source import record
 from assessor.tooling.ranges import UNKNOWN, Ranges
 
 EXHAUSTIVE_LIMIT = 20_000  # assignments tried one by one up to this many

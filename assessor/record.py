@@ -1,25 +1,24 @@
-"""The frozen records of the pipeline: declared as dataclasses are, with one method each, made cheaply.
+"""Frozen records: declared as dataclasses are, with one method each, made cheaply.
 
-The model, the rule language, its IR, the compiled rules and the case are frozen records, about
-fifty classes, all created by every run at import. `@dataclass(frozen=True)` writes each class
-its own `__init__`, `__setattr__`, `__delattr__`, `__repr__`, `__eq__` and `__hash__` as Python
-text, wrapped in a function that makes it, and compiles it all: that was half of what importing
-the pipeline cost. A record is a subclass of `Record`, its fields annotated as a dataclass's are
-(with `dataclasses.field()` for a default factory or a field left out of the repr or of
-comparison). Only its `__init__` is its own, as @dataclass would write it and with the same
-field names (compiled once per shape of class: `_init` says how), so that records are as quick
-to make and as compact as before; the refusal to
-change a field, the repr, equality and hash are written once, here, and answer as the generated
-ones would (tests/test_record.py compares them). Type checkers read a record as a frozen
-dataclass (`dataclass_transform`).
+The findings, the model, the rule language, its IR, the compiled rules and the case are frozen
+records, about fifty classes, all created by every run at import. `@dataclass(frozen=True)`
+writes each class its own `__init__`, `__setattr__`, `__delattr__`, `__repr__`, `__eq__` and
+`__hash__` as Python text, wrapped in a function that makes it, and compiles it all: that was half
+of what importing the pipeline cost. A record is a subclass of `Record`, its fields annotated as a
+dataclass's are (with `field()`, this module's, for a default factory or a field left out of the
+repr or of comparison). Only its `__init__` is its own, as @dataclass would write it and with
+the same field names (compiled once per shape of class: `_init` says how), so that records are
+as quick to make and as compact as before; the refusal to change a field, the repr, equality
+and hash are written once, here, and answer as the generated ones would (tests/test_record.py
+compares them). Type checkers read a record as a frozen dataclass (`dataclass_transform`).
 
-`fields()` and `replace()` are `dataclasses.fields()` and `dataclasses.replace()` for records.
-It lives in the first stage so that every later one may use it (tests/test_layers.py).
+`fields()`, `replace()` and `field()` are `dataclasses.fields()`, `replace()` and `field()` for
+records; a run never imports `dataclasses`. A foundation (tests/test_layers.py), so that every
+stage, and the findings of errors.py, may use it.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import inspect
 import keyword
@@ -28,7 +27,40 @@ from collections.abc import Callable
 from operator import attrgetter
 from typing import Any, ClassVar, TypeVar, dataclass_transform
 
-_REQUIRED = dataclasses.MISSING
+
+class _Required:
+    """The default of a field that has none."""
+
+    def __repr__(self) -> str:
+        return "<required>"
+
+
+_REQUIRED: Any = _Required()
+
+
+class FieldSpec:
+    """What `field()` declares of a field besides its name."""
+
+    __slots__ = ("compare", "default", "default_factory", "hash", "repr")
+
+    def __init__(self, default: object, default_factory: object, repr: bool, compare: bool, hash: bool | None):
+        if default is not _REQUIRED and default_factory is not _REQUIRED:
+            raise ValueError("a field cannot have both a default and a default factory")
+        self.default, self.default_factory = default, default_factory
+        self.repr, self.compare, self.hash = repr, compare, hash
+
+
+def field(
+    *,
+    default: Any = _REQUIRED,
+    default_factory: Callable[[], Any] | Any = _REQUIRED,
+    repr: bool = True,  # noqa: A002 - dataclasses.field's own names
+    compare: bool = True,
+    hash: bool | None = None,  # noqa: A002
+) -> Any:
+    """A field with a default factory, or left out of the repr, of comparison or of the hash:
+    `dataclasses.field()` for records."""
+    return FieldSpec(default, default_factory, repr, compare, hash)
 
 
 class RecordField:
@@ -38,9 +70,7 @@ class RecordField:
 
     def __init__(self, name: str, spec: object):
         self.name = name
-        if isinstance(spec, dataclasses.Field):
-            if not spec.init:  # no record needs it; refused rather than half supported
-                raise TypeError(f"field {name!r}: init=False is not supported for records")
+        if isinstance(spec, FieldSpec):
             self.default, self.default_factory = spec.default, spec.default_factory
             self.repr, self.compare, self.hash = spec.repr, spec.compare, spec.hash
         else:
@@ -122,7 +152,7 @@ def _template(factories: tuple[bool, ...], post_init: bool) -> types.CodeType:
     return namespace["__init__"].__code__
 
 
-@dataclass_transform(frozen_default=True, field_specifiers=(dataclasses.field, dataclasses.Field))
+@dataclass_transform(frozen_default=True, field_specifiers=(field,))
 class Record:
     __slots__ = ()
     _record_fields: ClassVar[tuple[RecordField, ...]] = ()
@@ -141,7 +171,7 @@ class Record:
                 continue
             spec = cls.__dict__.get(name, _REQUIRED)
             found[name] = field = RecordField(name, spec)
-            if isinstance(spec, dataclasses.Field):  # the class keeps the default, as @dataclass leaves it
+            if isinstance(spec, FieldSpec):  # the class keeps the default, as @dataclass leaves it
                 if field.default is _REQUIRED:
                     delattr(cls, name)
                 else:
@@ -161,10 +191,10 @@ class Record:
         cls._record_hashed = staticmethod(_tuple_of(hashed))
 
     def __setattr__(self, name: str, value: object) -> None:
-        raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+        raise _frozen(f"cannot assign to field {name!r}")
 
     def __delattr__(self, name: str) -> None:
-        raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+        raise _frozen(f"cannot delete field {name!r}")
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{n}={getattr(self, n)!r}" for n in self._record_shown)
@@ -178,6 +208,14 @@ class Record:
 
     def __hash__(self) -> int:
         return hash(type(self)._record_hashed(self))
+
+
+def _frozen(message: str) -> AttributeError:
+    """The error a frozen dataclass raises, as code catching that expects; `dataclasses` is imported
+    only here, where a bug tries to change a record."""
+    import dataclasses
+
+    return dataclasses.FrozenInstanceError(message)
 
 
 R = TypeVar("R", bound=Record)  # the class itself: a string bound is compiled when made
