@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,7 @@ from assessor.errors import AssessorError
 from assessor.language import conditions
 from assessor.record import Record
 from assessor.rulebook import model_cache
+from assessor.rulebook import read as rulebook_read
 from assessor.rulebook.locate import locate
 from assessor.rulebook.read import load_rulebook
 
@@ -72,7 +75,7 @@ def test_a_model_from_the_cache_is_the_model_the_rule_files_give(cache_home, mon
     read = load_rulebook(rules, overlays)
     first = model_cache.read_rulebook(rules, overlays)  # a miss: read, then kept
     assert len(_entries(cache_home)) == 1
-    monkeypatch.setattr(model_cache, "load_rulebook", _refused)
+    monkeypatch.setattr(rulebook_read, "load_rulebook", _refused)
     cached = model_cache.read_rulebook(rules, overlays)  # a hit: the rule files are not read
     assert_same(first, read)
     assert_same(cached, read)
@@ -229,3 +232,16 @@ def test_the_cache_folder_must_be_ours(cache_home):
     folder.chmod(0o777)
     assert_same(model_cache.read_rulebook(ROOT / "rules"), load_rulebook(ROOT / "rules"))
     assert list(folder.iterdir()) == []
+
+
+def test_a_run_whose_model_is_kept_never_imports_the_reader(cache_home):
+    code = (
+        "import sys; from assessor.rulebook.model_cache import read_rulebook\n"
+        f"read_rulebook({str(ROOT / 'rules')!r})\n"
+        "print('assessor.rulebook.read' in sys.modules)\n"
+    )
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache_home)}
+    runs = [
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True) for _ in "ab"
+    ]
+    assert [r.stdout.split() for r in runs] == [["True"], ["False"]]  # a miss reads the rules; a hit does not

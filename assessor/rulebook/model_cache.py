@@ -34,7 +34,7 @@ from assessor.files import MAX_BYTES, PACKAGE, read_open
 from assessor.language import conditions
 from assessor.record import Record
 from assessor.rulebook import model
-from assessor.rulebook.read import file_label, load_rulebook, revision_of, rule_files
+from assessor.rulebook.rule_files import file_label, revision_of, rule_files
 
 FORMAT = "assessor-rulebook-model 1"
 SUFFIX = ".json"
@@ -48,18 +48,24 @@ def read_rulebook(directory: str | Path, overlays: tuple = ()) -> model.Rulebook
     entries = disk_cache.Entries(disk_cache.location("rulebooks"), FORMAT, SUFFIX, keep=MAX_ENTRIES)
     revision = _revision(d, layers) if entries.path is not None else None
     if revision is None:
-        return load_rulebook(d, layers)
+        return _load(d, layers)
     name = disk_cache.key(FORMAT, _code(), str(d), tuple(map(str, layers)), revision)
     found = entries.read(name)
     book = _decoded(found[2]) if found is not None else None
     if book is not None and book.revision == revision:
         return record.replace(book, docs=_DocsOnDemand(d, layers, revision))
-    book = load_rulebook(d, layers)
+    book = _load(d, layers)
     if book.revision == revision:
         body = _encoded(book)
         if body is not None:
             entries.write(name, body)
     return book
+
+
+def _load(directory: Path, overlays: tuple) -> model.Rulebook:
+    from assessor.rulebook.read import load_rulebook  # the reader is imported only when a model is read
+
+    return load_rulebook(directory, overlays)
 
 
 class _DocsOnDemand(Mapping):
@@ -74,7 +80,7 @@ class _DocsOnDemand(Mapping):
     def _read(self) -> Mapping:
         if self._docs is None:
             directory, overlays, revision = self._from
-            book = load_rulebook(directory, overlays)
+            book = _load(directory, overlays)
             if book.revision != revision:
                 raise AssessorError(
                     Finding(str(directory), None, None, "io", "the rule files changed while this ran; run it again")
@@ -93,7 +99,7 @@ class _DocsOnDemand(Mapping):
 
 
 def _revision(directory: Path, overlays: tuple) -> str | None:
-    """The revision the rule files have now (rulebook.read.revision_of), or None if one of them is
+    """The revision the rule files have now (rule_files.revision_of), or None if one of them is
     not a regular file that can be read whole: then load_rulebook says what is wrong."""
     files = []
     try:

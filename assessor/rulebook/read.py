@@ -7,7 +7,6 @@ here, so a rulebook that loads is one the engines can run.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from pathlib import Path
 from typing import Any
@@ -44,6 +43,7 @@ from assessor.rulebook.model import (
     verdict_type,
 )
 from assessor.rulebook.overlay import overlay
+from assessor.rulebook.rule_files import file_label, revision_of, rule_files
 from assessor.source.document import load
 from assessor.source.reader import Reader, kind_of
 
@@ -128,24 +128,6 @@ def load_rulebook(directory: str | Path, overlays: tuple = ()) -> Rulebook:
         g["verdicts"],
         g["plausibility"],
     )
-
-
-def rule_files(folder: Path) -> list[Path]:
-    """The rule files of a rules folder, or of an overlay folder, in the order they are read."""
-    return sorted(folder.glob("*.yaml"))
-
-
-def file_label(layer: int, path: Path) -> str:
-    """How the revision names a rule file: by its name, prefixed by its overlay (1, 2, ...) if any."""
-    return f"overlay{layer}/{path.name}" if layer else path.name
-
-
-def revision_of(files: list[tuple[str, bytes]]) -> str:
-    """The rulebook's revision: a SHA-256 over the label and bytes of each rule file read, in order."""
-    digest = hashlib.sha256()
-    for label, data in files:
-        digest.update(label.encode() + b"\0" + data + b"\0")
-    return digest.hexdigest()
 
 
 def _overlaid(docs: dict, overlays: tuple, read: list, findings: list) -> dict:
