@@ -170,10 +170,11 @@ def read_text(path: str | os.PathLike, what: str) -> str:
     raw = read_limited(path, what)
     if b"\x00" in raw:
         raise AssessorError(Finding(name, None, None, "encoding", f"{what} is binary, expected YAML text"))
+    text = raw.removeprefix(b"\xef\xbb\xbf")  # a byte order mark is not text (what utf-8-sig does)
     try:
-        return raw.decode("utf-8-sig")
+        return text.decode("utf-8")
     except UnicodeDecodeError as e:
-        line = raw[: e.start].count(b"\n") + 1
+        line = text[: e.start].count(b"\n") + 1
         raise AssessorError(
             Finding(name, line, None, "encoding", f"{what} is not UTF-8 text (byte {e.start})")
         ) from None
