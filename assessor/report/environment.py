@@ -350,27 +350,17 @@ class _Sandbox(SandboxedEnvironment):
 
     def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 - jinja's own signature
         limits.check()  # outside the main thread no alarm comes: check at each call
+        values = (*args, *kwargs.values()) if kwargs else args
         put_off = __self.budget.put_off
-        if put_off is not None and any(type(a) is _Later for a in (*args, *kwargs.values())):
+        if put_off is not None and _Later in map(type, values):
             mark = _Mark(f"\ue000later {id(put_off):x} {len(put_off)}\ue001")
             put_off.append((mark, __context, __obj, args, kwargs))
             return mark
-        for a in (*args, *kwargs.values()):
+        for a in values:
             _check_size(a, "an argument")
         owner = getattr(__obj, "__self__", None)
-        name = getattr(__obj, "__name__", "")
-        if isinstance(owner, str) and name in _WIDE_STR_METHODS:
-            for a in args:
-                if isinstance(a, int) and a > MAX_SIZE:
-                    _limit(f"{name}({a:,}) pads to more than {MAX_SIZE:,} characters")
-        if isinstance(owner, str) and name == "replace" and len(args) > 1:
-            _check_replace(owner, str(args[0]), str(args[1]))
-        if isinstance(owner, str) and name == "join" and args and isinstance(args[0], (list, tuple)):
-            _check_join(args[0], owner)
-        if isinstance(owner, list) and name in ("extend", "append", "insert", "__iadd__"):
-            grown = len(owner) + (_size(args[-1]) if name in ("extend", "__iadd__") else 1) if args else 0
-            if grown > MAX_SIZE:
-                _limit(f"list.{name} would build {grown:,} items; the limit is {MAX_SIZE:,}")
+        if isinstance(owner, (str, list)):  # a method of a string or a list: what it may build
+            _check_method(owner, getattr(__obj, "__name__", ""), args)
         return super().call(__context, __obj, *args, **kwargs)
 
     def wrap_str_format(self, value):
@@ -505,6 +495,21 @@ def _bounded_indent(s, width=4, first=False, blank=False):
 def _format(value, *args, **kwargs):
     _check_printf(str(value), args)
     return _filters.do_format(value, *args, **kwargs)
+
+
+def _check_method(owner: str | list, name: str, args: tuple) -> None:
+    if isinstance(owner, str) and name in _WIDE_STR_METHODS:
+        for a in args:
+            if isinstance(a, int) and a > MAX_SIZE:
+                _limit(f"{name}({a:,}) pads to more than {MAX_SIZE:,} characters")
+    if isinstance(owner, str) and name == "replace" and len(args) > 1:
+        _check_replace(owner, str(args[0]), str(args[1]))
+    if isinstance(owner, str) and name == "join" and args and isinstance(args[0], (list, tuple)):
+        _check_join(args[0], owner)
+    if isinstance(owner, list) and name in ("extend", "append", "insert", "__iadd__"):
+        grown = len(owner) + (_size(args[-1]) if name in ("extend", "__iadd__") else 1) if args else 0
+        if grown > MAX_SIZE:
+            _limit(f"list.{name} would build {grown:,} items; the limit is {MAX_SIZE:,}")
 
 
 def _check_replace(s: str, old: str, new: str) -> None:
