@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 CASE ?= cases/cambridgeshire-2008.yaml
+PYTEST_FLAGS ?=  # e.g. -n 2: make test's pytest on two workers (CI, for a Python that runs alone)
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
@@ -49,7 +50,7 @@ test: $(STAMP)  ## check rules and cases (bundled and example), expected judgeme
 	$(BIN)/assess lint $(EXAMPLE)
 	$(BIN)/assess test $(EXAMPLE)
 	$(BIN)/assess coverage --min-coverage 100 $(EXAMPLE)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q $(PYTEST_FLAGS)
 
 test-quick: $(STAMP)  ## the tests without the slow and browser ones, on every core (under 20 s); make test runs them all
 	$(BIN)/python -m pytest -q -n auto -m "not slow and not browser"
