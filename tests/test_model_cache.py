@@ -245,3 +245,16 @@ def test_a_run_whose_model_is_kept_never_imports_the_reader(cache_home):
         subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True) for _ in "ab"
     ]
     assert [r.stdout.split() for r in runs] == [["True"], ["False"]]  # a miss reads the rules; a hit does not
+
+
+def test_code_that_cannot_be_listed_is_never_cached(cache_home, monkeypatch):
+    def unlisted(_folder):
+        raise PermissionError("no listing")
+
+    monkeypatch.setattr(model_cache, "_modules", unlisted)
+    model_cache._code.cache_clear()
+    try:
+        assert_same(model_cache.read_rulebook(ROOT / "rules"), load_rulebook(ROOT / "rules"))
+    finally:
+        model_cache._code.cache_clear()
+    assert _entries(cache_home) == []

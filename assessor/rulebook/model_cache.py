@@ -46,10 +46,11 @@ def read_rulebook(directory: str | Path, overlays: tuple = ()) -> model.Rulebook
     files before. Its errors are load_rulebook's: a rulebook with findings is never cached."""
     d, layers = Path(directory), tuple(map(Path, overlays))
     entries = disk_cache.Entries(disk_cache.location("rulebooks"), FORMAT, SUFFIX, keep=MAX_ENTRIES)
-    revision = _revision(d, layers) if entries.path is not None else None
+    code = _code() if entries.path is not None else None
+    revision = _revision(d, layers) if code is not None else None
     if revision is None:
         return _load(d, layers)
-    name = disk_cache.key(FORMAT, _code(), str(d), tuple(map(str, layers)), revision)
+    name = disk_cache.key(FORMAT, code, str(d), tuple(map(str, layers)), revision)
     found = entries.read(name)
     book = _decoded(found[2]) if found is not None else None
     if book is not None and book.revision == revision:
@@ -132,10 +133,14 @@ def _regular_file(path: Path) -> bytes | None:
 
 
 @functools.cache
-def _code() -> tuple:
+def _code() -> tuple | None:
     """What says the code that reads rules is the code that wrote an entry: the version, the
-    interpreter, and the size and modification time of every module of the package."""
-    return (__version__, sys.version, *_modules(str(PACKAGE)))
+    interpreter, and the size and modification time of every module of the package; None if
+    they cannot be listed (then nothing is cached)."""
+    try:
+        return (__version__, sys.version, *_modules(str(PACKAGE)))
+    except OSError:
+        return None
 
 
 def _modules(folder: str) -> Iterator[tuple[str, int, int]]:
