@@ -17,12 +17,14 @@ import hashlib
 import os
 import stat
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 from assessor.files import read_open
 
-MAX_ENTRY = 5_000_000  # bytes: larger entries are not read
+MAX_ENTRY = 5_000_000  # bytes: larger entries are not read (nor written)
+STALE_SECONDS = 3600  # a temporary file no write has finished in this long is left from one that died
 
 
 def location(kind: str) -> Path | None:
@@ -53,13 +55,16 @@ class Entries:
         suffix: str,
         keep: int = 2_000,
         also: Callable[[Path], None] | None = None,
+        prune_every_write: bool = False,
     ):
-        """KEEP: the entries kept; once there are more, the oldest go first. ALSO: deletes whatever
-        else belongs to an entry that goes."""
+        """KEEP: the entries kept; once there are more, the oldest go first, looked at on one write
+        in 256 (a name starting 00), or on every write with PRUNE_EVERY_WRITE (where writes are
+        rare). ALSO: deletes whatever else belongs to an entry that goes."""
         self.path = path
         self.suffix = suffix
         self.keep = keep
         self.also = also
+        self.prune_every_write = prune_every_write
         self._trailer = f"\n# {fmt} ".encode()
         self._trailer_size = len(self._trailer) + 64 + 1
         self._usable: bool | None = None  # checked on first use
@@ -80,11 +85,11 @@ class Entries:
 
     def write(self, name: str, body: bytes) -> tuple[Path, bytes] | None:
         """Keep BODY as entry NAME, written whole or not at all: (path, the whole file), or None if
-        it could not be written. About one write in 256 (a name starting 00) prunes the folder."""
-        folder = self._ready(create=True)
+        it could not be written (or would be too large to read back)."""
+        data = body + self._last_line(body)
+        folder = self._ready(create=True) if len(data) <= MAX_ENTRY else None
         if folder is None:
             return None
-        data = body + self._last_line(body)
         path = folder / (name + self.suffix)
         tmp = None
         try:
@@ -93,7 +98,7 @@ class Entries:
                 f.write(data)
             os.replace(tmp, path)
             tmp = None
-            if name.startswith("00"):
+            if self.prune_every_write or name.startswith("00"):
                 self._prune(folder)
         except OSError:
             return None
@@ -104,16 +109,19 @@ class Entries:
         return path, data
 
     def _prune(self, folder: Path) -> None:
-        """Once there are more than `keep` entries, delete the oldest until half are left."""
+        """Once there are more than `keep` entries, delete the oldest until half are left; and the
+        temporary files of writes that never finished (a process killed while writing)."""
         entries = []
+        stale = time.time() - STALE_SECONDS
         with os.scandir(folder) as it:
             for e in it:
-                if (
-                    len(e.name) == 64 + len(self.suffix)
-                    and e.name.endswith(self.suffix)
-                    and e.is_file(follow_symlinks=False)
-                ):
+                if not e.is_file(follow_symlinks=False):
+                    continue
+                if len(e.name) == 64 + len(self.suffix) and e.name.endswith(self.suffix):
                     entries.append((e.stat(follow_symlinks=False).st_mtime, e.name))
+                elif e.name.startswith(".new-") and e.stat(follow_symlinks=False).st_mtime < stale:
+                    with contextlib.suppress(OSError):
+                        os.unlink(e.path)
         if len(entries) > self.keep:
             for _, name in sorted(entries)[: len(entries) - self.keep // 2]:
                 with contextlib.suppress(OSError, NotImplementedError, ValueError):

@@ -12,8 +12,9 @@ import tempfile
 
 import pytest
 
-# Generated template code is cached per user (report/code_cache.py): the suite keeps its own,
-# which starts empty, so it runs both the cache's misses and its hits and leaves the user's alone.
+# The rulebook's model and the code generated from each template are cached per user
+# (rulebook/model_cache.py, report/code_cache.py): the suite keeps its own cache, which starts
+# empty, so it runs both the caches' misses and their hits and leaves the user's alone.
 _CACHE_HOME = tempfile.mkdtemp(prefix="assessor-test-cache-")
 os.environ["XDG_CACHE_HOME"] = _CACHE_HOME
 

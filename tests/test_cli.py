@@ -203,16 +203,38 @@ def _run_program(monkeypatch, capsys, *argv) -> tuple[list, int | None]:
 
 def test_a_report_ends_the_process_once_its_output_is_out(monkeypatch, capsys):
     """`assess CASE` skips the interpreter's teardown (cli.run), with the command's exit code;
-    other commands, and runs under a profiler or tracer, end the usual way."""
+    other commands, and runs under a profiler, tracer or debugger, end the usual way."""
+    from assessor import cli
+
+    monkeypatch.setattr(cli, "_observed", lambda: False)  # as when no coverage tool runs the suite
     exits, code = _run_program(monkeypatch, capsys, CAMBRIDGESHIRE)
     assert exits == [0] and capsys.readouterr().out.startswith("# ")
     exits, code = _run_program(monkeypatch, capsys, ROOT / "no-such-case.yaml")
     assert exits == [2] and "does not exist" in capsys.readouterr().err
     exits, code = _run_program(monkeypatch, capsys, "lint")
     assert exits == [] and code == 0
+    monkeypatch.undo()
     monkeypatch.setattr(sys, "getprofile", lambda: object())
     exits, code = _run_program(monkeypatch, capsys, CAMBRIDGESHIRE)
     assert exits == [] and code == 0
+    monkeypatch.undo()
+    monkeypatch.setattr(sys, "gettrace", lambda: None)
+    monkeypatch.setitem(sys.modules, "bdb", sys)  # a debugger imported
+    exits, code = _run_program(monkeypatch, capsys, CAMBRIDGESHIRE)
+    assert exits == [] and code == 0
+
+
+def test_what_is_registered_to_run_at_exit_still_runs_after_a_report(tmp_path):
+    code = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('registered at exit, run', flush=True))\n"
+        f"sys.argv = ['assess', {str(CAMBRIDGESHIRE)!r}, '-o', {str(tmp_path / 'r.md')!r}]\n"
+        "from assessor.cli import run\n"
+        "run()\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert (out.returncode, out.stdout) == (0, "registered at exit, run\n"), out.stderr
+    assert (tmp_path / "r.md").read_text(encoding="utf-8").startswith("# ")
 
 
 def test_a_profile_of_a_report_is_written(tmp_path):

@@ -40,8 +40,7 @@ def test_loading_keeps_nothing_between_documents():
 
 def test_a_byte_order_mark_is_not_part_of_the_text(tmp_path):
     """A file saved with a UTF-8 byte order mark (as some Windows editors do) reads as without it;
-    a byte that is not UTF-8 after it is counted from after the mark, as Python's utf-8-sig does,
-    on the line it is on."""
+    a byte that is not UTF-8 after it is placed at its line and at its byte in the file."""
     plain, marked, broken = tmp_path / "plain.yaml", tmp_path / "marked.yaml", tmp_path / "broken.yaml"
     plain.write_bytes("force: Cambridgeshire – 2008\n".encode())
     marked.write_bytes(b"\xef\xbb\xbf" + plain.read_bytes())
@@ -49,4 +48,4 @@ def test_a_byte_order_mark_is_not_part_of_the_text(tmp_path):
     assert loading.read_text(marked, "case file") == loading.read_text(plain, "case file")
     with pytest.raises(AssessorError) as e:
         loading.read_text(broken, "case file")
-    assert str(e.value.findings[0]) == f"{broken}:2: case file is not UTF-8 text (byte 9) (encoding)"
+    assert str(e.value.findings[0]) == f"{broken}:2: case file is not UTF-8 text (byte 12) (encoding)"

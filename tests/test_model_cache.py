@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -57,9 +58,11 @@ def assert_same(a: object, b: object, where: str = "book") -> None:
             if f.name != "docs":
                 assert_same(getattr(a, f.name), getattr(b, f.name), f"{where}.{f.name}")
     elif isinstance(a, dict):
-        assert list(a) == list(b), where
+        assert_same(list(a), list(b), f"{where} keys")
         for key in a:
             assert_same(a[key], b[key], f"{where}[{key!r}]")
+    elif isinstance(a, frozenset):
+        assert_same(sorted(a, key=repr), sorted(b, key=repr), where)
     elif isinstance(a, (tuple, list)):
         assert len(a) == len(b), where
         for i, (x, y) in enumerate(zip(a, b)):
@@ -258,3 +261,59 @@ def test_code_that_cannot_be_listed_is_never_cached(cache_home, monkeypatch):
     finally:
         model_cache._code.cache_clear()
     assert _entries(cache_home) == []
+
+
+def test_a_set_of_other_than_plain_values_is_not_written():
+    """A shared member of a set would be numbered in the set's order and read in the file's."""
+    with pytest.raises(model_cache._Unstorable):
+        model_cache._Writer().bytes((frozenset({("a1",), ("b",)}), ("a1",), ("b",)))
+    value = (frozenset({"b", "a", 3, None, 2.5}), frozenset())
+    assert_same(model_cache._value(model_cache._Writer().bytes(value)), value, "value")
+
+
+@pytest.mark.parametrize("instead", ["nothing", "a file"])
+def test_an_overlay_folder_gone_is_refused_as_the_reader_refuses_it(cache_home, tmp_path, instead):
+    book = tmp_path / "book"
+    shutil.copytree(EDITIONS, book)
+    editions = locate(rulebook=book)
+    assert editions.manifest is not None
+    location = editions.for_edition(editions.manifest.editions[-1])
+    assert location.overlays
+    model_cache.read_rulebook(location.rules, location.overlays)
+    shutil.rmtree(location.overlays[-1])
+    if instead == "a file":
+        location.overlays[-1].write_text("not a folder")
+    with pytest.raises(AssessorError) as cached:
+        model_cache.read_rulebook(location.rules, location.overlays)
+    with pytest.raises(AssessorError) as read:
+        load_rulebook(location.rules, location.overlays)
+    assert [str(f) for f in cached.value.findings] == [str(f) for f in read.value.findings]
+
+
+def test_each_rule_file_is_read_once_and_the_revision_is_of_the_bytes_parsed(monkeypatch):
+    """Parsed from one read and hashed from another, a file rewritten in between would give a
+    model kept under the revision of other text."""
+    reads: list = []
+    read_limited = rulebook_read.read_limited
+    monkeypatch.setattr(
+        rulebook_read, "read_limited", lambda path, what: reads.append(path) or read_limited(path, what)
+    )
+    book = load_rulebook(ROOT / "rules")
+    files = sorted((ROOT / "rules").glob("*.yaml"))
+    assert sorted(reads) == files
+    assert book.revision == model_cache.rules_revision([(p.name, p.read_bytes()) for p in files])
+
+
+def test_a_module_changed_is_other_code(tmp_path, monkeypatch):
+    package = tmp_path / "assessor"
+    shutil.copytree(Path(model_cache.__file__).parent.parent, package)
+    monkeypatch.setattr(model_cache, "PACKAGE", package)
+    model_cache._code.cache_clear()
+    try:
+        before = model_cache._code()
+        module = package / "language" / "conditions.py"
+        os.utime(module, ns=(module.stat().st_atime_ns, module.stat().st_mtime_ns + 1_000_000_000))
+        model_cache._code.cache_clear()
+        assert model_cache._code() != before
+    finally:
+        model_cache._code.cache_clear()

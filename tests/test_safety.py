@@ -594,3 +594,25 @@ def test_markdown_escape_skips_only_what_needs_nothing(text):
     full = markdown._WORD_EDGE_UNDERSCORE.sub(r"\\_", full)
     full = markdown._LINE_START.sub(markdown._escape_line_start, full)
     assert markdown_escape(text) == full
+
+
+def test_a_templates_folder_pointed_elsewhere_is_judged_by_where_it_points_now(tmp_path):
+    """A process that lives on (a batch) finds the folder's real path again at each render: a
+    template that leads out of the folder it now points to is refused, though it lay inside the
+    folder it pointed to before."""
+    from assessor.report.environment import Renderer
+
+    first, second, link = tmp_path / "first", tmp_path / "second", tmp_path / "templates"
+    for folder in (first, second):
+        folder.mkdir()
+        (folder / "a.j2").write_text("a")
+    (first / "b.j2").write_text("b, from the first folder")
+    (second / "b.j2").symlink_to(first / "b.j2")  # leads out of the second folder
+    link.symlink_to(first)
+    renderer = Renderer(link)
+    assert renderer.render("a.j2", {}) == "a"
+    link.unlink()
+    link.symlink_to(second)
+    with pytest.raises(AssessorError) as e:
+        renderer.render("b.j2", {})
+    assert e.value.findings[0].check == "template-outside"

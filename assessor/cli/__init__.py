@@ -131,27 +131,41 @@ def run() -> NoReturn:
     """The `assess` program (its console script, and `python -m assessor`): the command, then the
     process's end.
 
-    After a command of ENDS_AT_ONCE, the process ends as soon as what it printed is out (standard
-    output and error flushed) with the command's exit code. The interpreter's own teardown frees
-    every module and object one by one, memory the exit frees anyway: 5 ms, 4% of a cold
-    `assess CASE`. Any other command, an exit code that is not a number, a stream that cannot be
-    flushed, or a profiler, tracer or coverage tool (which writes its results at the
-    interpreter's exit) ends the usual way."""
+    After a command of ENDS_AT_ONCE, the process ends as soon as what it printed is out: standard
+    output and error flushed, what was registered to run at exit run (`atexit`), then os._exit
+    with the command's exit code. The interpreter's own teardown frees every module and object one
+    by one, memory the exit frees anyway: 5 ms, 4% of a cold `assess CASE`. Any other command, an
+    exit code that is not a number, a stream that cannot be flushed, another thread still
+    running, or a debugger, profiler, tracer or coverage tool (which finish their work in that
+    teardown) ends the usual way."""
     try:
         main()
     except SystemExit as e:
         code = 0 if e.code is None else e.code
-        if main.ran in ENDS_AT_ONCE and isinstance(code, int) and not _observed() and _flushed():
-            os._exit(code)
+        if main.ran in ENDS_AT_ONCE and isinstance(code, int) and not _observed() and _alone() and _flushed():
+            atexit._run_exitfuncs()  # what the interpreter's exit runs first
+            if _flushed():  # whatever those printed
+                os._exit(code)
         raise
     raise AssertionError("click's standalone mode always exits")
+
+
+# Tools that watch a run without a trace or profile function, and finish at the interpreter's exit
+_WATCHERS = ("bdb", "memray")
 
 
 def _observed() -> bool:
     if sys.gettrace() is not None or sys.getprofile() is not None:
         return True
+    if any(name in sys.modules for name in _WATCHERS):  # pdb and its kin; memray's tracker
+        return True
     monitoring = getattr(sys, "monitoring", None)  # Python 3.12 and later: cProfile, coverage
     return monitoring is not None and any(monitoring.get_tool(tool) is not None for tool in range(6))
+
+
+def _alone() -> bool:
+    threading = sys.modules.get("threading")  # not imported: no other thread
+    return threading is None or threading.active_count() == 1
 
 
 def _flushed() -> bool:

@@ -294,6 +294,7 @@ class _Sandbox(SandboxedEnvironment):
     intercepted_binops = frozenset({"*", "**", "%", "+"})
     code_generator_class = _CodeGenerator
     codes: code_cache.CodeCache | None = None  # set by the Renderer
+    templates: _Layered | None = None  # its loader, set by the Renderer
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -559,7 +560,12 @@ class _Loader(jinja2.FileSystemLoader):
 
     def __init__(self, searchpath: str):
         super().__init__(searchpath)
-        self._real_roots: dict[str, str] = {}  # a root's real path, found once
+        self._real_roots: dict[str, str] = {}  # a root's real path, found once a render
+
+    def forget_real_paths(self) -> None:
+        """A new render finds the folder's real path again: a process may live on (a batch) while
+        the templates folder, a link, is pointed elsewhere."""
+        self._real_roots.clear()
 
     def get_source(self, environment, template):  # noqa: ARG002 - jinja's signature
         pieces = jinja2.loaders.split_template_path(template)  # refuses '..'
@@ -595,6 +601,11 @@ class _Layered(jinja2.BaseLoader):
         same = layouts is None or layouts.resolve() == own.resolve()
         self.layouts = None if same else _Loader(str(layouts))
 
+    def forget_real_paths(self) -> None:
+        self.own.forget_real_paths()
+        if self.layouts is not None:
+            self.layouts.forget_real_paths()
+
     def get_source(self, environment, template):
         try:
             return self.own.get_source(environment, template)
@@ -617,14 +628,16 @@ class Renderer:
 
     def env(self, html: bool = False) -> _Sandbox:
         if html not in self._envs:
+            templates = _Layered(self.dir, self.layouts if self.layouts.is_dir() else None)
             env = _Sandbox(
-                loader=_Layered(self.dir, self.layouts if self.layouts.is_dir() else None),
+                loader=templates,
                 undefined=jinja2.StrictUndefined,
                 autoescape=html,
                 keep_trailing_newline=True,
                 trim_blocks=False,
             )
             env.codes = self.codes
+            env.templates = templates
             env.filters.update(FILTERS)
             self._envs[html] = env
         return self._envs[html]
@@ -655,6 +668,8 @@ class Renderer:
         once (every way gives the page that rendering twice gives)."""
         try:
             env = self.env(html)
+            if env.templates is not None:
+                env.templates.forget_real_paths()
             template = env.get_template(name)
             if context is None:
                 return ""

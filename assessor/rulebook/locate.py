@@ -104,7 +104,8 @@ class Location(Record):
 
     @cached_property
     def revision(self) -> str:
-        """SHA-256 over the manifest, the rule files and the templates: what grades and words a report."""
+        """SHA-256 over the manifest, the rule files and the templates: what grades and words a report.
+        Not `Rulebook.revision` (rulebook/rule_files.rules_revision), which is of the rule files alone."""
         return revision_of(self)
 
     def with_templates(self, templates) -> Location:

@@ -7,10 +7,11 @@ off switch), as JSON of our own records, never pickle: reading an entry can only
 model's records, tuples, sets, dicts, dates and plain values.
 
 An entry is named by a SHA-256 of everything the model depends on: the rule files (their labels
-and bytes: the rulebook's revision), the folder names the model's places are written with, and the
-code that reads them (the version, and each module's size and modification time, as Python decides
-whether a .pyc is current). An entry is written only when the model just read has that very
-revision, so a rule file changed while it was read is never kept under the old name.
+and bytes: the rules' revision), the folder names the model's places are written with, and the
+code that reads them (the version, the interpreter, PyYAML's version and parser, and each
+module's size and modification time, as Python decides whether a .pyc is current). An entry is
+written only when the model just read has that very revision (the reader parses and hashes the
+same bytes), so a rule file changed while it was read is never kept under the old name.
 
 A model from the cache has every field the reader gives, except the YAML documents of the rule
 files (`Rulebook.docs`), which only tools pointing into the files use: those are read when first
@@ -28,13 +29,16 @@ import sys
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
+import yaml
+
 from assessor import __version__, disk_cache, record
 from assessor.errors import AssessorError, Finding
 from assessor.files import MAX_BYTES, PACKAGE, read_open
 from assessor.language import conditions
 from assessor.record import Record
 from assessor.rulebook import model
-from assessor.rulebook.rule_files import file_label, revision_of, rule_files
+from assessor.rulebook.rule_files import file_label, rule_files, rules_revision
+from assessor.source.document import Loader
 
 FORMAT = "assessor-rulebook-model 1"
 SUFFIX = ".json"
@@ -45,7 +49,9 @@ def read_rulebook(directory: str | Path, overlays: tuple = ()) -> model.Rulebook
     """`load_rulebook(directory, overlays)`, from the cache when this code has read these very rule
     files before. Its errors are load_rulebook's: a rulebook with findings is never cached."""
     d, layers = Path(directory), tuple(map(Path, overlays))
-    entries = disk_cache.Entries(disk_cache.location("rulebooks"), FORMAT, SUFFIX, keep=MAX_ENTRIES)
+    entries = disk_cache.Entries(
+        disk_cache.location("rulebooks"), FORMAT, SUFFIX, keep=MAX_ENTRIES, prune_every_write=True
+    )
     code = _code() if entries.path is not None else None
     revision = _revision(d, layers) if code is not None else None
     if revision is None:
@@ -100,11 +106,13 @@ class _DocsOnDemand(Mapping):
 
 
 def _revision(directory: Path, overlays: tuple) -> str | None:
-    """The revision the rule files have now (rule_files.revision_of), or None if one of them is
+    """The revision the rule files have now (rule_files.rules_revision), or None if one of them is
     not a regular file that can be read whole: then load_rulebook says what is wrong."""
     files = []
     try:
         for layer, folder in enumerate((directory, *overlays)):
+            if not folder.is_dir():  # the reader refuses it, where a glob would find no files
+                return None
             for path in rule_files(folder):
                 data = _regular_file(path)
                 if data is None:
@@ -112,7 +120,7 @@ def _revision(directory: Path, overlays: tuple) -> str | None:
                 files.append((file_label(layer, path), data))
     except OSError:
         return None
-    return revision_of(files)
+    return rules_revision(files)
 
 
 def _regular_file(path: Path) -> bytes | None:
@@ -135,10 +143,11 @@ def _regular_file(path: Path) -> bytes | None:
 @functools.cache
 def _code() -> tuple | None:
     """What says the code that reads rules is the code that wrote an entry: the version, the
-    interpreter, and the size and modification time of every module of the package; None if
-    they cannot be listed (then nothing is cached)."""
+    interpreter, PyYAML's version and parser (which resolve what a scalar is), and the size and
+    modification time of every module of the package; None if they cannot be listed (then
+    nothing is cached)."""
     try:
-        return (__version__, sys.version, *_modules(str(PACKAGE)))
+        return (__version__, sys.version, yaml.__version__, Loader.__name__, *_modules(str(PACKAGE)))
     except OSError:
         return None
 
@@ -264,7 +273,11 @@ class _Writer:
         elif isinstance(value, tuple):
             form = {"()": [self._form(v) for v in value]}
         elif isinstance(value, frozenset):
-            form = {"set": sorted((self._form(v) for v in value), key=json.dumps)}
+            # plain members only, in an order of their own: a shared member's number would follow
+            # the set's order, not the file's
+            if not all(v is None or type(v) in _PLAIN for v in value):
+                raise _Unstorable("a set of other than plain values")
+            form = {"set": sorted(value, key=lambda v: (type(v).__name__, repr(v)))}
         elif isinstance(value, dict):
             form = {"{}": [[self._form(k), self._form(v)] for k, v in value.items()]}
         else:

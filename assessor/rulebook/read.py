@@ -43,8 +43,8 @@ from assessor.rulebook.model import (
     verdict_type,
 )
 from assessor.rulebook.overlay import overlay
-from assessor.rulebook.rule_files import file_label, revision_of, rule_files
-from assessor.source.document import load
+from assessor.rulebook.rule_files import file_label, rule_files, rules_revision
+from assessor.source.document import Document, decode, parse
 from assessor.source.reader import Reader, kind_of
 
 IDENT_WORD = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*")
@@ -81,11 +81,11 @@ def load_rulebook(directory: str | Path, overlays: tuple = ()) -> Rulebook:
     read: list[tuple[str, bytes]] = []  # what the revision is a digest of
     for p in files:
         try:
-            docs[p] = load(p, "rule file")
+            raw, docs[p] = _read_rule_file(p)
         except AssessorError as e:
             findings.extend(e.findings)
             continue
-        read.append((file_label(0, p), read_limited(p, "rule file")))
+        read.append((file_label(0, p), raw))
     if findings:
         raise AssessorError(findings)
     docs = _overlaid(docs, overlays, read, findings)
@@ -123,11 +123,18 @@ def load_rulebook(directory: str | Path, overlays: tuple = ()) -> Rulebook:
         g["indicators"],
         g["outcome"],
         tuple(frameworks),
-        revision_of(read),
+        rules_revision(read),
         all_docs,
         g["verdicts"],
         g["plausibility"],
     )
+
+
+def _read_rule_file(path: Path) -> tuple[bytes, Document]:
+    """A rule file's bytes and the document they parse to: read once, so that the revision is a
+    digest of the very bytes the model was read from, whatever happens to the file meanwhile."""
+    raw = read_limited(path, "rule file")
+    return raw, parse(decode(raw, str(path), "rule file"), str(path))
 
 
 def _overlaid(docs: dict, overlays: tuple, read: list, findings: list) -> dict:
@@ -136,11 +143,11 @@ def _overlaid(docs: dict, overlays: tuple, read: list, findings: list) -> dict:
         by_name = {p.name: p for p in docs}
         for p in rule_files(folder):
             try:
-                over = load(p, "rule file")
+                raw, over = _read_rule_file(p)
             except AssessorError as e:
                 findings.extend(e.findings)
                 continue
-            read.append((file_label(i, p), p.read_bytes()))
+            read.append((file_label(i, p), raw))
             key = by_name.get(p.name, p)
             merged = overlay(docs.get(key), over, findings)
             if merged is None:

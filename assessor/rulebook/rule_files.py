@@ -20,8 +20,10 @@ def file_label(layer: int, path: Path) -> str:
     return f"overlay{layer}/{path.name}" if layer else path.name
 
 
-def revision_of(files: list[tuple[str, bytes]]) -> str:
-    """The rulebook's revision: a SHA-256 over the label and bytes of each rule file read, in order."""
+def rules_revision(files: list[tuple[str, bytes]]) -> str:
+    """The rules' revision (`Rulebook.revision`, `rules_revision` in the JSON result): a SHA-256
+    over the label and bytes of each rule file read, in order. Not the rulebook's revision
+    (`Location.revision`, rulebook/locate.py), which covers its manifest and templates too."""
     digest = hashlib.sha256()
     for label, data in files:
         digest.update(label.encode() + b"\0" + data + b"\0")

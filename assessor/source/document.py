@@ -24,11 +24,11 @@ from assessor.files import read_limited
 from assessor.record import Record
 
 try:  # the C parser is several times faster; results are identical
-    from yaml import CSafeLoader as _Loader
+    from yaml import CSafeLoader as Loader
 
     _C_PARSER = True
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+    from yaml import SafeLoader as Loader  # type: ignore[assignment]
 
     _C_PARSER = False
 
@@ -166,18 +166,21 @@ _SCALARS = _Scalars()
 
 def read_text(path: str | os.PathLike, what: str) -> str:
     """Read a UTF-8 text file, turning every I/O problem into a finding."""
-    name = str(path)
-    raw = read_limited(path, what)
+    return decode(read_limited(path, what), str(path), what)
+
+
+def decode(raw: bytes, name: str, what: str) -> str:
+    """The text of RAW, the bytes of the file NAME, read as UTF-8 (a byte order mark is not text,
+    as with utf-8-sig); a finding, placed at its line and byte, if it is not UTF-8 text."""
     if b"\x00" in raw:
         raise AssessorError(Finding(name, None, None, "encoding", f"{what} is binary, expected YAML text"))
-    text = raw.removeprefix(b"\xef\xbb\xbf")  # a byte order mark is not text (what utf-8-sig does)
+    text = raw.removeprefix(b"\xef\xbb\xbf")
     try:
         return text.decode("utf-8")
     except UnicodeDecodeError as e:
         line = text[: e.start].count(b"\n") + 1
-        raise AssessorError(
-            Finding(name, line, None, "encoding", f"{what} is not UTF-8 text (byte {e.start})")
-        ) from None
+        byte = e.start + len(raw) - len(text)  # counted from the file's first byte
+        raise AssessorError(Finding(name, line, None, "encoding", f"{what} is not UTF-8 text (byte {byte})")) from None
 
 
 def load(path: str | os.PathLike, what: str = "file") -> Document:
@@ -227,7 +230,7 @@ def parse(text: str, name: str) -> Document:
         return where
 
     try:
-        for event in yaml.parse(text, Loader=_Loader):
+        for event in yaml.parse(text, Loader=Loader):
             if isinstance(event, yaml.AliasEvent):
                 fail(
                     event.start_mark,
