@@ -191,6 +191,8 @@ def _run_program(monkeypatch, capsys, *argv) -> tuple[list, int | None]:
 
     exits: list = []
     monkeypatch.setattr(cli.os, "_exit", exits.append)
+    # this process's own exit handlers (weakref's finalizers among them) must not run mid-session
+    monkeypatch.setattr(cli.atexit, "_run_exitfuncs", lambda: exits.append("atexit"))
     monkeypatch.setattr(sys, "argv", ["assess", *map(str, argv)])
     monkeypatch.setattr(cli.main, "ran", None)
     try:
@@ -208,9 +210,9 @@ def test_a_report_ends_the_process_once_its_output_is_out(monkeypatch, capsys):
 
     monkeypatch.setattr(cli, "_observed", lambda: False)  # as when no coverage tool runs the suite
     exits, code = _run_program(monkeypatch, capsys, CAMBRIDGESHIRE)
-    assert exits == [0] and capsys.readouterr().out.startswith("# ")
+    assert exits == ["atexit", 0] and capsys.readouterr().out.startswith("# ")
     exits, code = _run_program(monkeypatch, capsys, ROOT / "no-such-case.yaml")
-    assert exits == [2] and "does not exist" in capsys.readouterr().err
+    assert exits == ["atexit", 2] and "does not exist" in capsys.readouterr().err
     exits, code = _run_program(monkeypatch, capsys, "lint")
     assert exits == [] and code == 0
     monkeypatch.undo()
