@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from assessor.files import read_open
+from assessor.files import read_if
 
 MAX_ENTRY = 5_000_000  # bytes: larger entries are not read (nor written)
 STALE_SECONDS = 3600  # a temporary file no write has finished in this long is left from one that died
@@ -153,19 +153,11 @@ class Entries:
 def read_own(path: Path) -> bytes | None:
     """The bytes of PATH if it is a regular file of ours that no one else may write (not followed
     if a link), within the size limit."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
-    except OSError:
-        return None
-    try:
-        st = os.fstat(fd)
-        if not ours(st) or not stat.S_ISREG(st.st_mode) or st.st_size > MAX_ENTRY:
-            return None
-        return read_open(fd, MAX_ENTRY)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
+    return read_if(path, _own_entry, MAX_ENTRY, getattr(os, "O_NOFOLLOW", 0))
+
+
+def _own_entry(st: os.stat_result) -> bool:
+    return ours(st) and stat.S_ISREG(st.st_mode) and st.st_size <= MAX_ENTRY
 
 
 def ours(st: os.stat_result) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from assessor.errors import AssessorError, Finding
@@ -97,6 +98,24 @@ def read_open(fd: int, limit: int) -> bytes:
         if expected < len(raw) <= limit:
             raw += f.read(limit + 1 - len(raw))
     return raw
+
+
+def read_if(
+    path: str | os.PathLike, accept: Callable[[os.stat_result], bool], limit: int, flags: int = 0
+) -> bytes | None:
+    """The bytes of PATH, at most one past LIMIT, if it opens (with FLAGS) and ACCEPT takes its
+    status; else None, and None on any error: for the caches, where a file that cannot be read as
+    expected is a miss, never a finding."""
+    try:
+        fd = os.open(path, os.O_RDONLY | flags | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+    try:
+        return read_open(fd, limit) if accept(os.fstat(fd)) else None
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 def _a_directory(name: str, what: str) -> AssessorError:

@@ -33,7 +33,7 @@ import yaml
 
 from assessor import __version__, disk_cache, record
 from assessor.errors import AssessorError, Finding
-from assessor.files import MAX_BYTES, PACKAGE, read_open
+from assessor.files import MAX_BYTES, PACKAGE, read_if
 from assessor.language import conditions
 from assessor.record import Record
 from assessor.rulebook import model
@@ -124,20 +124,9 @@ def _revision(directory: Path, overlays: tuple) -> str | None:
 
 
 def _regular_file(path: Path) -> bytes | None:
-    # Opened without waiting: a named pipe among the rules must not hold the run here.
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except OSError:
-        return None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None
-        data = read_open(fd, MAX_BYTES)
-        return data if len(data) <= MAX_BYTES else None
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
+    # opened without waiting: a named pipe among the rules must not hold the run here
+    data = read_if(path, lambda st: stat.S_ISREG(st.st_mode), MAX_BYTES, os.O_NONBLOCK)
+    return data if data is not None and len(data) <= MAX_BYTES else None
 
 
 @functools.cache
@@ -228,15 +217,13 @@ class _Writer:
             return (_dt.date, value.isoformat())
         if isinstance(value, (tuple, frozenset)):
             parts = [self._key(v) for v in value]
-            if any(isinstance(p, tuple) and p[:1] == ("same object",) for p in parts):
-                return None
-            return (type(value), tuple(parts) if isinstance(value, tuple) else frozenset(parts))
-        if isinstance(value, Record) and all(f.compare for f in record.fields(value)):
+        elif isinstance(value, Record) and all(f.compare for f in record.fields(value)):
             parts = [self._key(getattr(value, f.name)) for f in record.fields(value)]
-            if any(isinstance(p, tuple) and p[:1] == ("same object",) for p in parts):
-                return None
-            return (type(value), tuple(parts))
-        return None
+        else:
+            return None
+        if any(isinstance(p, tuple) and p[:1] == ("same object",) for p in parts):
+            return None  # holds something shared only as the same object: so is it
+        return (type(value), frozenset(parts) if isinstance(value, frozenset) else tuple(parts))
 
     def _children(self, value: object) -> Iterator:
         if isinstance(value, Record):
